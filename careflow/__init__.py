@@ -1,0 +1,1 @@
+"""careflow: social-media customer care as durable Temporal workflows."""

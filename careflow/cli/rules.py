@@ -1,0 +1,97 @@
+"""``careflow rules check|explain|hours``: the ops engineer's tools for rule files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from careflow.engine.checker import check_file, rule_files_under
+from careflow.engine.explain import explain, format_explanation
+from careflow.engine.fields import EVENTS
+from careflow.engine.hours_text import hours_text
+from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
+from careflow.inquiry import Inquiry
+
+rules_app = typer.Typer(help="Check, explain and publish rule files.", no_args_is_help=True)
+
+
+@rules_app.command("check")
+def check_command(
+    paths: Annotated[list[Path], typer.Argument(help="Rule files or folders of *.yaml files.")],
+) -> None:
+    """Validate rule files: exit 0 when all are valid, else one PATH:LINE:COL line per problem."""
+    files = list(rule_files_under(paths))
+    failed = False
+    for path in files:
+        if not path.exists():
+            typer.echo(f"{path}:1:1: no such file", err=False)
+            failed = True
+            continue
+        result = check_file(path)
+        for problem in result.problems:
+            typer.echo(str(problem))
+        failed = failed or bool(result.problems)
+    if not files:
+        typer.echo("no rule files found", err=True)
+        raise typer.Exit(1)
+    if failed:
+        raise typer.Exit(1)
+    typer.echo(f"{len(files)} rule file{'s' if len(files) != 1 else ''} OK", err=True)
+
+
+def _load_or_exit(path: Path) -> Ruleset:
+    try:
+        return load_ruleset(path)
+    except RuleFileError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(1) from None
+
+
+def _inquiry_or_exit(path: Path) -> Inquiry:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        typer.echo(f"{path}: cannot read file: {error.strerror}", err=True)
+        raise typer.Exit(1) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = f"{error.lineno}:{error.colno}: " if isinstance(error, json.JSONDecodeError) else ""
+        typer.echo(f"{path}:{where}not valid JSON: {error}", err=True)
+        raise typer.Exit(1) from None
+    try:
+        return Inquiry.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
+            typer.echo(f"{path}: {where}: {detail['msg']}", err=True)
+        raise typer.Exit(1) from None
+
+
+@rules_app.command("explain")
+def explain_command(
+    rules: Annotated[Path, typer.Option("--rules", help="The rule file.")],
+    inquiry: Annotated[Path, typer.Option("--inquiry", help="A normalized inquiry, JSON.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    event: Annotated[str, typer.Option("--event", help="The event to evaluate.")] = "received",
+) -> None:
+    """Show which rules fire on a sample post, what they decide and when its clocks fall due."""
+    if event not in EVENTS:
+        typer.echo(f"unknown event {event!r}; use one of: {', '.join(EVENTS)}", err=True)
+        raise typer.Exit(2)
+    report = explain(_load_or_exit(rules), _inquiry_or_exit(inquiry), event)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_explanation(report))
+
+
+@rules_app.command("hours")
+def hours_command(
+    rules: Annotated[Path, typer.Option("--rules", help="The rule file.")],
+) -> None:
+    """Print the published hours and response windows, ready for a profile bio."""
+    typer.echo(hours_text(_load_or_exit(rules)))

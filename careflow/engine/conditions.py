@@ -1,0 +1,307 @@
+"""The condition language: parse a ``when:`` mapping, compile it once into closures, explain a match.
+
+``{field: value}`` is short for ``{field: {eq: value}}``; several keys in one mapping must all hold;
+``all`` / ``any`` / ``not`` combine conditions. Evaluation never raises: a missing field is simply
+not equal to anything (so ``ne`` and ``not_in`` hold, every other operator fails).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from careflow.engine.fields import FIELDS, LOGIC_KEYS, FieldSpec, FieldType
+from careflow.engine.suggest import did_you_mean
+
+Path = tuple[str | int, ...]
+Context = Mapping[str, Any]
+Predicate = Callable[[Context], bool]
+
+
+class ConditionError(ValueError):
+    """A structurally invalid condition; ``path`` is relative to the ``when:`` mapping."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldTest:
+    """One comparison of a field with a literal, e.g. ``author.followers >= 10000``."""
+
+    field: str
+    operator: str
+    value: Any
+    path: Path
+
+
+@dataclass(frozen=True)
+class AllOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+
+Condition = FieldTest | AllOf | AnyOf | Not
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_condition(raw: Any, path: Path = ()) -> Condition:
+    """Turn a ``when:`` mapping into a condition tree, or raise ConditionError at the bad node."""
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConditionError(path, "a condition must be a non-empty mapping of fields to tests")
+    items: list[Condition] = []
+    for key, value in raw.items():
+        here = (*path, key)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise ConditionError(here, f"'{key}' takes a non-empty list of conditions")
+            parts = tuple(parse_condition(item, (*here, i)) for i, item in enumerate(value))
+            items.append(AllOf(parts) if key == "all" else AnyOf(parts))
+        elif key == "not":
+            items.append(Not(parse_condition(value, here)))
+        else:
+            items.extend(_parse_field(str(key), value, here))
+    return items[0] if len(items) == 1 else AllOf(tuple(items))
+
+
+def _parse_field(name: str, raw: Any, path: Path) -> list[Condition]:
+    spec = FIELDS.get(name)
+    if spec is None:
+        hint = did_you_mean(name, [*FIELDS, *LOGIC_KEYS])
+        raise ConditionError(path, f"unknown field {name!r}{hint}")
+    if not isinstance(raw, Mapping):
+        if spec.type is FieldType.LIST:
+            raise ConditionError(
+                path,
+                f"{name} is a list: test it with an operator, e.g. {{{name}: {{contains: ...}}}}",
+            )
+        _check_value(spec, "eq", raw, path)
+        return [FieldTest(name, "eq", raw, path)]
+    if not raw:
+        raise ConditionError(path, f"no operator given for {name}")
+    tests: list[Condition] = []
+    for operator, value in raw.items():
+        if operator not in spec.operators:
+            hint = did_you_mean(str(operator), spec.operators)
+            allowed = ", ".join(spec.operators)
+            raise ConditionError(
+                (*path, operator),
+                f"operator {operator!r} does not apply to {name} ({_describe_type(spec)})"
+                f"{hint}; use one of: {allowed}",
+            )
+        _check_value(spec, operator, value, (*path, operator))
+        tests.append(FieldTest(name, operator, value, (*path, operator)))
+    return tests
+
+
+def _describe_type(spec: FieldSpec) -> str:
+    if spec.type is FieldType.CHOICE:
+        return "one of " + ", ".join(spec.choices)
+    return {
+        FieldType.STRING: "a string",
+        FieldType.NUMBER: "a number",
+        FieldType.BOOLEAN: "true or false",
+        FieldType.LIST: "a list of text",
+    }[spec.type]
+
+
+def _check_value(spec: FieldSpec, operator: str, value: Any, path: Path) -> None:
+    """Reject literals that cannot compare with the field (the schema says the same)."""
+    if operator == "exists":
+        if not isinstance(value, bool):
+            raise ConditionError(path, "exists takes true or false")
+        return
+    if operator in ("in", "not_in", "contains_any"):
+        if not isinstance(value, list) or not value:
+            raise ConditionError(path, f"{operator} takes a non-empty list")
+        for index, item in enumerate(value):
+            _check_scalar(spec, item, (*path, index))
+        return
+    if operator == "matches":
+        if not isinstance(value, str) or not value:
+            raise ConditionError(path, "matches takes a regular expression as text")
+        return
+    _check_scalar(spec, value, path)
+
+
+def _check_scalar(spec: FieldSpec, value: Any, path: Path) -> None:
+    if spec.type is FieldType.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConditionError(path, f"{value!r} is not a number; {spec.name} is a number")
+    elif spec.type is FieldType.BOOLEAN:
+        if not isinstance(value, bool):
+            raise ConditionError(path, f"{value!r} is not true or false; {spec.name} is a boolean")
+    elif not isinstance(value, str) or not value:
+        raise ConditionError(path, f"{value!r} is not text; {spec.name} holds text")
+    elif spec.choices and value not in spec.choices:
+        hint = did_you_mean(value, spec.choices)
+        raise ConditionError(
+            path, f"{value!r} is not a valid {spec.name}{hint}; use one of: {', '.join(spec.choices)}"
+        )
+
+
+def iter_tests(condition: Condition) -> list[FieldTest]:
+    """Every field test in a condition tree, in source order."""
+    if isinstance(condition, FieldTest):
+        return [condition]
+    if isinstance(condition, Not):
+        return iter_tests(condition.item)
+    return [test for item in condition.items for test in iter_tests(item)]
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def phrase_pattern(phrase: str) -> str:
+    """A regex matching ``phrase`` as whole words: 'balance' does not match 'rebalanced'."""
+    words = [re.escape(word) for word in phrase.split()]
+    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+
+
+def phrases_regex(phrases: Sequence[str]) -> re.Pattern[str]:
+    """One case-insensitive alternation for ``contains_any``, longest phrases first."""
+    ordered = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    return re.compile("|".join(phrase_pattern(p) for p in ordered), re.IGNORECASE)
+
+
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
+
+
+def compile_test(test: FieldTest) -> Predicate:
+    """A closure for one field test; all parsing and literal preparation happens here, once."""
+    spec = FIELDS[test.field]
+    name, operator, value = test.field, test.operator, test.value
+    if operator == "exists":
+        wanted = bool(value)
+        return lambda ctx: (ctx.get(name) not in (None, "", [])) is wanted
+    if spec.type is FieldType.LIST:
+        if operator == "contains":
+            item = str(value).casefold()
+            return lambda ctx: any(str(v).casefold() == item for v in ctx.get(name) or ())
+        items = frozenset(str(v).casefold() for v in value)
+        return lambda ctx: any(str(v).casefold() in items for v in ctx.get(name) or ())
+    if operator in ("contains", "contains_any"):
+        regex = phrases_regex([value] if operator == "contains" else value)
+        search = regex.search
+        return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
+    if operator == "matches":
+        search = re.compile(value).search
+        return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
+    if spec.ordered:
+        rank = {choice: index for index, choice in enumerate(spec.choices)}
+        return _compare(name, operator, value, key=rank.__getitem__)
+    if spec.type is FieldType.STRING:
+        return _compare(name, operator, value, key=str.casefold)
+    return _compare(name, operator, value, key=None)
+
+
+def _compare(name: str, operator: str, value: Any, key: Callable[[Any], Any] | None) -> Predicate:
+    def k(v: Any) -> Any:
+        return key(v) if key is not None else v
+
+    if operator in ("in", "not_in"):
+        members = frozenset(k(v) for v in value)
+        if operator == "in":
+            return lambda ctx: (v := ctx.get(name)) is not None and k(v) in members
+        return lambda ctx: (v := ctx.get(name)) is None or k(v) not in members
+    literal = k(value)
+    if operator == "eq":
+        if key is None:
+            return lambda ctx: ctx.get(name) == literal and ctx.get(name) is not None
+        return lambda ctx: (v := ctx.get(name)) is not None and k(v) == literal
+    if operator == "ne":
+        return lambda ctx: (v := ctx.get(name)) is None or k(v) != literal
+    if operator == "gt":
+        return lambda ctx: (v := ctx.get(name)) is not None and k(v) > literal
+    if operator == "gte":
+        return lambda ctx: (v := ctx.get(name)) is not None and k(v) >= literal
+    if operator == "lt":
+        return lambda ctx: (v := ctx.get(name)) is not None and k(v) < literal
+    if operator == "lte":
+        return lambda ctx: (v := ctx.get(name)) is not None and k(v) <= literal
+    raise AssertionError(f"unhandled operator {operator}")  # parse_condition rejects it first
+
+
+class CompiledCondition:
+    """A condition compiled to one closure, keeping the tree to explain a match afterwards."""
+
+    def __init__(self, condition: Condition) -> None:
+        self.condition = condition
+        self._leaves: dict[int, Predicate] = {}
+        self.test: Predicate = self._compile(condition)
+
+    def _compile(self, node: Condition) -> Predicate:
+        if isinstance(node, FieldTest):
+            predicate = compile_test(node)
+            self._leaves[id(node)] = predicate
+            return predicate
+        if isinstance(node, Not):
+            inner = self._compile(node.item)
+            return lambda ctx: not inner(ctx)
+        parts = tuple(self._compile(item) for item in node.items)
+        if len(parts) == 1:
+            return parts[0]
+        if isinstance(node, AllOf):
+            if len(parts) == 2:
+                first, second = parts
+                return lambda ctx: first(ctx) and second(ctx)
+            return lambda ctx: all(part(ctx) for part in parts)
+        if len(parts) == 2:
+            first, second = parts
+            return lambda ctx: first(ctx) or second(ctx)
+        return lambda ctx: any(part(ctx) for part in parts)
+
+    def explain(self, ctx: Context) -> list[str]:
+        """The field tests that made the condition true, as readable sentences."""
+        return self._explain(self.condition, ctx, negated=False)
+
+    def _explain(self, node: Condition, ctx: Context, negated: bool) -> list[str]:
+        if isinstance(node, FieldTest):
+            return [describe_test(node, ctx, negated)]
+        if isinstance(node, Not):
+            return self._explain(node.item, ctx, not negated)
+        holds = [self._holds(item, ctx) != negated for item in node.items]
+        # Under 'not', an all() is true through any failing part and an any() through all of them.
+        wants_every = isinstance(node, AllOf) != negated
+        chosen = node.items if wants_every else [i for i, h in zip(node.items, holds) if h]
+        return [line for item in chosen for line in self._explain(item, ctx, negated)]
+
+    def _holds(self, node: Condition, ctx: Context) -> bool:
+        if isinstance(node, FieldTest):
+            return self._leaves[id(node)](ctx)
+        if isinstance(node, Not):
+            return not self._holds(node.item, ctx)
+        results = (self._holds(item, ctx) for item in node.items)
+        return all(results) if isinstance(node, AllOf) else any(results)
+
+
+def describe_test(test: FieldTest, ctx: Context, negated: bool = False) -> str:
+    """``author.followers gte 10000 (was 25000)``, with what matched for text searches."""
+    actual = ctx.get(test.field)
+    prefix = "not " if negated else ""
+    text = f"{prefix}{test.field} {test.operator} {test.value!r}"
+    if test.operator in ("contains", "contains_any", "matches") and isinstance(actual, str):
+        pattern = (
+            re.compile(test.value)
+            if test.operator == "matches"
+            else phrases_regex([test.value] if test.operator == "contains" else test.value)
+        )
+        found = pattern.search(actual)
+        return f"{text} (matched {found.group(0)!r})" if found else text
+    return f"{text} (was {actual!r})"

@@ -1,0 +1,216 @@
+"""Pydantic models of a rule file (format v1): the structure, exactly as the JSON Schema states it.
+
+Structure only: references between sections, calendars, regexes and templates are checked by
+``careflow.engine.checker``. ``tests/test_schema_agreement.py`` proves that these models and
+``schemas/rules.schema.json`` accept and reject the same documents.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from careflow.engine.conditions import Condition, ConditionError, parse_condition
+from careflow.engine.durations import DURATION_PATTERN
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
+WEBHOOK_PATTERN = r"^(https?://\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"
+HOLIDAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
+Priority = Literal["low", "normal", "high", "urgent"]
+PrivatizePolicy = Literal["required", "offer", "never"]
+Event = Literal[
+    "received",
+    "customer.message",
+    "agent.message",
+    "window.warning",
+    "window.internal",
+    "window.published",
+    "privatize.reminder",
+    "privatize.given_up",
+    "resolved",
+    "reopened",
+    "follow_up.reply",
+    "follow_up.silent",
+    "closed",
+]
+
+
+class Strict(BaseModel):
+    """Unknown keys and type coercion are errors, as in the schema."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
+
+
+class Brand(Strict):
+    name: Text | None = None
+    handle: Text | None = None
+
+
+class CalendarSpec(Strict):
+    timezone: Text
+    hours: Annotated[dict[str, Text | Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)]
+    holidays: list[Annotated[str, StringConstraints(pattern=HOLIDAY_PATTERN)]] = []
+
+
+class Clock(Strict):
+    internal: Duration
+    published: Duration
+    warn_before: Annotated[str, StringConstraints(pattern=WARN_PATTERN)] | None = None
+    met_by: Literal["any", "human"] = "any"
+
+
+class WindowsPolicy(Strict):
+    calendar: Name = "always"
+    acknowledge: Clock
+    resolve: Clock
+    next_reply: Clock | None = None
+
+
+class Defaults(Strict):
+    category: Text = "general"
+    priority: Priority = "normal"
+    queue: Text = "general"
+    windows: Name
+    privatize: PrivatizePolicy = "offer"
+
+
+class Target(Strict):
+    webhook: Annotated[str, StringConstraints(pattern=WEBHOOK_PATTERN)]
+
+
+class PrivatizeFlow(Strict):
+    template: Name = "dm_invite"
+    reminder_template: Name | None = None
+    remind_after: Duration = "2h"
+    give_up_after: Duration = "48h"
+
+
+class FollowUpFlow(Strict):
+    template: Name = "follow_up"
+    after: Duration = "24h"
+    wait: Duration = "72h"
+
+
+class Flow(Strict):
+    privatize: PrivatizeFlow = PrivatizeFlow()
+    follow_up: FollowUpFlow = FollowUpFlow()
+
+
+class SetValues(Strict):
+    category: Text | None = None
+    priority: Priority | None = None
+    queue: Text | None = None
+    windows: Name | None = None
+    privatize: PrivatizePolicy | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> SetValues:
+        if not self.model_fields_set:
+            raise ValueError("set needs at least one of category, priority, queue, windows, privatize")
+        return self
+
+
+class Reply(Strict):
+    template: Name
+    private: bool = False
+
+
+class Notify(Strict):
+    target: Name
+    template: Name | None = None
+
+
+class Escalate(Strict):
+    to: Literal["supervisor", "chat"]
+    reason: Text | None = None
+
+
+class Action(Strict):
+    """One action; exactly one key is set."""
+
+    drop: Text | None = None
+    set: SetValues | None = None
+    tag: Text | Annotated[list[Text], Field(min_length=1)] | None = None
+    reply: Reply | None = None
+    invite_private: Name | None = None
+    notify: Name | Notify | None = None
+    escalate: Escalate | None = None
+    reopen: Text | None = None
+    close: Text | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Action:
+        if len(self.model_fields_set) != 1:
+            raise ValueError("an action is a mapping with exactly one key, e.g. {drop: spam}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The action's key: drop, set, tag, reply, …"""
+        return next(iter(self.model_fields_set))
+
+
+def _parse_when(raw: Any) -> Condition | None:
+    if raw is None:
+        raise ValueError("when must be a condition mapping; omit it to match every time")
+    try:
+        return parse_condition(raw)
+    except ConditionError as error:
+        where = ".".join(str(part) for part in error.path)
+        raise ValueError(f"{where}: {error.message}" if where else error.message) from None
+
+
+class Rule(Strict):
+    name: Name
+    description: str | None = None
+    on: Event | Annotated[list[Event], Field(min_length=1)]
+    when: Annotated[Condition | None, PlainValidator(_parse_when)] = None
+    do: Annotated[list[Action], Field(min_length=1)]
+    stop: bool = False
+
+    @property
+    def events(self) -> tuple[str, ...]:
+        """The events this rule runs on, as a tuple."""
+        return (self.on,) if isinstance(self.on, str) else tuple(self.on)
+
+
+class RuleFile(Strict):
+    version: Literal[1]
+    name: Name
+    description: str | None = None
+    brand: Brand = Brand()
+    calendars: dict[Name, CalendarSpec] = {}
+    windows: Annotated[dict[Name, WindowsPolicy], Field(min_length=1)]
+    defaults: Defaults
+    targets: dict[Name, Target] = {}
+    templates: dict[Name, Text] = {}
+    flow: Flow = Flow()
+    rules: list[Rule]
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_integer(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("version must be 1")
+        return value
+
+    @field_validator("calendars")
+    @classmethod
+    def _always_is_builtin(cls, value: dict[str, CalendarSpec]) -> dict[str, CalendarSpec]:
+        if "always" in value:
+            raise ValueError("'always' is the built-in round-the-clock calendar; pick another name")
+        return value

@@ -1,0 +1,308 @@
+"""A checked rule file compiled for evaluation: conditions become closures once, at load time.
+
+Evaluating an event is a loop over the compiled rules registered for it: no parsing, no I/O, no
+clock, so the same code runs at intake, in ``careflow rules explain`` and inside the workflow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path as FilePath
+from typing import Any
+
+from careflow.engine.calendars import ALWAYS, BusinessCalendar, Calendar
+from careflow.engine.checker import CheckResult, Problem, check_text
+from careflow.engine.conditions import CompiledCondition, iter_tests
+from careflow.engine.durations import humanize_duration, parse_duration
+from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
+from careflow.engine.sensitive import find_sensitive
+from careflow.inquiry import Inquiry
+
+CLOCK_NAMES = ("acknowledge", "resolve", "next_reply")
+
+
+class RuleFileError(ValueError):
+    """A rule file with problems; ``problems`` are ready to print as ``PATH:LINE:COL: message``."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Values:
+    """What rules decide about an inquiry; ``defaults`` fill whatever no rule sets."""
+
+    category: str
+    priority: str
+    queue: str
+    windows: str
+    privatize: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TakenAction:
+    """An action of a fired rule, as written in the rule file."""
+
+    rule: str
+    kind: str
+    spec: Any
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one event: values, actions in order, and which rules fired and why."""
+
+    event: str
+    dropped: bool
+    drop_reason: str | None
+    values: Values
+    fired: list[str]
+    why: dict[str, list[str]]
+    actions: list[TakenAction]
+
+
+@dataclass(frozen=True)
+class _CompiledAction:
+    kind: str
+    spec: Any
+    updates: tuple[tuple[str, Any], ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    name: str
+    condition: CompiledCondition | None
+    actions: tuple[_CompiledAction, ...]
+    stop: bool
+
+
+def _compile_action(action: Action) -> _CompiledAction:
+    kind = action.kind
+    spec = getattr(action, kind)
+    if kind == "set":
+        updates = tuple((k, getattr(spec, k)) for k in spec.model_fields_set)
+        return _CompiledAction(kind, spec.model_dump(exclude_unset=True), updates=updates)
+    if kind == "tag":
+        tags = (spec,) if isinstance(spec, str) else tuple(spec)
+        return _CompiledAction(kind, list(tags), tags=tags)
+    if hasattr(spec, "model_dump"):
+        return _CompiledAction(kind, spec.model_dump(exclude_none=True))
+    return _CompiledAction(kind, spec)
+
+
+@dataclass(frozen=True)
+class ClockDeadlines:
+    """When one clock's internal target and published window fall due."""
+
+    internal_due: datetime
+    published_due: datetime
+
+
+class Ruleset:
+    """A rule file ready to evaluate; keep one per file version (``digest`` identifies it)."""
+
+    def __init__(self, rule_file: RuleFile, digest: str, source: str) -> None:
+        self.rule_file = rule_file
+        self.name = rule_file.name
+        self.digest = digest
+        self.source = source
+        self.calendars: dict[str, Calendar] = {"always": ALWAYS}
+        for name, spec in rule_file.calendars.items():
+            self.calendars[name] = BusinessCalendar.from_spec(name, spec.model_dump())
+        self._by_event: dict[str, tuple[_CompiledRule, ...]] = {}
+        used: set[str] = set()
+        for rule in rule_file.rules:
+            compiled = _CompiledRule(
+                name=rule.name,
+                condition=CompiledCondition(rule.when) if rule.when is not None else None,
+                actions=tuple(_compile_action(a) for a in rule.do),
+                stop=rule.stop,
+            )
+            if rule.when is not None:
+                used.update(test.field for test in iter_tests(rule.when))
+            for event in rule.events:
+                self._by_event[event] = (*self._by_event.get(event, ()), compiled)
+        self._uses_sensitive = "sensitive" in used
+        defaults = rule_file.defaults
+        self.defaults = Values(
+            category=defaults.category,
+            priority=defaults.priority,
+            queue=defaults.queue,
+            windows=defaults.windows,
+            privatize=defaults.privatize,
+        )
+
+    # ------------------------------------------------------------------ evaluation
+
+    def context(
+        self, inquiry: Inquiry, values: Values, extra: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The flat ``field -> value`` mapping that conditions read."""
+        author = inquiry.author
+        ctx: dict[str, Any] = {
+            "text": inquiry.text,
+            "channel": inquiry.channel,
+            "kind": inquiry.kind,
+            "id": inquiry.id,
+            "conversation_id": inquiry.conversation_id,
+            "url": inquiry.url,
+            "author.id": author.id,
+            "author.handle": author.handle,
+            "author.name": author.name,
+            "author.followers": author.followers,
+            "author.verified": author.verified,
+            "category": values.category,
+            "priority": values.priority,
+            "queue": values.queue,
+            "windows": values.windows,
+            "privatize": values.privatize,
+            "tags": list(values.tags),
+            "step": "acknowledge",
+        }
+        if self._uses_sensitive:
+            ctx["sensitive"] = find_sensitive(inquiry.text)
+        if extra:
+            ctx.update(extra)
+            message = extra.get("message.text")
+            if message is not None and "message.sensitive" not in extra:
+                ctx["message.sensitive"] = find_sensitive(message)
+        return ctx
+
+    def evaluate(
+        self,
+        event: str,
+        inquiry: Inquiry,
+        values: Values | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Run the rules for ``event`` in file order; every match acts, ``stop``/``drop`` end it."""
+        start = values if values is not None else self.defaults
+        ctx = self.context(inquiry, start, extra)
+        tags = list(start.tags)
+        fired: list[str] = []
+        why: dict[str, list[str]] = {}
+        actions: list[TakenAction] = []
+        drop_reason: str | None = None
+        for rule in self._by_event.get(event, ()):
+            condition = rule.condition
+            if condition is not None and not condition.test(ctx):
+                continue
+            fired.append(rule.name)
+            why[rule.name] = condition.explain(ctx) if condition is not None else ["always"]
+            for action in rule.actions:
+                actions.append(TakenAction(rule.name, action.kind, action.spec))
+                if action.updates:
+                    ctx.update(action.updates)
+                elif action.tags:
+                    tags.extend(t for t in action.tags if t not in tags)
+                    ctx["tags"] = list(tags)
+                elif action.kind == "drop":
+                    drop_reason = action.spec
+                    break
+            if drop_reason is not None or rule.stop:
+                break
+        return Decision(
+            event=event,
+            dropped=drop_reason is not None,
+            drop_reason=drop_reason,
+            values=Values(
+                category=ctx["category"],
+                priority=ctx["priority"],
+                queue=ctx["queue"],
+                windows=ctx["windows"],
+                privatize=ctx["privatize"],
+                tags=tuple(tags),
+            ),
+            fired=fired,
+            why=why,
+            actions=actions,
+        )
+
+    # ------------------------------------------------------------------ clocks
+
+    def policy(self, name: str) -> WindowsPolicy:
+        """The windows policy called ``name`` (checked to exist at load time)."""
+        return self.rule_file.windows[name]
+
+    def calendar(self, policy_name: str) -> Calendar:
+        """The calendar a windows policy counts on."""
+        return self.calendars[self.policy(policy_name).calendar]
+
+    def deadlines(self, policy_name: str, clock: str, start: datetime) -> ClockDeadlines | None:
+        """Due times of ``clock`` started at ``start``, or None if the policy has no such clock."""
+        spec: Clock | None = getattr(self.policy(policy_name), clock)
+        if spec is None:
+            return None
+        calendar = self.calendar(policy_name)
+        return ClockDeadlines(
+            internal_due=calendar.due(start, parse_duration(spec.internal)),
+            published_due=calendar.due(start, parse_duration(spec.published)),
+        )
+
+    def window_variables(self, policy_name: str, start: datetime | None = None) -> dict[str, Any]:
+        """The ``window`` template variable: human durations, and due times when a start is known."""
+        policy = self.policy(policy_name)
+        result: dict[str, Any] = {"name": policy_name}
+        for clock in CLOCK_NAMES:
+            spec: Clock | None = getattr(policy, clock)
+            if spec is None:
+                continue
+            entry: dict[str, Any] = {
+                "internal": humanize_duration(parse_duration(spec.internal)),
+                "published": humanize_duration(parse_duration(spec.published)),
+            }
+            deadlines = self.deadlines(policy_name, clock, start) if start else None
+            if deadlines is not None:
+                entry["internal_due"] = deadlines.internal_due.isoformat()
+                entry["published_due"] = deadlines.published_due.isoformat()
+            result[clock] = entry
+        return result
+
+    def template_variables(
+        self, inquiry: Inquiry, values: Values, agent: str | None = None
+    ) -> dict[str, Any]:
+        """Everything a template may read; customer text goes in as data only."""
+        brand = self.rule_file.brand
+        return {
+            "inquiry": {
+                **inquiry.model_dump(mode="json", exclude={"author"}),
+                "category": values.category,
+                "priority": values.priority,
+                "queue": values.queue,
+                "tags": list(values.tags),
+            },
+            "author": {
+                **inquiry.author.model_dump(mode="json"),
+                "name": inquiry.author.name or inquiry.author.handle,
+            },
+            "agent": {"name": agent or ""},
+            "brand": {"name": brand.name or self.name, "handle": brand.handle or ""},
+            "window": self.window_variables(values.windows, inquiry.created_at),
+        }
+
+
+def ruleset_from_text(raw: bytes | str, file: str) -> Ruleset:
+    """Check and compile rule-file content; raise RuleFileError listing every problem."""
+    result: CheckResult = check_text(raw, file)
+    if result.rule_file is None:
+        raise RuleFileError(result.problems)
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    digest = hashlib.sha256(data).hexdigest()
+    return Ruleset(result.rule_file, digest, file)
+
+
+def load_ruleset(path: FilePath) -> Ruleset:
+    """Check and compile a rule file on disk."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise RuleFileError([Problem(str(path), 1, 1, f"cannot read file: {error.strerror}")]) from None
+    return ruleset_from_text(raw, str(path))
+
+

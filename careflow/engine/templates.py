@@ -1,0 +1,113 @@
+"""Message templates: Jinja2's sandboxed environment, with the variables a template may use.
+
+Customer text is only ever passed in as data, never compiled, so a post containing ``{{ ... }}``
+renders literally. Unknown variables and attributes are caught by ``careflow rules check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from careflow.engine.suggest import did_you_mean
+
+_CLOCK = ("internal", "published")
+# Variable -> attributes a template may read (None: any attribute, e.g. nested clocks).
+VARIABLES: dict[str, tuple[str, ...]] = {
+    "inquiry": (
+        "id",
+        "channel",
+        "kind",
+        "conversation_id",
+        "text",
+        "url",
+        "created_at",
+        "category",
+        "priority",
+        "queue",
+        "tags",
+    ),
+    "author": ("id", "handle", "name", "followers", "verified"),
+    "agent": ("name",),
+    "brand": ("name", "handle"),
+    "window": ("name", "acknowledge", "resolve", "next_reply"),
+}
+WINDOW_CLOCK_ATTRIBUTES = ("internal", "published", "internal_due", "published_due")
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """A problem inside a template, ``line`` counted from the template's first line (1-based)."""
+
+    line: int
+    message: str
+
+
+class TemplateRenderError(ValueError):
+    """A template could not render with the values at hand."""
+
+
+_ENVIRONMENT = ImmutableSandboxedEnvironment(
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+)
+
+
+def check_template(source: str) -> list[TemplateProblem]:
+    """Syntax errors, unknown variables and unknown attributes, each with its template line."""
+    try:
+        tree = _ENVIRONMENT.parse(source)
+    except TemplateSyntaxError as error:
+        return [TemplateProblem(error.lineno or 1, f"template syntax error: {error.message}")]
+    problems: list[TemplateProblem] = []
+    local_names = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    for name in tree.find_all(nodes.Name):
+        if name.ctx == "load" and name.name not in VARIABLES and name.name not in local_names:
+            hint = did_you_mean(name.name, VARIABLES)
+            known = ", ".join(VARIABLES)
+            problems.append(
+                TemplateProblem(
+                    name.lineno, f"unknown template variable {name.name!r}{hint}; use {known}"
+                )
+            )
+    for getattr_node in tree.find_all(nodes.Getattr):
+        problems.extend(_check_attribute(getattr_node))
+    return sorted(set(problems), key=lambda p: (p.line, p.message))
+
+
+def _check_attribute(node: nodes.Getattr) -> list[TemplateProblem]:
+    target = node.node
+    if isinstance(target, nodes.Name) and target.name in VARIABLES:
+        allowed = VARIABLES[target.name]
+        owner = target.name
+    elif (
+        isinstance(target, nodes.Getattr)
+        and isinstance(target.node, nodes.Name)
+        and target.node.name == "window"
+        and target.attr in ("acknowledge", "resolve", "next_reply")
+    ):
+        allowed = WINDOW_CLOCK_ATTRIBUTES
+        owner = f"window.{target.attr}"
+    else:
+        return []
+    if node.attr in allowed:
+        return []
+    hint = did_you_mean(node.attr, allowed)
+    return [
+        TemplateProblem(
+            node.lineno,
+            f"{owner} has no attribute {node.attr!r}{hint}; it has {', '.join(allowed)}",
+        )
+    ]
+
+
+def render_template(source: str, variables: Mapping[str, Any]) -> str:
+    """Render ``source`` with ``variables``; a missing value is a TemplateRenderError, not blank."""
+    try:
+        return _ENVIRONMENT.from_string(source).render(**variables).strip()
+    except (UndefinedError, SecurityError, TemplateSyntaxError, TypeError, ValueError) as error:
+        raise TemplateRenderError(f"template failed to render: {error}") from None
