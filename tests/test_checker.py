@@ -20,7 +20,6 @@ def test_the_design_sketch_is_valid(tmp_path) -> None:
     from tests.conftest import ROOT
 
     sketch = (ROOT.parent / "shared" / "DESIGN.md").read_text().split("```yaml\n")[1].split("```")[0]
-    # The sketch has no follow_up flow template of its own name? It does: templates.follow_up.
     assert problems(sketch) == []
 
 
@@ -75,13 +74,14 @@ def test_unknown_rule_key_field_operator_and_event() -> None:
         """
     )
     assert problems(text) == [
-        "r.yaml:9:7: 'recieved' is not allowed here (did you mean 'received'?); use one of: "
+        "r.yaml:10:7: 'recieved' is not allowed here (did you mean 'received'?); use one of: "
         "received, customer.message, agent.message, window.warning, window.internal, "
         "window.published, privatize.reminder, privatize.given_up, resolved, reopened, "
         "follow_up.reply, follow_up.silent, closed",
-        "r.yaml:10:3: unknown key 'whenn' (did you mean 'when'?)",
-        "r.yaml:14:10: unknown field 'textt' (did you mean 'text'?)",
-        "r.yaml:14:47: unknown key 'gtee' (did you mean 'gte'?)",
+        "r.yaml:11:3: unknown key 'whenn' (did you mean 'when'?)",
+        "r.yaml:15:10: unknown field 'textt' (did you mean 'text'?)",
+        "r.yaml:15:42: operator 'gtee' does not apply to author.followers (did you mean 'gte'?); "
+        "use one of: eq, ne, in, not_in, gt, gte, lt, lte, exists",
     ]
 
 
@@ -95,9 +95,10 @@ def test_value_types_that_cannot_compare() -> None:
         """
     )
     assert problems(text) == [
-        "r.yaml:10:37: expected number, got text 'lots'",
-        "r.yaml:10:51: unknown key 'gt' (did you mean 'eq'?)",
-        "r.yaml:10:75: expected boolean, got text 'yes'",
+        "r.yaml:11:34: expected number, got text 'lots'",
+        "r.yaml:11:48: operator 'gt' does not apply to text; "
+        "use one of: eq, ne, in, not_in, contains, contains_any, matches, exists",
+        "r.yaml:11:73: expected boolean, got text 'yes'",
     ]
 
 
@@ -116,10 +117,10 @@ def test_references_resolve_with_hints() -> None:
     )
     assert problems(text) == [
         "r.yaml:5:21: unknown windows policy 'standrd' (did you mean 'standard'?)",
-        "r.yaml:12:21: unknown notification target 'supervisers' (did you mean 'supervisors'?); "
+        "r.yaml:12:19: unknown notification target 'supervisers' (did you mean 'supervisors'?); "
         "define it under targets",
-        "r.yaml:12:56: unknown template 'akc'; define it under templates",
-        "r.yaml:12:80: unknown windows policy 'urgnt'",
+        "r.yaml:12:52: unknown template 'akc'; define it under templates",
+        "r.yaml:12:75: unknown windows policy 'urgnt'",
     ]
 
 
@@ -140,9 +141,9 @@ def test_bad_durations_and_names() -> None:
         "published: 24h", "published: 0h"
     )
     assert problems(text) == [
-        "r.yaml:4:36: '30 minutes' is not a duration: use a number and a unit s, m, h or d, "
+        "r.yaml:4:38: '30 minutes' is not a duration: use a number and a unit s, m, h or d, "
         "e.g. 45s, 30m, 4h, 2d",
-        "r.yaml:4:102: '0h' is not a duration: use a number and a unit s, m, h or d, "
+        "r.yaml:4:101: '0h' is not a duration: use a number and a unit s, m, h or d, "
         "e.g. 45s, 30m, 4h, 2d",
     ]
 
@@ -163,8 +164,8 @@ def test_calendar_problems_point_into_the_calendar() -> None:
     lines = problems(text)
     assert lines[0].startswith("r.yaml:4:20: unknown time zone 'America/NewYork'")
     assert "did you mean 'America/New_York'?" in lines[0]
-    assert lines[1].startswith("r.yaml:5:32: unknown day 'tues'")
-    assert lines[2].startswith("r.yaml:6:37: invalid time range '9-17'")
+    assert lines[1] == "r.yaml:5:33: unknown day 'tues' (did you mean 'tue'?)"
+    assert lines[2] == "r.yaml:6:38: invalid time range '9-17': use HH:MM-HH:MM, e.g. 08:00-20:00"
     assert len(lines) == 3
 
 
@@ -182,10 +183,10 @@ def test_duplicate_rule_names_and_dangerous_regex() -> None:
         """
     )
     assert problems(text) == [
-        "r.yaml:10:26: nested quantifiers (a repeated group containing a variable repeat, like "
+        "r.yaml:11:26: nested quantifiers (a repeated group containing a variable repeat, like "
         "(a+)+) can take exponential time on some texts; rewrite the pattern",
-        "r.yaml:12:11: duplicate rule name 'same' (first used on line 8)",
-        "r.yaml:14:26: invalid regular expression: unterminated character set at position 0",
+        "r.yaml:13:9: duplicate rule name 'same' (first used on line 9)",
+        "r.yaml:15:26: invalid regular expression: unterminated character set at position 0",
     ]
 
 
@@ -202,34 +203,37 @@ def test_field_not_available_on_event_and_drop_outside_received() -> None:
         """
     )
     assert problems(text) == [
-        "r.yaml:10:10: field 'message.text' has no value on received (it is set on "
+        "r.yaml:11:10: field 'message.text' has no value on received (it is set on "
         "agent.message, customer.message, follow_up.reply)",
-        "r.yaml:14:9: drop only works on the received event (it stops a post before it starts)",
+        "r.yaml:15:9: drop only works on the received event (it stops a post before it starts)",
     ]
 
 
-def test_template_problems() -> None:
+def test_template_problems_name_the_line_inside_the_template() -> None:
     text = MINIMAL.replace(
         'follow_up: "Is everything sorted?"',
         'follow_up: "Hi {{ autor.name }}"\n  ack: |\n    Hello\n    {{ author.nmae }}\n  bad: "{{ oops"',
     )
     assert problems(text) == [
-        "r.yaml:10:3: template 'ack': author has no attribute 'nmae' (did you mean 'name'?); "
-        "it has id, handle, name, followers, verified",
         "r.yaml:7:14: template 'follow_up': unknown template variable 'autor' "
         "(did you mean 'author'?); use inquiry, author, agent, brand, window",
-        "r.yaml:10:8: template 'bad': template syntax error: unexpected end of template, "
+        "r.yaml:10:5: template 'ack': author has no attribute 'nmae' (did you mean 'name'?); "
+        "it has id, handle, name, followers, verified",
+        "r.yaml:11:8: template 'bad': template syntax error: unexpected end of template, "
         "expected 'end of print statement'.",
-    ][0:0] + sorted(
-        [
-            "r.yaml:10:1: template 'ack': author has no attribute 'nmae' (did you mean 'name'?); "
-            "it has id, handle, name, followers, verified",
-            "r.yaml:7:14: template 'follow_up': unknown template variable 'autor' "
-            "(did you mean 'author'?); use inquiry, author, agent, brand, window",
-            "r.yaml:11:8: template 'bad': template syntax error: unexpected end of template, "
-            "expected 'end of print statement'.",
-        ]
+    ]
+
+
+def test_blank_phrase_is_rejected_not_a_match_everything() -> None:
+    text = with_rules(
+        """\
+        - name: one
+          on: received
+          when: {text: {contains: " "}}
+          do: [{drop: spam}]
+        """
     )
+    assert problems(text) == ["r.yaml:11:27: ' ' is blank: give a word or phrase"]
 
 
 def test_missing_follow_up_template() -> None:
@@ -248,7 +252,7 @@ def test_action_with_two_keys() -> None:
         """
     )
     assert problems(text) == [
-        "r.yaml:10:8: an action has exactly one key, found tag, drop: write each action as its own "
+        "r.yaml:11:8: an action has exactly one key, found tag, drop: write each action as its own "
         "list item"
     ]
 

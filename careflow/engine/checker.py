@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from careflow.engine.calendars import BusinessCalendar, CalendarSpecError
 from careflow.engine.conditions import iter_tests
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
-from careflow.engine.fields import EVENTS, FIELDS
+from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
     NAME_PATTERN,
@@ -44,6 +44,7 @@ _PATTERN_HINTS = {
     WARN_PATTERN: "is not a warning point: use a duration (10m) or a share of the window (20%)",
     WEBHOOK_PATTERN: "is not a webhook: use an http(s) URL or ${ENV_VAR}",
     HOLIDAY_PATTERN: "is not a date: use YYYY-MM-DD",
+    r"\S": "is blank: give a word or phrase",
 }
 
 
@@ -170,6 +171,12 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
             return
     if validator == "additionalProperties" and isinstance(instance, dict):
         known = list(schema.get("properties", {}))
+        field = FIELDS.get(str(path[-1])) if path and "when" in path else None
+        if field is not None:
+            for key in instance:
+                if key not in known:
+                    out.at((*path, key), _operator_message(field, key), key=True)
+            return
         is_condition = "all" in known and "text" in known
         for key in instance:
             if key not in known:
@@ -209,6 +216,14 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
         out.at(path, f"must be at least {error.validator_value}")
         return
     out.at(path, error.message)
+
+
+def _operator_message(field: FieldSpec, operator: str) -> str:
+    hint = did_you_mean(operator, field.operators)
+    return (
+        f"operator {operator!r} does not apply to {field.name}{hint}; "
+        f"use one of: {', '.join(field.operators)}"
+    )
 
 
 def _property_name_message(error: SchemaError) -> str:
@@ -276,20 +291,21 @@ def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
 
 def _check_templates(rule_file: RuleFile, out: _Collector) -> None:
     for name, source in rule_file.templates.items():
+        block = out.document.block_starts.get(("templates", name)) if out.document else None
         for problem in check_template(source):
-            base = out.document.position_of(("templates", name)) if out.document else Position(1, 1)
-            line = base.line + problem.line - 1 if problem.line > 1 else base.line
             message = f"template {name!r}: {problem.message}"
-            if problem.line > 1:
-                out.at_position(Position(line, 1), message)
+            if block is not None:
+                out.at_position(Position(block.line + problem.line - 1, block.column), message)
             else:
                 out.at(("templates", name), message)
 
 
-def _require_template(rule_file: RuleFile, name: str, path: Path, out: _Collector) -> None:
+def _require_template(
+    rule_file: RuleFile, name: str, path: Path, out: _Collector, *, key: bool = False
+) -> None:
     if name not in rule_file.templates:
         hint = did_you_mean(name, rule_file.templates)
-        out.at(path, f"unknown template {name!r}{hint}; define it under templates")
+        out.at(path, f"unknown template {name!r}{hint}; define it under templates", key=key)
 
 
 def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
@@ -303,13 +319,12 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
     )
     if may_privatize:
         where: Path = ("flow", "privatize", "template") if privatize_written else ("templates",)
-        _require_template(rule_file, flow.privatize.template, where, out)
-        if flow.privatize.reminder_template:
-            _require_template(
-                rule_file, flow.privatize.reminder_template, ("flow", "privatize", "reminder_template"), out
-            )
+        _require_template(rule_file, flow.privatize.template, where, out, key=not privatize_written)
+    if flow.privatize.reminder_template:
+        where = ("flow", "privatize", "reminder_template")
+        _require_template(rule_file, flow.privatize.reminder_template, where, out)
     where = ("flow", "follow_up", "template") if follow_up_written else ("templates",)
-    _require_template(rule_file, flow.follow_up.template, where, out)
+    _require_template(rule_file, flow.follow_up.template, where, out, key=not follow_up_written)
     remind = parse_duration(flow.privatize.remind_after)
     if remind >= parse_duration(flow.privatize.give_up_after):
         out.at(
@@ -337,12 +352,13 @@ def _check_rule_condition(rule: Rule, path: Path, rule_file: RuleFile, out: _Col
         return
     for test in iter_tests(rule.when):
         where = (*path, "when", *test.path)
+        field_path = where if where[-1] == test.field else where[:-1]
         spec = FIELDS[test.field]
         missing = [event for event in rule.events if event not in spec.events]
         if missing:
             has = ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"
             out.at(
-                where,
+                field_path,
                 f"field {test.field!r} has no value on {', '.join(missing)} (it is set on {has})",
                 key=True,
             )

@@ -131,12 +131,16 @@ def _check_value(spec: FieldSpec, operator: str, value: Any, path: Path) -> None
             raise ConditionError(path, f"{operator} takes a non-empty list")
         for index, item in enumerate(value):
             _check_scalar(spec, item, (*path, index))
+            if operator == "contains_any" and not item.strip():
+                raise ConditionError((*path, index), "contains_any needs words or phrases, not blank text")
         return
     if operator == "matches":
         if not isinstance(value, str) or not value:
             raise ConditionError(path, "matches takes a regular expression as text")
         return
     _check_scalar(spec, value, path)
+    if operator == "contains" and not value.strip():
+        raise ConditionError(path, "contains needs a word or phrase, not blank text")
 
 
 def _check_scalar(spec: FieldSpec, value: Any, path: Path) -> None:
@@ -175,7 +179,7 @@ def phrase_pattern(phrase: str) -> str:
 
 def phrases_regex(phrases: Sequence[str]) -> re.Pattern[str]:
     """One case-insensitive alternation for ``contains_any``, longest phrases first."""
-    ordered = sorted({p.strip() for p in phrases if p.strip()}, key=len, reverse=True)
+    ordered = sorted({p.strip() for p in phrases}, key=len, reverse=True)
     return re.compile("|".join(phrase_pattern(p) for p in ordered), re.IGNORECASE)
 
 

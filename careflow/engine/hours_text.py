@@ -12,18 +12,22 @@ def _zone_label(timezone: str) -> str:
     return timezone.rsplit("/", 1)[-1].replace("_", " ") + " time"
 
 
-def describe_policy(ruleset: Ruleset, policy_name: str) -> str:
+def describe_policy(ruleset: Ruleset, policy_name: str, *, with_holidays: bool = True) -> str:
     """One sentence: when the team is there and how fast it answers, for one windows policy."""
     policy = ruleset.policy(policy_name)
     calendar = ruleset.calendars[policy.calendar]
     window = humanize_duration(parse_duration(policy.acknowledge.published))
     if policy.calendar == "always":
-        return f"We reply within {window}, around the clock."
+        return f"we reply within {window}, around the clock."
     hours = calendar.describe_hours()
     zone = _zone_label(getattr(calendar, "timezone", "UTC"))
-    holidays = calendar.describe_holidays()
+    holidays = calendar.describe_holidays() if with_holidays else ""
     closed = f"; {holidays}" if holidays else ""
-    return f"We're here {hours} ({zone}){closed}. We reply within {window} during these hours."
+    return f"we're here {hours} ({zone}){closed}. We reply within {window} during these hours."
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def hours_text(ruleset: Ruleset) -> str:
@@ -31,11 +35,11 @@ def hours_text(ruleset: Ruleset) -> str:
     brand = ruleset.rule_file.brand.name or ruleset.name
     default = ruleset.defaults.windows
     lines = [f"{brand} — customer care hours and response times", ""]
-    lines.append(describe_policy(ruleset, default))
+    lines.append(_sentence(describe_policy(ruleset, default)))
     for name in ruleset.rule_file.windows:
         if name != default:
-            lines.append(f"{name.capitalize()} cases: {describe_policy(ruleset, name)}")
-    bio = describe_policy(ruleset, default)
+            lines.append(f"{_sentence(name)} cases: {describe_policy(ruleset, name)}")
+    bio = _sentence(describe_policy(ruleset, default, with_holidays=False))
     lines += ["", f"Profile bio ({len(bio)}/{BIO_LIMIT} characters):", bio]
     if len(bio) > BIO_LIMIT:
         lines.append(f"(too long for an X bio by {len(bio) - BIO_LIMIT} characters)")

@@ -54,6 +54,16 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: Any) -> Any:
+        """An omitted key takes its default; an explicit ``null`` is a mistake (as in the schema)."""
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if value is None:
+                    raise ValueError(f"{key}: null is not allowed; omit the key instead")
+        return data
+
 
 class Brand(Strict):
     name: Text | None = None

@@ -40,6 +40,8 @@ class SourceDocument:
     data: Any
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    # First content line of ``|`` / ``>`` block scalars, so template errors can name their line.
+    block_starts: dict[Path, Position] = field(default_factory=dict)
 
     def position_of(self, path: Path, *, key: bool = False) -> Position:
         """The position of the node at ``path``, falling back to the nearest ancestor that exists."""
@@ -141,6 +143,7 @@ def load_yaml(raw: bytes | str) -> SourceDocument:
         return document
     problems: list[SourceProblem] = []
     document.data = _build(root, (), document, problems, active=set())
+    _locate_block_scalars(root, (), text.splitlines(), document)
     if problems:
         raise YamlSourceError(problems)
     return document
@@ -250,3 +253,20 @@ def _construct_scalar_value(node: yaml.ScalarNode) -> Any:
         return float("nan")
     return float(node.value)
 
+
+def _locate_block_scalars(node: yaml.Node, path: Path, lines: list[str], document: SourceDocument) -> None:
+    if isinstance(node, yaml.ScalarNode):
+        if node.style in ("|", ">"):
+            row = node.start_mark.line + 1
+            while row < len(lines) and not lines[row].strip():
+                row += 1
+            if row < len(lines):
+                indent = len(lines[row]) - len(lines[row].lstrip(" "))
+                document.block_starts[path] = Position(row + 1, indent + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _locate_block_scalars(item, (*path, index), lines, document)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                _locate_block_scalars(value_node, (*path, str(key_node.value)), lines, document)
