@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from careflow.engine.checker import check_file, rule_files_under
 from careflow.engine.explain import explain, format_explanation
-from careflow.engine.fields import EVENTS
+from careflow.engine.fields import EVENTS, FIELDS
+from careflow.engine.suggest import did_you_mean
 from careflow.engine.hours_text import hours_text
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.inquiry import Inquiry
@@ -71,18 +72,43 @@ def _inquiry_or_exit(path: Path) -> Inquiry:
         raise typer.Exit(1) from None
 
 
+def _fields_or_exit(pairs: list[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or name not in FIELDS:
+            hint = did_you_mean(name, FIELDS) if sep else ""
+            typer.echo(f"--field {pair!r}: expected NAME=VALUE with a known field{hint}", err=True)
+            raise typer.Exit(2)
+        try:
+            fields[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            fields[name] = raw
+    return fields
+
+
 @rules_app.command("explain")
 def explain_command(
     rules: Annotated[Path, typer.Option("--rules", help="The rule file.")],
     inquiry: Annotated[Path, typer.Option("--inquiry", help="A normalized inquiry, JSON.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     event: Annotated[str, typer.Option("--event", help="The event to evaluate.")] = "received",
+    field: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--field",
+            help="A value the event carries, NAME=VALUE, e.g. message.text='still broken' "
+            "or clock=acknowledge (repeatable; VALUE is read as JSON when it parses).",
+        ),
+    ] = None,
 ) -> None:
     """Show which rules fire on a sample post, what they decide and when its clocks fall due."""
     if event not in EVENTS:
-        typer.echo(f"unknown event {event!r}; use one of: {', '.join(EVENTS)}", err=True)
+        hint = did_you_mean(event, EVENTS)
+        typer.echo(f"unknown event {event!r}{hint}; use one of: {', '.join(EVENTS)}", err=True)
         raise typer.Exit(2)
-    report = explain(_load_or_exit(rules), _inquiry_or_exit(inquiry), event)
+    fields = _fields_or_exit(field or [])
+    report = explain(_load_or_exit(rules), _inquiry_or_exit(inquiry), event, fields)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from careflow.engine.ruleset import CLOCK_NAMES, Decision, Ruleset, TakenAction
 from careflow.engine.templates import TemplateRenderError, render_template
 from careflow.inquiry import Inquiry
+
+
+# The step an inquiry is usually in when an event happens, unless --field step=… says otherwise.
+_STEP_OF_EVENT = {
+    "received": "acknowledge",
+    "window": "acknowledge",
+    "privatize": "privatize",
+    "follow_up": "follow_up",
+    "closed": "closed",
+}
 
 
 def _template_of(action: TakenAction, ruleset: Ruleset) -> str | None:
@@ -19,9 +30,25 @@ def _template_of(action: TakenAction, ruleset: Ruleset) -> str | None:
     return None
 
 
-def explain(ruleset: Ruleset, inquiry: Inquiry, event: str = "received") -> dict[str, Any]:
-    """The explain report as plain JSON-ready data (the ``--json`` output)."""
-    decision: Decision = ruleset.evaluate(event, inquiry)
+def explain(
+    ruleset: Ruleset,
+    inquiry: Inquiry,
+    event: str = "received",
+    fields: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The explain report as plain JSON-ready data (the ``--json`` output).
+
+    ``fields`` supplies what the event carries (``message.text``, ``clock``, ``step``, …) so an ops
+    engineer can try rules on events other than ``received``.
+    """
+    values = None
+    extra: dict[str, Any] = {"step": _STEP_OF_EVENT.get(event.split(".")[0], "resolve")}
+    if event != "received":
+        received = ruleset.evaluate("received", inquiry)
+        values = received.values
+        extra["reopens"] = 0
+    extra.update(fields or {})
+    decision: Decision = ruleset.evaluate(event, inquiry, values=values, extra=extra)
     values = decision.values
     variables = ruleset.template_variables(inquiry, values)
     actions: list[dict[str, Any]] = []
@@ -37,7 +64,7 @@ def explain(ruleset: Ruleset, inquiry: Inquiry, event: str = "received") -> dict
     deadlines: dict[str, Any] | None = None
     if not decision.dropped:
         deadlines = {}
-        for clock in CLOCK_NAMES:
+        for clock in CLOCK_NAMES[:2]:
             due = ruleset.deadlines(values.windows, clock, inquiry.created_at)
             if due is not None:
                 deadlines[clock] = {
@@ -99,7 +126,5 @@ def format_explanation(report: dict[str, Any]) -> str:
         lines.append("")
         lines.append("deadlines:")
         for clock, due in report["deadlines"].items():
-            if clock == "next_reply":
-                continue
             lines.append(f"  {clock:<12} internal {due['internal']}   published {due['published']}")
     return "\n".join(lines)

@@ -257,7 +257,9 @@ class Ruleset:
                 "internal": humanize_duration(parse_duration(spec.internal)),
                 "published": humanize_duration(parse_duration(spec.published)),
             }
-            deadlines = self.deadlines(policy_name, clock, start) if start else None
+            # Only the first two clocks start with the post; next_reply starts per message.
+            starts_with_post = start is not None and clock != "next_reply"
+            deadlines = self.deadlines(policy_name, clock, start) if starts_with_post else None
             if deadlines is not None:
                 entry["internal_due"] = deadlines.internal_due.isoformat()
                 entry["published_due"] = deadlines.published_due.isoformat()
@@ -283,7 +285,7 @@ class Ruleset:
             },
             "agent": {"name": agent or ""},
             "brand": {"name": brand.name or self.name, "handle": brand.handle or ""},
-            "window": self.window_variables(values.windows, inquiry.created_at),
+            "window": self.window_variables(values.windows, inquiry.received_at),
         }
 
 

@@ -52,8 +52,13 @@ class TemplateRenderError(ValueError):
     """A template could not render with the values at hand."""
 
 
+def _blank_none(value: Any) -> Any:
+    """A value the platform did not give (no URL, hidden follower count) prints as nothing."""
+    return "" if value is None else value
+
+
 _ENVIRONMENT = ImmutableSandboxedEnvironment(
-    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
+    undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False, finalize=_blank_none
 )
 
 
