@@ -19,7 +19,9 @@ def with_rules(rules_yaml: str, extra: str = "") -> str:
 def test_the_design_sketch_is_valid(tmp_path) -> None:
     from tests.conftest import ROOT
 
-    sketch = (ROOT.parent / "shared" / "DESIGN.md").read_text().split("```yaml\n")[1].split("```")[0]
+    sketch = (
+        (ROOT.parent / "shared" / "DESIGN.md").read_text().split("```yaml\n")[1].split("```")[0]
+    )
     assert problems(sketch) == []
 
 

@@ -124,9 +124,11 @@ def test_shipped_documents_are_valid_in_both(data: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("path", "value"), VALID_EDITS, ids=[str(p) for p, _ in VALID_EDITS])
 def test_valid_edits_pass_both(path: tuple[Any, ...], value: Any) -> None:
-    data = mutate(load_yaml(MINIMAL + "").data, ("rules",), [
-        {"name": "r", "on": "received", "do": [{"tag": "x"}]}
-    ])
+    data = mutate(
+        load_yaml(MINIMAL + "").data,
+        ("rules",),
+        [{"name": "r", "on": "received", "do": [{"tag": "x"}]}],
+    )
     edited = mutate(data, path, value)
     assert schema_accepts(edited), list(RULES_VALIDATOR.iter_errors(edited))
     assert model_accepts(edited)
@@ -155,9 +157,29 @@ def test_schema_lists_exactly_the_registry_fields_and_operators() -> None:
 _VALUES = st.one_of(
     st.sampled_from(
         [
-            "received", "recieved", "30m", "0m", "1h30m", "2x", "urgent", "urgnt", "standard",
-            "always", "ack", "", "has space", "text", "eq", "20%", "required", "supervisor",
-            "${X}", "https://h.example/x", "2026-12-25", "mon-fri", "09:00-17:00",
+            "received",
+            "recieved",
+            "30m",
+            "0m",
+            "1h30m",
+            "2x",
+            "urgent",
+            "urgnt",
+            "standard",
+            "always",
+            "ack",
+            "",
+            "has space",
+            "text",
+            "eq",
+            "20%",
+            "required",
+            "supervisor",
+            "${X}",
+            "https://h.example/x",
+            "2026-12-25",
+            "mon-fri",
+            "09:00-17:00",
         ]
     ),
     st.integers(-2, 20000),

@@ -103,14 +103,18 @@ def check_text(raw: bytes | str, file: str) -> CheckResult:
     try:
         document = load_yaml(raw)
     except YamlSourceError as error:
-        problems = [Problem(file, p.position.line, p.position.column, p.message) for p in error.problems]
+        problems = [
+            Problem(file, p.position.line, p.position.column, p.message) for p in error.problems
+        ]
         return CheckResult(file, sorted(problems))
     out = _Collector(file, document)
     if document.data is None:
-        out.at((), "the file is empty: a rule file needs version, name, windows, defaults and rules")
+        out.at(
+            (), "the file is empty: a rule file needs version, name, windows, defaults and rules"
+        )
         return CheckResult(file, sorted(out.problems), document=document)
-    for error in _validator().iter_errors(document.data):
-        _report_schema_error(error, out)
+    for schema_error in _validator().iter_errors(document.data):
+        _report_schema_error(schema_error, out)
     rule_file: RuleFile | None = None
     if not out.problems:
         try:
@@ -129,7 +133,9 @@ def check_file(path: FilePath) -> CheckResult:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        return CheckResult(str(path), [Problem(str(path), 1, 1, f"cannot read file: {error.strerror}")])
+        return CheckResult(
+            str(path), [Problem(str(path), 1, 1, f"cannot read file: {error.strerror}")]
+        )
     return check_text(raw, str(path))
 
 
@@ -188,10 +194,10 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
         out.at(path, f"missing required key {missing!r}", key=True)
         return
     if validator == "propertyNames":
-        out.at((*path, instance), _property_name_message(error), key=True)
+        out.at((*path, str(instance)), _property_name_message(error), key=True)
         return
     if validator == "enum":
-        choices = [str(c) for c in error.validator_value]
+        choices = [str(c) for c in schema.get("enum", [])]
         hint = did_you_mean(str(instance), choices)
         out.at(path, f"{instance!r} is not allowed here{hint}; use one of: {', '.join(choices)}")
         return
@@ -210,7 +216,10 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
         return
     if validator == "maxProperties":
         keys = ", ".join(instance) if isinstance(instance, dict) else ""
-        out.at(path, f"an action has exactly one key, found {keys}: write each action as its own list item")
+        out.at(
+            path,
+            f"an action has exactly one key, found {keys}: write each action as its own list item",
+        )
         return
     if validator == "minimum":
         out.at(path, f"must be at least {error.validator_value}")
@@ -269,7 +278,9 @@ def _check_windows(rule_file: RuleFile, out: _Collector) -> None:
     policies = list(rule_file.windows)
     if rule_file.defaults.windows not in policies:
         hint = did_you_mean(rule_file.defaults.windows, policies)
-        out.at(("defaults", "windows"), f"unknown windows policy {rule_file.defaults.windows!r}{hint}")
+        out.at(
+            ("defaults", "windows"), f"unknown windows policy {rule_file.defaults.windows!r}{hint}"
+        )
 
 
 def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
@@ -280,13 +291,12 @@ def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
             f"internal target {clock.internal} is longer than the published window "
             f"{clock.published}: the team's target must come first",
         )
-    if clock.warn_before and not clock.warn_before.endswith("%"):
-        if parse_duration(clock.warn_before) >= published:
-            out.at(
-                (*path, "warn_before"),
-                f"warn_before {clock.warn_before} must be shorter than the published window "
-                f"{clock.published}",
-            )
+    warn = clock.warn_before
+    if warn and not warn.endswith("%") and parse_duration(warn) >= published:
+        out.at(
+            (*path, "warn_before"),
+            f"warn_before {warn} must be shorter than the published window {clock.published}",
+        )
 
 
 def _check_templates(rule_file: RuleFile, out: _Collector) -> None:
@@ -339,8 +349,14 @@ def _check_rules(rule_file: RuleFile, out: _Collector) -> None:
     for index, rule in enumerate(rule_file.rules):
         path: Path = ("rules", index)
         if rule.name in first_seen:
-            line = out.document.position_of(("rules", first_seen[rule.name], "name")).line if out.document else 0
-            out.at((*path, "name"), f"duplicate rule name {rule.name!r} (first used on line {line})")
+            line = (
+                out.document.position_of(("rules", first_seen[rule.name], "name")).line
+                if out.document
+                else 0
+            )
+            out.at(
+                (*path, "name"), f"duplicate rule name {rule.name!r} (first used on line {line})"
+            )
         else:
             first_seen[rule.name] = index
         _check_rule_condition(rule, path, rule_file, out)
@@ -356,7 +372,9 @@ def _check_rule_condition(rule: Rule, path: Path, rule_file: RuleFile, out: _Col
         spec = FIELDS[test.field]
         missing = [event for event in rule.events if event not in spec.events]
         if missing:
-            has = ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"
+            has = (
+                ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"
+            )
             out.at(
                 field_path,
                 f"field {test.field!r} has no value on {', '.join(missing)} (it is set on {has})",
@@ -379,13 +397,17 @@ def _check_rule_actions(rule: Rule, path: Path, rule_file: RuleFile, out: _Colle
     for number, action in enumerate(rule.do):
         where: Path = (*path, "do", number, action.kind)
         if action.drop is not None and rule.events != ("received",):
-            out.at(where, "drop only works on the received event (it stops a post before it starts)", key=True)
+            out.at(
+                where,
+                "drop only works on the received event (it stops a post before it starts)",
+                key=True,
+            )
         if action.reopen is not None and "received" in rule.events:
             out.at(where, "reopen does not apply to received: the inquiry is new", key=True)
-        if action.set is not None and action.set.windows is not None:
-            if action.set.windows not in rule_file.windows:
-                hint = did_you_mean(action.set.windows, rule_file.windows)
-                out.at((*where, "windows"), f"unknown windows policy {action.set.windows!r}{hint}")
+        windows = action.set.windows if action.set is not None else None
+        if windows is not None and windows not in rule_file.windows:
+            hint = did_you_mean(windows, rule_file.windows)
+            out.at((*where, "windows"), f"unknown windows policy {windows!r}{hint}")
         if action.reply is not None:
             _require_template(rule_file, action.reply.template, (*where, "template"), out)
         if action.invite_private is not None:
@@ -395,6 +417,9 @@ def _check_rule_actions(rule: Rule, path: Path, rule_file: RuleFile, out: _Colle
             target_path = where if isinstance(action.notify, str) else (*where, "target")
             if target not in rule_file.targets:
                 hint = did_you_mean(target, rule_file.targets)
-                out.at(target_path, f"unknown notification target {target!r}{hint}; define it under targets")
+                out.at(
+                    target_path,
+                    f"unknown notification target {target!r}{hint}; define it under targets",
+                )
             if not isinstance(action.notify, str) and action.notify.template:
                 _require_template(rule_file, action.notify.template, (*where, "template"), out)

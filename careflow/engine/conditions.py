@@ -132,7 +132,9 @@ def _check_value(spec: FieldSpec, operator: str, value: Any, path: Path) -> None
         for index, item in enumerate(value):
             _check_scalar(spec, item, (*path, index))
             if operator == "contains_any" and not item.strip():
-                raise ConditionError((*path, index), "contains_any needs words or phrases, not blank text")
+                raise ConditionError(
+                    (*path, index), "contains_any needs words or phrases, not blank text"
+                )
         return
     if operator == "matches":
         if not isinstance(value, str) or not value:
@@ -155,7 +157,8 @@ def _check_scalar(spec: FieldSpec, value: Any, path: Path) -> None:
     elif spec.choices and value not in spec.choices:
         hint = did_you_mean(value, spec.choices)
         raise ConditionError(
-            path, f"{value!r} is not a valid {spec.name}{hint}; use one of: {', '.join(spec.choices)}"
+            path,
+            f"{value!r} is not a valid {spec.name}{hint}; use one of: {', '.join(spec.choices)}",
         )
 
 
@@ -283,7 +286,9 @@ class CompiledCondition:
         holds = [self._holds(item, ctx) != negated for item in node.items]
         # Under 'not', an all() is true through any failing part and an any() through all of them.
         wants_every = isinstance(node, AllOf) != negated
-        chosen = node.items if wants_every else [i for i, h in zip(node.items, holds) if h]
+        chosen = (
+            node.items if wants_every else [i for i, h in zip(node.items, holds, strict=True) if h]
+        )
         return [line for item in chosen for line in self._explain(item, ctx, negated)]
 
     def _holds(self, node: Condition, ctx: Context) -> bool:

@@ -23,7 +23,11 @@ def parse_duration(text: str) -> timedelta:
         raise DurationError(
             f"invalid duration {text!r}: use a number and a unit s, m, h or d, e.g. 45s, 30m, 4h, 2d"
         )
-    seconds = sum(int(part[:-1]) * factor for part, (_, factor) in zip(match.groups(), _UNITS) if part)
+    seconds = sum(
+        int(part[:-1]) * factor
+        for part, (_, factor) in zip(match.groups(), _UNITS, strict=True)
+        if part
+    )
     if seconds <= 0:
         raise DurationError(f"invalid duration {text!r}: must be longer than zero")
     return timedelta(seconds=seconds)

@@ -9,7 +9,6 @@ from careflow.engine.ruleset import CLOCK_NAMES, Decision, Ruleset, TakenAction
 from careflow.engine.templates import TemplateRenderError, render_template
 from careflow.inquiry import Inquiry
 
-
 # The step an inquiry is usually in when an event happens, unless --field step=… says otherwise.
 _STEP_OF_EVENT = {
     "received": "acknowledge",

@@ -79,7 +79,9 @@ class FieldSpec:
 
 _FIELDS = (
     FieldSpec("text", FieldType.STRING, "text of the post that opened the inquiry"),
-    FieldSpec("channel", FieldType.STRING, "platform the inquiry came from: x, facebook, instagram, …"),
+    FieldSpec(
+        "channel", FieldType.STRING, "platform the inquiry came from: x, facebook, instagram, …"
+    ),
     FieldSpec("kind", FieldType.CHOICE, "public post or private message", choices=KINDS),
     FieldSpec("id", FieldType.STRING, "platform id of the first post"),
     FieldSpec("conversation_id", FieldType.STRING, "platform id of the conversation"),
@@ -87,7 +89,9 @@ _FIELDS = (
     FieldSpec("author.id", FieldType.STRING, "platform id of the customer"),
     FieldSpec("author.handle", FieldType.STRING, "the customer's handle, without @"),
     FieldSpec("author.name", FieldType.STRING, "the customer's display name"),
-    FieldSpec("author.followers", FieldType.NUMBER, "how many accounts follow the customer (reach)"),
+    FieldSpec(
+        "author.followers", FieldType.NUMBER, "how many accounts follow the customer (reach)"
+    ),
     FieldSpec("author.verified", FieldType.BOOLEAN, "whether the platform verified the customer"),
     FieldSpec(
         "sensitive",
@@ -113,9 +117,7 @@ _FIELDS = (
         events=WINDOW_EVENTS,
         choices=CLOCKS,
     ),
-    FieldSpec(
-        "message.text", FieldType.STRING, "text of the new message", events=MESSAGE_EVENTS
-    ),
+    FieldSpec("message.text", FieldType.STRING, "text of the new message", events=MESSAGE_EVENTS),
     FieldSpec(
         "message.private",
         FieldType.BOOLEAN,
@@ -139,7 +141,10 @@ _FIELDS = (
         events=frozenset({"resolved", "follow_up.reply", "follow_up.silent", "closed"}),
     ),
     FieldSpec(
-        "reopens", FieldType.NUMBER, "how many times the inquiry was reopened", events=AFTER_RECEIVED
+        "reopens",
+        FieldType.NUMBER,
+        "how many times the inquiry was reopened",
+        events=AFTER_RECEIVED,
     ),
 )
 

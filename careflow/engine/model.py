@@ -72,7 +72,9 @@ class Brand(Strict):
 
 class CalendarSpec(Strict):
     timezone: Text
-    hours: Annotated[dict[str, Text | Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)]
+    hours: Annotated[
+        dict[str, Text | Annotated[list[Text], Field(min_length=1)]], Field(min_length=1)
+    ]
     holidays: list[Annotated[str, StringConstraints(pattern=HOLIDAY_PATTERN)]] = []
 
 
@@ -130,7 +132,9 @@ class SetValues(Strict):
     @model_validator(mode="after")
     def _not_empty(self) -> SetValues:
         if not self.model_fields_set:
-            raise ValueError("set needs at least one of category, priority, queue, windows, privatize")
+            raise ValueError(
+                "set needs at least one of category, priority, queue, windows, privatize"
+            )
         return self
 
 

@@ -258,8 +258,9 @@ class Ruleset:
                 "published": humanize_duration(parse_duration(spec.published)),
             }
             # Only the first two clocks start with the post; next_reply starts per message.
-            starts_with_post = start is not None and clock != "next_reply"
-            deadlines = self.deadlines(policy_name, clock, start) if starts_with_post else None
+            deadlines = None
+            if start is not None and clock != "next_reply":
+                deadlines = self.deadlines(policy_name, clock, start)
             if deadlines is not None:
                 entry["internal_due"] = deadlines.internal_due.isoformat()
                 entry["published_due"] = deadlines.published_due.isoformat()
@@ -304,7 +305,7 @@ def load_ruleset(path: FilePath) -> Ruleset:
     try:
         raw = path.read_bytes()
     except OSError as error:
-        raise RuleFileError([Problem(str(path), 1, 1, f"cannot read file: {error.strerror}")]) from None
+        raise RuleFileError(
+            [Problem(str(path), 1, 1, f"cannot read file: {error.strerror}")]
+        ) from None
     return ruleset_from_text(raw, str(path))
-
-

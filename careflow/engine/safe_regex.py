@@ -13,14 +13,9 @@ shapes that cause exponential backtracking:
 from __future__ import annotations
 
 import re
+from re import _constants as sre_constants  # type: ignore[attr-defined]  # private, Python >= 3.11
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
-
-try:  # Python 3.11+
-    from re import _constants as sre_constants  # type: ignore[attr-defined]
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - older Pythons
-    import sre_constants  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
 
 _REPEATS = {sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT}
 _MAXREPEAT = sre_constants.MAXREPEAT

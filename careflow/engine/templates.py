@@ -69,7 +69,9 @@ def check_template(source: str) -> list[TemplateProblem]:
     except TemplateSyntaxError as error:
         return [TemplateProblem(error.lineno or 1, f"template syntax error: {error.message}")]
     problems: list[TemplateProblem] = []
-    local_names = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    local_names = {
+        node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")
+    }
     for name in tree.find_all(nodes.Name):
         if name.ctx == "load" and name.name not in VARIABLES and name.name not in local_names:
             hint = did_you_mean(name.name, VARIABLES)

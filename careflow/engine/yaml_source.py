@@ -122,18 +122,35 @@ def _decode(raw: bytes) -> str:
     return text
 
 
+def _reader_problem(text: str, error: yaml.reader.ReaderError) -> SourceProblem:
+    """A character YAML refuses (control characters): say which, and where."""
+    offset = min(error.position, len(text))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return SourceProblem(
+        Position(line, column), f"character U+{error.character:04X} is not allowed in a rule file"
+    )
+
+
 def load_yaml(raw: bytes | str) -> SourceDocument:
     """Parse one YAML document; raise YamlSourceError with positions for anything malformed."""
     text = _decode(raw) if isinstance(raw, bytes) else raw
-    loader = _CoreLoader(text)
+    try:
+        loader = _CoreLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise YamlSourceError([_reader_problem(text, error)]) from None
     try:
         root = loader.get_single_node()
+    except yaml.reader.ReaderError as error:
+        raise YamlSourceError([_reader_problem(text, error)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         message = str(error.problem or error.context or "invalid YAML")
         if error.context and error.problem:
             message = f"{error.context}: {error.problem}"
-        raise YamlSourceError([SourceProblem(_position(mark), f"YAML syntax error: {message}")]) from None
+        raise YamlSourceError(
+            [SourceProblem(_position(mark), f"YAML syntax error: {message}")]
+        ) from None
     except yaml.YAMLError as error:
         raise YamlSourceError([SourceProblem(Position(1, 1), f"YAML error: {error}")]) from None
     finally:
@@ -172,7 +189,9 @@ def _build(
             problems.append(SourceProblem(_position(node.start_mark), "invalid scalar value"))
             return None
     if node.tag not in ("tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"):
-        problems.append(SourceProblem(_position(node.start_mark), f"unsupported YAML tag {node.tag!r}"))
+        problems.append(
+            SourceProblem(_position(node.start_mark), f"unsupported YAML tag {node.tag!r}")
+        )
         return None
     active = active | {id(node)}
     if isinstance(node, yaml.SequenceNode):
@@ -254,7 +273,9 @@ def _construct_scalar_value(node: yaml.ScalarNode) -> Any:
     return float(node.value)
 
 
-def _locate_block_scalars(node: yaml.Node, path: Path, lines: list[str], document: SourceDocument) -> None:
+def _locate_block_scalars(
+    node: yaml.Node, path: Path, lines: list[str], document: SourceDocument
+) -> None:
     if isinstance(node, yaml.ScalarNode):
         if node.style in ("|", ">"):
             row = node.start_mark.line + 1
