@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from careflow.engine.fields import FIELDS, LOGIC_KEYS, FieldSpec, FieldType
+from careflow.engine.fields import FIELDS, LOGIC_KEYS, ORDER_OPERATORS, FieldSpec, FieldType
 from careflow.engine.suggest import did_you_mean
 
 Path = tuple[str | int, ...]
@@ -212,36 +212,60 @@ def compile_test(test: FieldTest) -> Predicate:
         return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
     if spec.ordered:
         rank = {choice: index for index, choice in enumerate(spec.choices)}
-        return _compare(name, operator, value, key=rank.__getitem__)
+        return _compare_ranked(name, operator, value, rank)
     if spec.type is FieldType.STRING:
-        return _compare(name, operator, value, key=str.casefold)
-    return _compare(name, operator, value, key=None)
+        return _compare_text(name, operator, value)
+    return _compare_plain(name, operator, value)
 
 
-def _compare(name: str, operator: str, value: Any, key: Callable[[Any], Any] | None) -> Predicate:
-    def k(v: Any) -> Any:
-        return key(v) if key is not None else v
-
+def _compare_text(name: str, operator: str, value: Any) -> Predicate:
+    """eq / ne / in / not_in on text, ignoring case."""
     if operator in ("in", "not_in"):
-        members = frozenset(k(v) for v in value)
+        members = frozenset(str(v).casefold() for v in value)
         if operator == "in":
-            return lambda ctx: (v := ctx.get(name)) is not None and k(v) in members
-        return lambda ctx: (v := ctx.get(name)) is None or k(v) not in members
-    literal = k(value)
+            return lambda ctx: (v := ctx.get(name)) is not None and v.casefold() in members
+        return lambda ctx: (v := ctx.get(name)) is None or v.casefold() not in members
+    literal = str(value).casefold()
     if operator == "eq":
-        if key is None:
-            return lambda ctx: ctx.get(name) == literal and ctx.get(name) is not None
-        return lambda ctx: (v := ctx.get(name)) is not None and k(v) == literal
+        return lambda ctx: (v := ctx.get(name)) is not None and v.casefold() == literal
+    return lambda ctx: (v := ctx.get(name)) is None or v.casefold() != literal
+
+
+def _compare_ranked(name: str, operator: str, value: Any, rank: dict[str, int]) -> Predicate:
+    """Choices with an order (priority): ``gte high`` is membership in {high, urgent}."""
+    if operator not in ORDER_OPERATORS:
+        return _compare_plain(name, operator, value)
+    level = rank[value]
+    keep: dict[str, Callable[[int], bool]] = {
+        "gt": lambda r: r > level,
+        "gte": lambda r: r >= level,
+        "lt": lambda r: r < level,
+        "lte": lambda r: r <= level,
+    }
+    selected = [choice for choice, r in rank.items() if keep[operator](r)]
+    return _compare_plain(name, "in", selected)
+
+
+def _compare_plain(name: str, operator: str, value: Any) -> Predicate:
+    """Numbers, booleans and choices: compare as they are."""
+    if operator == "in":
+        members = frozenset(value)
+        return lambda ctx: (v := ctx.get(name)) is not None and v in members
+    if operator == "not_in":
+        members = frozenset(value)
+        return lambda ctx: (v := ctx.get(name)) is None or v not in members
+    if operator == "eq":
+        return lambda ctx: (v := ctx.get(name)) is not None and v == value
     if operator == "ne":
-        return lambda ctx: (v := ctx.get(name)) is None or k(v) != literal
+        return lambda ctx: (v := ctx.get(name)) is None or v != value
     if operator == "gt":
-        return lambda ctx: (v := ctx.get(name)) is not None and k(v) > literal
+        return lambda ctx: (v := ctx.get(name)) is not None and v > value
     if operator == "gte":
-        return lambda ctx: (v := ctx.get(name)) is not None and k(v) >= literal
+        return lambda ctx: (v := ctx.get(name)) is not None and v >= value
     if operator == "lt":
-        return lambda ctx: (v := ctx.get(name)) is not None and k(v) < literal
+        return lambda ctx: (v := ctx.get(name)) is not None and v < value
     if operator == "lte":
-        return lambda ctx: (v := ctx.get(name)) is not None and k(v) <= literal
+        return lambda ctx: (v := ctx.get(name)) is not None and v <= value
     raise AssertionError(f"unhandled operator {operator}")  # parse_condition rejects it first
 
 

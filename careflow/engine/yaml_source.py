@@ -160,9 +160,9 @@ def load_yaml(raw: bytes | str) -> SourceDocument:
         return document
     problems: list[SourceProblem] = []
     document.data = _build(root, (), document, problems, active=set())
-    _locate_block_scalars(root, (), text.splitlines(), document)
     if problems:
         raise YamlSourceError(problems)
+    _locate_block_scalars(root, (), text.splitlines(), document)  # no recursive aliases by now
     return document
 
 
