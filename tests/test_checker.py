@@ -270,3 +270,23 @@ def test_yaml_1_1_surprises_do_not_happen() -> None:
         """
     )
     assert problems(text) == []
+
+
+def test_a_broken_rule_does_not_hide_problems_elsewhere() -> None:
+    text = with_rules(
+        """\
+        - name: broken
+          on: recieved
+          do: [{tag: x}]
+        - name: fine-structure
+          on: received
+          do: [{reply: {template: nope}}]
+        """
+    )
+    assert problems(text) == [
+        "r.yaml:10:7: 'recieved' is not allowed here (did you mean 'received'?); use one of: "
+        "received, customer.message, agent.message, window.warning, window.internal, "
+        "window.published, privatize.reminder, privatize.given_up, resolved, reopened, "
+        "follow_up.reply, follow_up.silent, closed",
+        "r.yaml:14:27: unknown template 'nope'; define it under templates",
+    ]

@@ -113,17 +113,31 @@ def check_text(raw: bytes | str, file: str) -> CheckResult:
             (), "the file is empty: a rule file needs version, name, windows, defaults and rules"
         )
         return CheckResult(file, sorted(out.problems), document=document)
+    broken_rules: set[int] = set()
+    elsewhere = False
     for schema_error in _validator().iter_errors(document.data):
         _report_schema_error(schema_error, out)
+        path = tuple(schema_error.absolute_path)
+        if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+            broken_rules.add(path[1])
+        else:
+            elsewhere = True
     rule_file: RuleFile | None = None
-    if not out.problems:
+    if not elsewhere:
+        # Rules with structural problems are set aside so the rest still get every other check.
+        data = dict(document.data)
+        kept = [i for i in range(len(data.get("rules", []))) if i not in broken_rules]
+        data["rules"] = [data["rules"][i] for i in kept]
         try:
-            rule_file = RuleFile.model_validate(document.data)
+            rule_file = RuleFile.model_validate(data)
         except ValidationError as error:
             for detail in error.errors():
-                out.at(tuple(detail["loc"]), detail["msg"])
+                loc = list(detail["loc"])
+                if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+                    loc[1] = kept[loc[1]]
+                out.at(tuple(loc), detail["msg"])
         if rule_file is not None:
-            _semantic_checks(rule_file, out)
+            _semantic_checks(rule_file, out, kept)
     problems = sorted(out.problems)
     return CheckResult(file, problems, rule_file if not problems else None, document)
 
@@ -245,12 +259,13 @@ def _property_name_message(error: SchemaError) -> str:
 # --------------------------------------------------------------------------- semantic checks
 
 
-def _semantic_checks(rule_file: RuleFile, out: _Collector) -> None:
+def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:
+    """Checks beyond the schema; ``rule_indices`` maps each model rule to its place in the file."""
     _check_calendars(rule_file, out)
     _check_windows(rule_file, out)
     _check_templates(rule_file, out)
     _check_flow(rule_file, out)
-    _check_rules(rule_file, out)
+    _check_rules(rule_file, out, rule_indices)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -344,9 +359,9 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
         )
 
 
-def _check_rules(rule_file: RuleFile, out: _Collector) -> None:
+def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:
     first_seen: dict[str, int] = {}
-    for index, rule in enumerate(rule_file.rules):
+    for index, rule in zip(rule_indices, rule_file.rules, strict=True):
         path: Path = ("rules", index)
         if rule.name in first_seen:
             line = (
