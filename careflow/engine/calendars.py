@@ -51,10 +51,11 @@ SpecPath = tuple[str | int, ...]
 class CalendarSpecError(ValueError):
     """A calendar spec that cannot be used; ``path`` points the checker at the offending part."""
 
-    def __init__(self, path: SpecPath, message: str) -> None:
+    def __init__(self, path: SpecPath, message: str, *, at_key: bool = False) -> None:
         super().__init__(message)
         self.path = path
         self.message = message
+        self.at_key = at_key  # the mapping key itself (a day name) is wrong, not its value
 
     def __str__(self) -> str:
         return self.message
@@ -104,18 +105,22 @@ def _day_hint(word: str) -> str:
     return did_you_mean(word, (*_DAYS, "daily"))
 
 
+def _day_key_error(path: SpecPath, message: str) -> CalendarSpecError:
+    return CalendarSpecError(path, message, at_key=True)
+
+
 def _parse_day(word: str, key: str, path: SpecPath) -> int:
     if not word:
-        raise CalendarSpecError(path, f"empty day name in {key!r}: {_DAY_KEY_HELP}")
+        raise _day_key_error(path, f"empty day name in {key!r}: {_DAY_KEY_HELP}")
     if word not in _DAYS:
-        raise CalendarSpecError(path, f"unknown day {word!r}{_day_hint(word)}")
+        raise _day_key_error(path, f"unknown day {word!r}{_day_hint(word)}")
     return _DAYS.index(word)
 
 
 def _parse_days(key: object, path: SpecPath) -> list[int]:
     """Weekday numbers (Monday = 0) named by one ``hours`` key, in the order written."""
     if not isinstance(key, str):
-        raise CalendarSpecError(path, f"unknown day {key!r}: {_DAY_KEY_HELP}")
+        raise _day_key_error(path, f"unknown day {key!r}: {_DAY_KEY_HELP}")
     text = "".join(key.split()).lower()
     days: list[int] = []
     for item in text.split(","):
@@ -124,12 +129,12 @@ def _parse_days(key: object, path: SpecPath) -> list[int]:
         elif "-" in item:
             ends = item.split("-")
             if len(ends) != 2:
-                raise CalendarSpecError(
+                raise _day_key_error(
                     path, f"invalid day range {item!r}: use two days, e.g. mon-fri"
                 )
             first, last = (_parse_day(end, key, path) for end in ends)
             if first == last:
-                raise CalendarSpecError(
+                raise _day_key_error(
                     path, f"day range {item!r} starts and ends on the same day: write {ends[0]!r}"
                 )
             named = [(first + offset) % 7 for offset in range((last - first) % 7 + 1)]
@@ -137,7 +142,7 @@ def _parse_days(key: object, path: SpecPath) -> list[int]:
             named = [_parse_day(item, key, path)]
         for day in named:
             if day in days:
-                raise CalendarSpecError(path, f"day {_DAYS[day]!r} is listed twice in {key!r}")
+                raise _day_key_error(path, f"day {_DAYS[day]!r} is listed twice in {key!r}")
             days.append(day)
     return days
 
@@ -236,7 +241,9 @@ def _parse_hours(hours: object) -> Week:
         for day in days:
             if day in owner:
                 raise CalendarSpecError(
-                    path, f"day {_DAYS[day]!r} is listed twice: in {owner[day]!r} and {key!r}"
+                    path,
+                    f"day {_DAYS[day]!r} is listed twice: in {owner[day]!r} and {key!r}",
+                    at_key=True,
                 )
             owner[day] = key
         ranges = _parse_hours_value(value, path)

@@ -273,11 +273,7 @@ def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
         try:
             BusinessCalendar.from_spec(name, spec.model_dump())
         except CalendarSpecError as error:
-            out.at(("calendars", name, *error.path), error.message, key=_is_key_error(error))
-
-
-def _is_key_error(error: CalendarSpecError) -> bool:
-    return len(error.path) == 2 and error.path[0] == "hours" and "day" in error.message
+            out.at(("calendars", name, *error.path), error.message, key=error.at_key)
 
 
 def _check_windows(rule_file: RuleFile, out: _Collector) -> None:
