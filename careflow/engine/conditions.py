@@ -8,7 +8,7 @@ not equal to anything (so ``ne`` and ``not_in`` hold, every other operator fails
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +16,7 @@ from careflow.engine.fields import FIELDS, LOGIC_KEYS, ORDER_OPERATORS, FieldSpe
 from careflow.engine.suggest import did_you_mean
 
 Path = tuple[str | int, ...]
-Context = Mapping[str, Any]
+Context = MutableMapping[str, Any]  # conditions may cache derived values (a text's words) in it
 Predicate = Callable[[Context], bool]
 
 
@@ -174,20 +174,70 @@ def iter_tests(condition: Condition) -> list[FieldTest]:
 # --------------------------------------------------------------------------- compiling
 
 
-def phrase_pattern(phrase: str) -> str:
-    """A regex matching ``phrase`` as whole words: 'balance' does not match 'rebalanced'."""
-    words = [re.escape(word) for word in phrase.split()]
-    return r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)"
+_WORD = re.compile(r"\w+")
+_WORDS_KEY = "\x00words"  # context-key suffixes caching what a text field yields per evaluation
+_FOLDED_KEY = "\x00folded"
+
+
+def _phrase_body(phrase: str) -> str:
+    return r"\s+".join(re.escape(word) for word in phrase.split())
 
 
 def phrases_regex(phrases: Sequence[str]) -> re.Pattern[str]:
-    """One case-insensitive alternation for ``contains_any``, longest phrases first."""
+    """One grouped, case-insensitive regex for whole words or phrases, longest first."""
     ordered = sorted({p.strip() for p in phrases}, key=len, reverse=True)
-    return re.compile("|".join(phrase_pattern(p) for p in ordered), re.IGNORECASE)
+    body = "|".join(_phrase_body(p) for p in ordered)
+    return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)", re.IGNORECASE)
 
 
-def _fold(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def text_words(ctx: Context, name: str) -> frozenset[str]:
+    """The case-folded words of a text field, computed once per evaluation and kept in ``ctx``."""
+    text = ctx.get(name)
+    words = frozenset(_WORD.findall(text.casefold())) if text else frozenset()
+    ctx[name + _WORDS_KEY] = words
+    return words
+
+
+def folded_text(ctx: Context, name: str) -> str:
+    """A text field case-folded with whitespace runs collapsed, once per evaluation."""
+    folded = " ".join(str(ctx.get(name) or "").casefold().split())
+    ctx[name + _FOLDED_KEY] = folded
+    return folded
+
+
+def compile_phrases(name: str, phrases: Sequence[str]) -> Predicate:
+    """``contains`` / ``contains_any``: whole words or phrases, ignoring case.
+
+    A single word ('balance') matches exactly when it is one of the text's words, so most
+    keywords cost a set lookup. Other phrases are first looked for as plain substrings of the
+    folded text, which any real match implies; only then does one grouped regex confirm that
+    they stand as whole words.
+    """
+    cleaned = {p.strip() for p in phrases}
+    words = frozenset(p.casefold() for p in cleaned if _WORD.fullmatch(p))
+    others = [p for p in cleaned if not _WORD.fullmatch(p)]
+    needles = tuple(" ".join(p.casefold().split()) for p in others)
+    search = phrases_regex(others).search
+    words_key, folded_key = name + _WORDS_KEY, name + _FOLDED_KEY
+
+    def word_found(ctx: Context) -> bool:
+        found = ctx.get(words_key)
+        return not words.isdisjoint(text_words(ctx, name) if found is None else found)
+
+    def phrase_found(ctx: Context) -> bool:
+        folded = ctx.get(folded_key)
+        if folded is None:
+            folded = folded_text(ctx, name)
+        for needle in needles:
+            if needle in folded:
+                return search(ctx[name]) is not None
+        return False
+
+    if not others:
+        return word_found
+    if not words:
+        return phrase_found
+    return lambda ctx: word_found(ctx) or phrase_found(ctx)
 
 
 def compile_test(test: FieldTest) -> Predicate:
@@ -204,9 +254,7 @@ def compile_test(test: FieldTest) -> Predicate:
         items = frozenset(str(v).casefold() for v in value)
         return lambda ctx: any(str(v).casefold() in items for v in ctx.get(name) or ())
     if operator in ("contains", "contains_any"):
-        regex = phrases_regex([value] if operator == "contains" else value)
-        search = regex.search
-        return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
+        return compile_phrases(name, [value] if operator == "contains" else value)
     if operator == "matches":
         search = re.compile(value).search
         return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
@@ -269,18 +317,28 @@ def _compare_plain(name: str, operator: str, value: Any) -> Predicate:
     raise AssertionError(f"unhandled operator {operator}")  # parse_condition rejects it first
 
 
+def _is_list(field: str) -> bool:
+    return FIELDS[field].type is FieldType.LIST
+
+
 class CompiledCondition:
     """A condition compiled to one closure, keeping the tree to explain a match afterwards."""
 
     def __init__(self, condition: Condition) -> None:
         self.condition = condition
         self._leaves: dict[int, Predicate] = {}
+        self._finders: dict[int, re.Pattern[str]] = {}
         self.test: Predicate = self._compile(condition)
 
     def _compile(self, node: Condition) -> Predicate:
         if isinstance(node, FieldTest):
             predicate = compile_test(node)
             self._leaves[id(node)] = predicate
+            if node.operator == "matches":
+                self._finders[id(node)] = re.compile(node.value)
+            elif node.operator in ("contains", "contains_any") and not _is_list(node.field):
+                phrases = [node.value] if node.operator == "contains" else node.value
+                self._finders[id(node)] = phrases_regex([str(p) for p in phrases])
             return predicate
         if isinstance(node, Not):
             inner = self._compile(node.item)
@@ -304,14 +362,15 @@ class CompiledCondition:
 
     def _explain(self, node: Condition, ctx: Context, negated: bool) -> list[str]:
         if isinstance(node, FieldTest):
-            return [describe_test(node, ctx, negated)]
+            return [describe_test(node, ctx, negated, self._finders.get(id(node)))]
         if isinstance(node, Not):
             return self._explain(node.item, ctx, not negated)
-        holds = [self._holds(item, ctx) != negated for item in node.items]
         # Under 'not', an all() is true through any failing part and an any() through all of them.
         wants_every = isinstance(node, AllOf) != negated
         chosen = (
-            node.items if wants_every else [i for i, h in zip(node.items, holds, strict=True) if h]
+            node.items
+            if wants_every
+            else [item for item in node.items if self._holds(item, ctx) != negated]
         )
         return [line for item in chosen for line in self._explain(item, ctx, negated)]
 
@@ -324,17 +383,14 @@ class CompiledCondition:
         return all(results) if isinstance(node, AllOf) else any(results)
 
 
-def describe_test(test: FieldTest, ctx: Context, negated: bool = False) -> str:
-    """``author.followers gte 10000 (was 25000)``, with what matched for text searches."""
+def describe_test(
+    test: FieldTest, ctx: Context, negated: bool = False, finder: re.Pattern[str] | None = None
+) -> str:
+    """``author.followers gte 10000 (was 25000)``, or what matched for text searches."""
     actual = ctx.get(test.field)
     prefix = "not " if negated else ""
     text = f"{prefix}{test.field} {test.operator} {test.value!r}"
-    if test.operator in ("contains", "contains_any", "matches") and isinstance(actual, str):
-        pattern = (
-            re.compile(test.value)
-            if test.operator == "matches"
-            else phrases_regex([test.value] if test.operator == "contains" else test.value)
-        )
-        found = pattern.search(actual)
+    if finder is not None and isinstance(actual, str):
+        found = finder.search(actual)
         return f"{text} (matched {found.group(0)!r})" if found else text
     return f"{text} (was {actual!r})"

@@ -15,7 +15,7 @@ from typing import Any
 
 from careflow.engine.calendars import ALWAYS, BusinessCalendar, Calendar
 from careflow.engine.checker import CheckResult, Problem, check_text
-from careflow.engine.conditions import CompiledCondition, iter_tests
+from careflow.engine.conditions import CompiledCondition, Predicate, iter_tests
 from careflow.engine.durations import humanize_duration, parse_duration
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
 from careflow.engine.sensitive import find_sensitive
@@ -115,7 +115,8 @@ class Ruleset:
         self.calendars: dict[str, Calendar] = {"always": ALWAYS}
         for name, spec in rule_file.calendars.items():
             self.calendars[name] = BusinessCalendar.from_spec(name, spec.model_dump())
-        self._by_event: dict[str, tuple[_CompiledRule, ...]] = {}
+        # Per event, (condition test or None, rule) pairs: the evaluation loop's only data.
+        self._by_event: dict[str, tuple[tuple[Predicate | None, _CompiledRule], ...]] = {}
         used: set[str] = set()
         for rule in rule_file.rules:
             compiled = _CompiledRule(
@@ -126,8 +127,9 @@ class Ruleset:
             )
             if rule.when is not None:
                 used.update(test.field for test in iter_tests(rule.when))
+            test = compiled.condition.test if compiled.condition is not None else None
             for event in rule.events:
-                self._by_event[event] = (*self._by_event.get(event, ()), compiled)
+                self._by_event[event] = (*self._by_event.get(event, ()), (test, compiled))
         self._uses_sensitive = "sensitive" in used
         defaults = rule_file.defaults
         self.defaults = Values(
@@ -189,11 +191,11 @@ class Ruleset:
         why: dict[str, list[str]] = {}
         actions: list[TakenAction] = []
         drop_reason: str | None = None
-        for rule in self._by_event.get(event, ()):
-            condition = rule.condition
-            if condition is not None and not condition.test(ctx):
+        for test, rule in self._by_event.get(event, ()):
+            if test is not None and not test(ctx):
                 continue
             fired.append(rule.name)
+            condition = rule.condition
             why[rule.name] = condition.explain(ctx) if condition is not None else ["always"]
             for action in rule.actions:
                 actions.append(TakenAction(rule.name, action.kind, action.spec))
