@@ -15,7 +15,13 @@ from typing import Any
 
 from careflow.engine.calendars import ALWAYS, BusinessCalendar, Calendar
 from careflow.engine.checker import CheckResult, Problem, check_text
-from careflow.engine.conditions import CompiledCondition, Predicate, iter_tests
+from careflow.engine.conditions import (
+    CompiledCondition,
+    Predicate,
+    iter_tests,
+    required_words,
+    text_words,
+)
 from careflow.engine.durations import humanize_duration, parse_duration
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
 from careflow.engine.sensitive import find_sensitive
@@ -97,6 +103,49 @@ def _compile_action(action: Action) -> _CompiledAction:
 
 
 @dataclass(frozen=True)
+class _EventPlan:
+    """The rules of one event, and an index to skip those that provably cannot fire.
+
+    ``by_word[field][word]`` lists the positions of rules that need ``word`` among the words of
+    ``field`` (see ``required_words``); ``always`` lists the rules with no such need.
+    """
+
+    rules: tuple[tuple[Predicate | None, _CompiledRule], ...]
+    always: tuple[int, ...]
+    by_word: dict[str, dict[str, tuple[int, ...]]]
+
+    def candidates(self, ctx: dict[str, Any]) -> list[tuple[Predicate | None, _CompiledRule]]:
+        """The rules worth testing for this context, in file order."""
+        if not self.by_word:
+            return list(self.rules)
+        positions = set(self.always)
+        for field, index in self.by_word.items():
+            for word in index.keys() & text_words(ctx, field):
+                positions.update(index[word])
+        return [self.rules[i] for i in sorted(positions)]
+
+
+def _plan(rules: list[_CompiledRule]) -> _EventPlan:
+    always: list[int] = []
+    by_word: dict[str, dict[str, list[int]]] = {}
+    for position, rule in enumerate(rules):
+        gate = required_words(rule.condition.condition) if rule.condition is not None else None
+        if gate is None:
+            always.append(position)
+            continue
+        field, words = gate
+        for word in words:
+            by_word.setdefault(field, {}).setdefault(word, []).append(position)
+    return _EventPlan(
+        rules=tuple(
+            (rule.condition.test if rule.condition is not None else None, rule) for rule in rules
+        ),
+        always=tuple(always),
+        by_word={f: {w: tuple(p) for w, p in index.items()} for f, index in by_word.items()},
+    )
+
+
+@dataclass(frozen=True)
 class ClockDeadlines:
     """When one clock's internal target and published window fall due."""
 
@@ -115,8 +164,7 @@ class Ruleset:
         self.calendars: dict[str, Calendar] = {"always": ALWAYS}
         for name, spec in rule_file.calendars.items():
             self.calendars[name] = BusinessCalendar.from_spec(name, spec.model_dump())
-        # Per event, (condition test or None, rule) pairs: the evaluation loop's only data.
-        self._by_event: dict[str, tuple[tuple[Predicate | None, _CompiledRule], ...]] = {}
+        by_event: dict[str, list[_CompiledRule]] = {}
         used: set[str] = set()
         for rule in rule_file.rules:
             compiled = _CompiledRule(
@@ -127,9 +175,9 @@ class Ruleset:
             )
             if rule.when is not None:
                 used.update(test.field for test in iter_tests(rule.when))
-            test = compiled.condition.test if compiled.condition is not None else None
             for event in rule.events:
-                self._by_event[event] = (*self._by_event.get(event, ()), (test, compiled))
+                by_event.setdefault(event, []).append(compiled)
+        self._plans = {event: _plan(rules) for event, rules in by_event.items()}
         self._uses_sensitive = "sensitive" in used
         defaults = rule_file.defaults
         self.defaults = Values(
@@ -191,7 +239,8 @@ class Ruleset:
         why: dict[str, list[str]] = {}
         actions: list[TakenAction] = []
         drop_reason: str | None = None
-        for test, rule in self._by_event.get(event, ()):
+        plan = self._plans.get(event)
+        for test, rule in plan.candidates(ctx) if plan is not None else ():
             if test is not None and not test(ctx):
                 continue
             fired.append(rule.name)
