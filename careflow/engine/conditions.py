@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from careflow.engine.fields import FIELDS, LOGIC_KEYS, ORDER_OPERATORS, FieldSpec, FieldType
+from careflow.engine.safe_regex import fold, required_literals
 from careflow.engine.suggest import did_you_mean
 
 Path = tuple[str | int, ...]
@@ -177,6 +178,7 @@ def iter_tests(condition: Condition) -> list[FieldTest]:
 _WORD = re.compile(r"\w+")
 _WORDS_KEY = "\x00words"  # context-key suffixes caching what a text field yields per evaluation
 _FOLDED_KEY = "\x00folded"
+_FOLDED_ALL_KEY = "\x00folded-all"  # folded, whitespace kept: what regex prefilters look in
 
 
 def _phrase_body(phrase: str) -> str:
@@ -261,6 +263,29 @@ def compile_phrases(name: str, phrases: Sequence[str]) -> Predicate:
     return lambda ctx: word_found(ctx) or phrase_found(ctx)
 
 
+def compile_regex(name: str, pattern: str) -> Predicate:
+    """``matches``: a regex search, skipped when a literal the pattern needs is absent."""
+    search = re.compile(pattern).search
+    literals = required_literals(pattern)
+    if literals is None:
+        return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
+    folded_key = name + _FOLDED_ALL_KEY
+
+    def test(ctx: Context) -> bool:
+        text = ctx.get(name)
+        if text is None:
+            return False
+        folded = ctx.get(folded_key)
+        if folded is None:
+            folded = ctx[folded_key] = fold(text)
+        for literal in literals:
+            if literal in folded:
+                return search(text) is not None
+        return False
+
+    return test
+
+
 def required_words(condition: Condition) -> tuple[str, frozenset[str]] | None:
     """A text field, and words of which at least one must be among its words for ``condition``.
 
@@ -301,8 +326,7 @@ def compile_test(test: FieldTest) -> Predicate:
     if operator in ("contains", "contains_any"):
         return compile_phrases(name, [value] if operator == "contains" else value)
     if operator == "matches":
-        search = re.compile(value).search
-        return lambda ctx: (text := ctx.get(name)) is not None and search(text) is not None
+        return compile_regex(name, value)
     if spec.ordered:
         rank = {choice: index for index, choice in enumerate(spec.choices)}
         return _compare_ranked(name, operator, value, rank)
@@ -362,8 +386,27 @@ def _compare_plain(name: str, operator: str, value: Any) -> Predicate:
     raise AssertionError(f"unhandled operator {operator}")  # parse_condition rejects it first
 
 
-def _is_list(field: str) -> bool:
-    return FIELDS[field].type is FieldType.LIST
+@dataclass(frozen=True)
+class _Leaf:
+    """A compiled field test and what it needs to explain itself, prepared once."""
+
+    test: FieldTest
+    predicate: Predicate
+    label: str  # 'author.followers gte 10000'
+    finder: re.Pattern[str] | None  # for 'matches': shows the matched text
+
+    def describe(self, ctx: Context, negated: bool) -> str:
+        """``author.followers gte 10000 (was 25000)``, or what matched for text searches."""
+        label = "not " + self.label if negated else self.label
+        actual = ctx.get(self.test.field)
+        if isinstance(actual, str):
+            if self.finder is not None:
+                found = self.finder.search(actual)
+                return f"{label} (matched {found.group(0)!r})" if found else label
+            if self.test.operator in ("contains", "contains_any"):
+                phrase = matched_phrase(ctx, self.test.field, self.test.value)
+                return f"{label} (matched {phrase!r})" if phrase else label
+        return f"{label} (was {actual!r})"
 
 
 class CompiledCondition:
@@ -371,16 +414,15 @@ class CompiledCondition:
 
     def __init__(self, condition: Condition) -> None:
         self.condition = condition
-        self._leaves: dict[int, Predicate] = {}
-        self._finders: dict[int, re.Pattern[str]] = {}
+        self._leaves: dict[int, _Leaf] = {}
         self.test: Predicate = self._compile(condition)
 
     def _compile(self, node: Condition) -> Predicate:
         if isinstance(node, FieldTest):
             predicate = compile_test(node)
-            self._leaves[id(node)] = predicate
-            if node.operator == "matches":
-                self._finders[id(node)] = re.compile(node.value)
+            finder = re.compile(node.value) if node.operator == "matches" else None
+            label = f"{node.field} {node.operator} {node.value!r}"
+            self._leaves[id(node)] = _Leaf(node, predicate, label, finder)
             return predicate
         if isinstance(node, Not):
             inner = self._compile(node.item)
@@ -404,7 +446,7 @@ class CompiledCondition:
 
     def _explain(self, node: Condition, ctx: Context, negated: bool) -> list[str]:
         if isinstance(node, FieldTest):
-            return [describe_test(node, ctx, negated, self._finders.get(id(node)))]
+            return [self._leaves[id(node)].describe(ctx, negated)]
         if isinstance(node, Not):
             return self._explain(node.item, ctx, not negated)
         # Under 'not', an all() is true through any failing part and an any() through all of them.
@@ -418,29 +460,11 @@ class CompiledCondition:
 
     def _holds(self, node: Condition, ctx: Context) -> bool:
         if isinstance(node, FieldTest):
-            return self._leaves[id(node)](ctx)
+            return self._leaves[id(node)].predicate(ctx)
         if isinstance(node, Not):
             return not self._holds(node.item, ctx)
         results = (self._holds(item, ctx) for item in node.items)
         return all(results) if isinstance(node, AllOf) else any(results)
-
-
-def describe_test(
-    test: FieldTest, ctx: Context, negated: bool = False, finder: re.Pattern[str] | None = None
-) -> str:
-    """``author.followers gte 10000 (was 25000)``, or what matched for text searches."""
-    actual = ctx.get(test.field)
-    prefix = "not " if negated else ""
-    text = f"{prefix}{test.field} {test.operator} {test.value!r}"
-    if not isinstance(actual, str) or FIELDS[test.field].type is FieldType.LIST:
-        return f"{text} (was {actual!r})"
-    if finder is not None:
-        found = finder.search(actual)
-        return f"{text} (matched {found.group(0)!r})" if found else text
-    if test.operator in ("contains", "contains_any"):
-        phrase = matched_phrase(ctx, test.field, test.value)
-        return f"{text} (matched {phrase!r})" if phrase else text
-    return f"{text} (was {actual!r})"
 
 
 def matched_phrase(ctx: Context, name: str, phrases: str | list[str]) -> str | None:

@@ -88,3 +88,56 @@ def _first_literal(items: list[tuple[Any, Any]]) -> str | None:
     if op == sre_constants.SUBPATTERN:
         return _first_literal(list(arg[-1]))
     return None
+
+
+def fold(text: str) -> str:
+    """Case-fold so that every pair of characters ``re.IGNORECASE`` equates becomes equal.
+
+    ``str.casefold`` does that for all of Unicode but one pair: re also equates the Turkish
+    dotless i (U+0131) with 'i' (checked exhaustively, see tests/test_safe_regex.py).
+    """
+    return text.casefold().replace("\u0131", "i")
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Folded strings of which at least one occurs in the folded form of every text ``pattern``
+    can match, or None when the pattern requires no literal text.
+
+    Lets the evaluator skip a regex search with plain substring tests, as RE2 and Hyperscan do.
+    Folding both sides keeps the test sound for patterns that ignore case and for those that
+    don't (a substring of a text stays a substring once both are folded).
+    """
+    found = _factor(list(sre_parse.parse(pattern)))
+    return frozenset(fold(s) for s in found) if found else None
+
+
+def _factor(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The most selective set of alternatives one of which a sequence must contain."""
+    candidates: list[set[str]] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if run:
+            candidates.append({"".join(run)})
+            run.clear()
+
+    for op, arg in items:
+        if op == sre_constants.LITERAL:
+            run.append(chr(arg))
+            continue
+        close_run()
+        inner: set[str] | None = None
+        if op == sre_constants.SUBPATTERN:
+            inner = _factor(list(arg[-1]))
+        elif op == sre_constants.BRANCH:
+            parts = [_factor(list(branch)) for branch in arg[1]]
+            if all(parts):
+                inner = set().union(*(p for p in parts if p))
+        elif op in _REPEATS and arg[0] >= 1:
+            inner = _factor(list(arg[2]))
+        if inner:
+            candidates.append(inner)
+    close_run()
+    if not candidates:
+        return None
+    return max(candidates, key=lambda alternatives: min(len(s) for s in alternatives))
