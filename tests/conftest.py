@@ -24,6 +24,12 @@ rules: []
 """
 
 
+def explain_args(example: str, *extra: str) -> list[str]:
+    """Arguments of `careflow rules explain` for the default pack and one example inquiry."""
+    inquiry = str(EXAMPLES / f"{example}.json")
+    return ["rules", "explain", "--rules", str(DEFAULT_PACK), "--inquiry", inquiry, *extra]
+
+
 def dedent(text: str) -> str:
     """Strip the indentation of an inline YAML document."""
     return textwrap.dedent(text).lstrip("\n")

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from careflow.cli.main import app
 from careflow.engine.checker import check_text
-from tests.conftest import DEFAULT_PACK, EXAMPLES, MINIMAL, ROOT
+from tests.conftest import DEFAULT_PACK, EXAMPLES, MINIMAL, ROOT, explain_args
 
 runner = CliRunner()
 CAREFLOW = [sys.executable, "-m", "careflow.cli.main"]
@@ -67,10 +67,7 @@ def test_check_expands_folders(tmp_path: Path) -> None:
 
 
 def test_explain_json_through_the_entry_point() -> None:
-    result = run(
-        "rules", "explain", "--rules", str(DEFAULT_PACK),
-        "--inquiry", str(EXAMPLES / "billing.json"), "--json",
-    )  # fmt: skip
+    result = run(*explain_args("billing", "--json"))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     for key in ("dropped", "drop_reason", "category", "priority", "queue", "privatize", "windows",
@@ -80,17 +77,7 @@ def test_explain_json_through_the_entry_point() -> None:
 
 
 def test_explain_human_output() -> None:
-    result = runner.invoke(
-        app,
-        [
-            "rules",
-            "explain",
-            "--rules",
-            str(DEFAULT_PACK),
-            "--inquiry",
-            str(EXAMPLES / "spam-giveaway.json"),
-        ],
-    )
+    result = runner.invoke(app, explain_args("spam-giveaway"))
     assert result.exit_code == 0
     assert "DROPPED: spam — no workflow would start" in result.stdout
     assert "1. drop-giveaway-spam" in result.stdout
@@ -126,14 +113,7 @@ def test_explain_with_broken_rules_prints_the_problems(tmp_path: Path) -> None:
 
 
 def test_explain_rejects_unknown_event_and_field() -> None:
-    base = [
-        "rules",
-        "explain",
-        "--rules",
-        str(DEFAULT_PACK),
-        "--inquiry",
-        str(EXAMPLES / "question.json"),
-    ]
+    base = explain_args("question")
     result = runner.invoke(app, [*base, "--event", "recieved"])
     assert result.exit_code == 2
     assert "unknown event 'recieved' (did you mean 'received'?)" in result.output

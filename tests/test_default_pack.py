@@ -10,25 +10,13 @@ import yaml
 from typer.testing import CliRunner
 
 from careflow.cli.main import app
-from tests.conftest import DEFAULT_PACK, EXAMPLES
+from tests.conftest import DEFAULT_PACK, EXAMPLES, explain_args
 
 runner = CliRunner()
 
 
 def explain(example: str, *args: str) -> dict[str, Any]:
-    result = runner.invoke(
-        app,
-        [
-            "rules",
-            "explain",
-            "--rules",
-            str(DEFAULT_PACK),
-            "--inquiry",
-            str(EXAMPLES / f"{example}.json"),
-            "--json",
-            *args,
-        ],
-    )
+    result = runner.invoke(app, explain_args(example, "--json", *args))
     assert result.exit_code == 0, result.output
     return dict(json.loads(result.stdout))
 
