@@ -7,7 +7,7 @@ implementations reach exactly the same decisions, then times them in one run so 
 comparable. The project's aims (careflow within 2x of hand-written Python, at least 30x faster
 than rule-engine) are printed next to the figures, never asserted: timing is too noisy to fail on.
 
-Run: ``.venv/bin/python bench/rules_bench.py [--quick] [--inquiries N] [--rules N] [--show-code]``
+Run: ``.venv/bin/python bench/rules_bench.py [--quick] [--inquiries N] [--rules N] [--show-pack] [--show-code]``
 """
 
 from __future__ import annotations
@@ -1157,6 +1157,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "full pass times the largest prefix that fits (keeps a default run under 3 minutes); "
         "0 times every inquiry",
     )
+    parser.add_argument("--show-pack", action="store_true", help="print the generated rule file")
     parser.add_argument("--show-code", action="store_true", help="print the hand-written code")
     args = parser.parse_args(argv)
     if args.quick:
@@ -1239,9 +1240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rules = PackGenerator(args.seed).generate(args.rules)
     text = pack_yaml(rules, args.seed)
-    print(f"=== generated pack {PACK_FILE} ({len(rules)} rules) ===")
-    print(text, end="")
-    print("=== end of pack ===\n")
+    if args.show_pack:
+        print(f"=== generated pack {PACK_FILE} ({len(rules)} rules) ===")
+        print(text, end="")
+        print("=== end of pack ===\n")
     try:
         ruleset = ruleset_from_text(text, PACK_FILE)
     except RuleFileError as error:

@@ -176,3 +176,16 @@ def test_pack_is_valid_and_advertises_its_schema() -> None:
     result = runner.invoke(app, ["rules", "check", str(DEFAULT_PACK)])
     assert result.exit_code == 0
     assert result.stdout == ""
+
+
+def test_every_shipped_rule_file_is_valid_and_points_editors_at_the_schema() -> None:
+    from tests.conftest import ROOT, RULES
+
+    files = sorted(RULES.rglob("*.yaml"))
+    assert len(files) >= 3
+    for path in files:
+        first_line = path.read_text().splitlines()[0]
+        schema = first_line.removeprefix("# yaml-language-server: $schema=")
+        assert (path.parent / schema).resolve() == ROOT / "schemas" / "rules.schema.json"
+        result = runner.invoke(app, ["rules", "check", str(path)])
+        assert result.exit_code == 0, result.stdout
