@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"
 EXAMPLES = ROOT / "examples" / "inquiries"
 DEFAULT_PACK = RULES / "default.yaml"
+SKETCH_FILE = RULES / "examples" / "acme-retail.yaml"  # DESIGN.md's rule-file sketch, verbatim
 
 MINIMAL = """\
 version: 1

@@ -17,13 +17,13 @@ from careflow.engine.fields import EVENTS, FIELDS
 from careflow.engine.model import RuleFile
 from careflow.engine.yaml_source import load_yaml
 from careflow.inquiry import Inquiry
-from tests.conftest import DEFAULT_PACK, EXAMPLES, MINIMAL, ROOT
+from tests.conftest import DEFAULT_PACK, EXAMPLES, MINIMAL, ROOT, SKETCH_FILE
 
 RULES_SCHEMA = json.loads((ROOT / "schemas" / "rules.schema.json").read_text())
 INQUIRY_SCHEMA = json.loads((ROOT / "schemas" / "inquiry.schema.json").read_text())
 RULES_VALIDATOR = jsonschema.Draft202012Validator(RULES_SCHEMA)
 INQUIRY_VALIDATOR = jsonschema.Draft202012Validator(INQUIRY_SCHEMA)
-SKETCH = (ROOT.parent / "shared" / "DESIGN.md").read_text().split("```yaml\n")[1].split("```")[0]
+SKETCH = SKETCH_FILE.read_text()
 
 
 def schema_accepts(data: Any) -> bool:
