@@ -181,17 +181,6 @@ _FOLDED_KEY = "\x00folded"
 _FOLDED_ALL_KEY = "\x00folded-all"  # folded, whitespace kept: what regex prefilters look in
 
 
-def _phrase_body(phrase: str) -> str:
-    return r"\s+".join(re.escape(word) for word in phrase.split())
-
-
-def phrases_regex(phrases: Sequence[str]) -> re.Pattern[str]:
-    """One grouped, case-insensitive regex for whole words or phrases, longest first."""
-    ordered = sorted({p.strip() for p in phrases}, key=len, reverse=True)
-    body = "|".join(_phrase_body(p) for p in ordered)
-    return re.compile(r"(?<!\w)(?:" + body + r")(?!\w)", re.IGNORECASE)
-
-
 def text_words(ctx: Context, name: str) -> frozenset[str]:
     """The case-folded words of a text field, computed once per evaluation and kept in ``ctx``."""
     key = name + _WORDS_KEY
