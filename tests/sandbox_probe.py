@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from careflow.engine.model import RuleFile
-    from careflow.engine.ruleset import Ruleset
-    from careflow.engine.yaml_source import load_yaml
+    from careflow.engine.ruleset import ruleset_from_checked_text
     from careflow.inquiry import Inquiry
 
 
@@ -39,8 +37,7 @@ class TriageProbe:
 
     @workflow.run
     async def run(self, probe: ProbeInput) -> ProbeResult:
-        rule_file = RuleFile.model_validate(load_yaml(probe.rules_text).data)
-        ruleset = Ruleset(rule_file, probe.digest, "probe")
+        ruleset = ruleset_from_checked_text(probe.rules_text, probe.digest, "probe")
         decision = ruleset.evaluate("received", probe.inquiry)
         due = ruleset.deadlines(decision.values.windows, "acknowledge", probe.inquiry.created_at)
         assert due is not None

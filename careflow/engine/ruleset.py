@@ -25,6 +25,7 @@ from careflow.engine.conditions import (
 from careflow.engine.durations import humanize_duration, parse_duration
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
 from careflow.engine.sensitive import find_sensitive
+from careflow.engine.yaml_source import load_yaml
 from careflow.inquiry import Inquiry
 
 CLOCK_NAMES = ("acknowledge", "resolve", "next_reply")
@@ -348,14 +349,26 @@ class Ruleset:
         }
 
 
+def digest_of(raw: bytes | str) -> str:
+    """The sha256 that identifies a rule file's exact content (``ruleset.digest``)."""
+    return hashlib.sha256(raw.encode("utf-8") if isinstance(raw, str) else raw).hexdigest()
+
+
 def ruleset_from_text(raw: bytes | str, file: str) -> Ruleset:
     """Check and compile rule-file content; raise RuleFileError listing every problem."""
     result: CheckResult = check_text(raw, file)
     if result.rule_file is None:
         raise RuleFileError(result.problems)
-    data = raw.encode("utf-8") if isinstance(raw, str) else raw
-    digest = hashlib.sha256(data).hexdigest()
-    return Ruleset(result.rule_file, digest, file)
+    return Ruleset(result.rule_file, digest_of(raw), file)
+
+
+def ruleset_from_checked_text(text: str, digest: str, file: str) -> Ruleset:
+    """Compile text that ``rules check`` already accepted (in an activity), without I/O.
+
+    For workflow code: it skips the JSON Schema (a file read) and the semantic checks, keeping
+    only what compiling needs; ``digest`` is the one computed when the file was read.
+    """
+    return Ruleset(RuleFile.model_validate(load_yaml(text).data), digest, file)
 
 
 def load_ruleset(path: FilePath) -> Ruleset:

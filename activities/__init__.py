@@ -1,0 +1,1 @@
+"""Temporal activities: everything with I/O (rule files, channels, notifications, hand-off)."""
