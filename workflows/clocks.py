@@ -49,9 +49,14 @@ class ClockState(BaseModel):
     stopped_at: AwareDatetime | None = None
 
     @property
+    def finished(self) -> bool:
+        """Met or stopped: nothing can change it any more."""
+        return self.met_at is not None or self.stopped_at is not None
+
+    @property
     def running(self) -> bool:
-        """Still counting: not met, not stopped, not paused."""
-        return self.met_at is None and self.stopped_at is None and self.paused_at is None
+        """Still counting: not finished, not paused."""
+        return not self.finished and self.paused_at is None
 
 
 def _warning_due(
@@ -123,18 +128,10 @@ def meet_clock(clock: ClockState, at: datetime, *, by_human: bool) -> bool:
     Deadlines already passed stay missed; the others are met even when the reply is late for an
     earlier one (Salesforce's success-even-when-late).
     """
-    if clock.met_at is not None or clock.stopped_at is not None:
+    if clock.finished or (clock.met_by == "human" and not by_human):
         return False
-    if clock.met_by == "human" and not by_human:
-        return False
-    if clock.paused_at is None:
-        pass_deadlines(clock, at)
+    _settle(clock, at, "met")
     clock.met_at = at
-    clock.paused_at = None
-    if clock.internal == "pending":
-        clock.internal = "met"
-    if clock.published == "pending":
-        clock.published = "met"
     return True
 
 
@@ -149,7 +146,7 @@ def pause_clock(clock: ClockState, at: datetime) -> list[ClockEvent]:
 
 def resume_clock(clock: ClockState, calendar: Calendar, at: datetime) -> None:
     """The customer answered: the deadlines not yet passed move by the open time spent paused."""
-    if clock.paused_at is None or clock.met_at is not None or clock.stopped_at is not None:
+    if clock.paused_at is None or clock.finished:
         return
     paused_at = clock.paused_at
     clock.paused_at = None
@@ -167,13 +164,19 @@ def resume_clock(clock: ClockState, calendar: Calendar, at: datetime) -> None:
 
 def stop_clock(clock: ClockState, at: datetime) -> list[ClockEvent]:
     """The step ended without a reply (e.g. resolved): pending verdicts become ``stopped``."""
-    if clock.met_at is not None or clock.stopped_at is not None:
+    if clock.finished:
         return []
-    events = pass_deadlines(clock, at) if clock.paused_at is None else []
+    events = _settle(clock, at, "stopped")
     clock.stopped_at = at
+    return events
+
+
+def _settle(clock: ClockState, at: datetime, verdict: Verdict) -> list[ClockEvent]:
+    """End a clock at ``at``: record the deadlines that passed first, then settle the rest."""
+    events = pass_deadlines(clock, at) if clock.paused_at is None else []
     clock.paused_at = None
     if clock.internal == "pending":
-        clock.internal = "stopped"
+        clock.internal = verdict
     if clock.published == "pending":
-        clock.published = "stopped"
+        clock.published = verdict
     return events
