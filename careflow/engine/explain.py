@@ -1,4 +1,4 @@
-"""What ``careflow rules explain`` reports: one received-event decision, its deadlines and texts."""
+"""What ``careflow rules explain`` reports: one event's decision, its deadlines and texts."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ _STEP_OF_EVENT = {
 }
 
 
-def _template_of(action: TakenAction, ruleset: Ruleset) -> str | None:
+def _template_of(action: TakenAction) -> str | None:
     if action.kind == "reply":
         return str(action.spec["template"])
     if action.kind == "invite_private":
@@ -53,7 +53,7 @@ def explain(
     actions: list[dict[str, Any]] = []
     for action in decision.actions:
         entry: dict[str, Any] = {"rule": action.rule, action.kind: action.spec}
-        template = _template_of(action, ruleset)
+        template = _template_of(action)
         if template is not None:
             try:
                 entry["text"] = render_template(ruleset.rule_file.templates[template], variables)

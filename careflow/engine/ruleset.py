@@ -179,7 +179,9 @@ class Ruleset:
             for event in rule.events:
                 by_event.setdefault(event, []).append(compiled)
         self._plans = {event: _plan(rules) for event, rules in by_event.items()}
+        # Spotting personal data scans the text: only done for fields some condition reads.
         self._uses_sensitive = "sensitive" in used
+        self._uses_message_sensitive = "message.sensitive" in used
         defaults = rule_file.defaults
         self.defaults = Values(
             category=defaults.category,
@@ -221,7 +223,11 @@ class Ruleset:
         if extra:
             ctx.update(extra)
             message = extra.get("message.text")
-            if message is not None and "message.sensitive" not in extra:
+            if (
+                self._uses_message_sensitive
+                and message is not None
+                and "message.sensitive" not in extra
+            ):
                 ctx["message.sensitive"] = find_sensitive(message)
         return ctx
 
