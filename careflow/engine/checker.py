@@ -286,12 +286,13 @@ def _check_windows(rule_file: RuleFile, out: _Collector) -> None:
             clock = getattr(policy, clock_name)
             if clock is not None:
                 _check_clock(clock, ("windows", name, clock_name), out)
-    policies = list(rule_file.windows)
-    if rule_file.defaults.windows not in policies:
-        hint = did_you_mean(rule_file.defaults.windows, policies)
-        out.at(
-            ("defaults", "windows"), f"unknown windows policy {rule_file.defaults.windows!r}{hint}"
-        )
+    _require_policy(rule_file, rule_file.defaults.windows, ("defaults", "windows"), out)
+
+
+def _require_policy(rule_file: RuleFile, name: str, path: Path, out: _Collector) -> None:
+    if name not in rule_file.windows:
+        hint = did_you_mean(name, rule_file.windows)
+        out.at(path, f"unknown windows policy {name!r}{hint}")
 
 
 def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
@@ -399,9 +400,7 @@ def _check_rule_condition(rule: Rule, path: Path, rule_file: RuleFile, out: _Col
         if test.field == "windows" and test.operator in ("eq", "ne", "in", "not_in"):
             values = test.value if isinstance(test.value, list) else [test.value]
             for value in values:
-                if value not in rule_file.windows:
-                    hint = did_you_mean(value, rule_file.windows)
-                    out.at(where, f"unknown windows policy {value!r}{hint}")
+                _require_policy(rule_file, value, where, out)
 
 
 def _check_rule_actions(rule: Rule, path: Path, rule_file: RuleFile, out: _Collector) -> None:
@@ -415,10 +414,8 @@ def _check_rule_actions(rule: Rule, path: Path, rule_file: RuleFile, out: _Colle
             )
         if action.reopen is not None and "received" in rule.events:
             out.at(where, "reopen does not apply to received: the inquiry is new", key=True)
-        windows = action.set.windows if action.set is not None else None
-        if windows is not None and windows not in rule_file.windows:
-            hint = did_you_mean(windows, rule_file.windows)
-            out.at((*where, "windows"), f"unknown windows policy {windows!r}{hint}")
+        if action.set is not None and action.set.windows is not None:
+            _require_policy(rule_file, action.set.windows, (*where, "windows"), out)
         if action.reply is not None:
             _require_template(rule_file, action.reply.template, (*where, "template"), out)
         if action.invite_private is not None:

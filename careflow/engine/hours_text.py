@@ -20,7 +20,7 @@ def describe_policy(ruleset: Ruleset, policy_name: str, *, with_holidays: bool =
     if policy.calendar == "always":
         return f"we reply within {window}, around the clock."
     hours = calendar.describe_hours()
-    zone = _zone_label(getattr(calendar, "timezone", "UTC"))
+    zone = _zone_label(calendar.timezone)
     holidays = calendar.describe_holidays() if with_holidays else ""
     closed = f"; {holidays}" if holidays else ""
     return f"we're here {hours} ({zone}){closed}. We reply within {window} during these hours."
