@@ -26,7 +26,18 @@ class RulesSource:
     text: str
 
 
-@activity.defn
+class RulesActivities:
+    """The ``load_rules`` activity, bound to the rule file the worker is configured with."""
+
+    def __init__(self, default_path: str) -> None:
+        self.default_path = default_path
+
+    @activity.defn(name="load_rules")
+    async def load_rules(self, path: str | None) -> RulesSource:
+        """Load ``path``, or the worker's configured rule file when the inquiry names none."""
+        return await load_rules(path or self.default_path)
+
+
 async def load_rules(path: str) -> RulesSource:
     """Read and fully check a rule file.
 

@@ -1,0 +1,90 @@
+"""The worker: the inquiry workflow and its activities on one task queue.
+
+``python worker.py`` and ``careflow worker`` run it as a service: configured by the environment
+(``careflow.config``), stopped gracefully by SIGTERM or SIGINT so in-flight activities finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.outbound import ChannelAdapter, OutboundActivities
+from activities.rules import RulesActivities
+from activities.sandbox import SandboxAdapter
+from careflow.config import Settings
+from workflows.inquiry import InquiryWorkflow
+
+log = logging.getLogger("careflow.worker")
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+class ConfigurationError(ValueError):
+    """A setting that cannot work, said in one sentence."""
+
+
+def channel_adapter(settings: Settings) -> ChannelAdapter:
+    """The channel adapter named by ``CAREFLOW_ADAPTER``."""
+    if settings.adapter == "sandbox":
+        return SandboxAdapter(settings.outbox)
+    raise ConfigurationError(
+        f"CAREFLOW_ADAPTER={settings.adapter!r} is not an adapter careflow has; use sandbox"
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """A client with careflow's data converter (the worker, the CLI and replay must agree)."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def build_worker(
+    client: Client, settings: Settings, adapter: ChannelAdapter | None = None
+) -> Worker:
+    """A worker for the inquiry workflow and its activities."""
+    outbound = OutboundActivities(adapter or channel_adapter(settings))
+    rules = RulesActivities(settings.rules)
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[InquiryWorkflow],
+        activities=[rules.load_rules, outbound.deliver],
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(settings: Settings, client: Client | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then let in-flight activities finish."""
+    client = client or await connect(settings)
+    worker = build_worker(client, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info(
+        "worker on %s, namespace %s, task queue %s, rules %s",
+        settings.temporal_address,
+        settings.namespace,
+        settings.task_queue,
+        settings.rules,
+    )
+    async with worker:
+        await stop.wait()
+        log.info("stopping: waiting for in-flight activities")
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(signum)
+
+
+def main() -> None:
+    """Entry point of ``python worker.py``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker(Settings.from_env()))

@@ -1,0 +1,119 @@
+"""A careflow worker on Temporal's time-skipping test server, for workflow tests.
+
+Tests drive an inquiry the way users do (start, signal, updates, query) and let the server skip
+time; the real sandbox adapter writes the outbox in the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.outbound import ChannelAdapter
+from activities.sandbox import read_outbox
+from careflow.config import Settings
+from careflow.inquiry import Inquiry
+from careflow.worker import build_worker
+from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import CustomerMessage, InquiryInput, InquiryResult
+from workflows.state import InquiryStatus
+
+TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+HISTORIES = ROOT / "tests" / "histories"
+RECORD = os.environ.get("CAREFLOW_RECORD_HISTORIES") == "1"
+
+
+def round_the_clock_pack(directory: Path, extra_rules: str = "") -> Path:
+    """The default pack with its business-hours calendar swapped for ``always``.
+
+    Workflow tests run at today's date on the test server; counting on a business calendar
+    would make them depend on the weekday they run. (The Friday-evening test uses a calendar.)
+    """
+    text = DEFAULT_PACK.read_text().replace("calendar: care-hours", "calendar: always")
+    path = directory / "round-the-clock.yaml"
+    path.write_text(text + extra_rules, encoding="utf-8")
+    return path
+
+
+def example(name: str, at: datetime, **changes: Any) -> Inquiry:
+    """An example inquiry, posted at ``at``."""
+    inquiry = Inquiry.model_validate_json((EXAMPLES / f"{name}.json").read_text())
+    return inquiry.model_copy(update={"created_at": at, **changes})
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    settings: Settings
+
+    async def now(self) -> datetime:
+        return await self.env.get_current_time()
+
+    async def start(
+        self, inquiry: Inquiry, *, history_limit: int | None = None
+    ) -> WorkflowHandle[InquiryWorkflow, InquiryResult]:
+        extra: dict[str, Any] = {} if history_limit is None else {"history_limit": history_limit}
+        return await self.env.client.start_workflow(
+            InquiryWorkflow.run,
+            InquiryInput(inquiry=inquiry, search_attributes=False, **extra),
+            id=f"inquiry-{inquiry.channel}-{inquiry.conversation_id}-{uuid.uuid4().hex[:8]}",
+            task_queue=self.settings.task_queue,
+        )
+
+    async def skip(self, duration: timedelta) -> None:
+        await self.env.sleep(duration)
+
+    async def status(self, handle: WorkflowHandle[Any, Any]) -> InquiryStatus:
+        return await handle.query(InquiryWorkflow.status)
+
+    async def say(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        text: str,
+        *,
+        private: bool = False,
+        id: str | None = None,
+    ) -> None:
+        message = CustomerMessage(
+            id=id or uuid.uuid4().hex, text=text, private=private, at=await self.now()
+        )
+        await handle.signal(InquiryWorkflow.customer_message, message)
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return read_outbox(self.settings.outbox)
+
+
+@asynccontextmanager
+async def careflow(
+    home: Path, rules: Path, adapter: ChannelAdapter | None = None
+) -> AsyncIterator[Harness]:
+    """A time-skipping server and a careflow worker with ``rules``, state under ``home``."""
+    settings = Settings(rules=str(rules), home=home, task_queue=f"test-{uuid.uuid4().hex[:8]}")
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+    )
+    async with env, build_worker(env.client, settings, adapter):
+        yield Harness(env, settings)
+
+
+async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> WorkflowHistory:
+    """Fetch a finished run's history; with CAREFLOW_RECORD_HISTORIES=1, save it for replay tests."""
+    history = await handle.fetch_history()
+    if RECORD:
+        HISTORIES.mkdir(exist_ok=True)
+        data = json.loads(history.to_json())
+        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+    return history

@@ -1,0 +1,931 @@
+"""The inquiry workflow: one post, five steps, its clocks, and the rules that drive it.
+
+acknowledge → privatize → resolve → follow_up → closed. The rule file is loaded once, by an
+activity, so the exact rules (and their hash) are in the history and stay with the inquiry for
+its whole life. Rules run on every event (``received``, ``customer.message``, ``window.*``, …);
+their actions become activity calls (``deliver``) or state changes. Clocks are pure state
+(``workflows.clocks``); the main loop sleeps until the next deadline or message.
+
+Customer messages arrive by signal (deduplicated by platform message id). Agent actions are
+Updates with validators, so an action that makes no sense is rejected before it reaches the
+history. Every handler and the main loop take one lock: state changes never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.outbound import Outbound, OutboundActivities, OutboundKind
+    from activities.rules import RulesActivities
+    from careflow.engine.durations import parse_duration
+    from careflow.engine.ruleset import Decision, Ruleset, ruleset_from_checked_text
+    from workflows import search
+    from workflows.clocks import (
+        ClockEvent,
+        ClockState,
+        meet_clock,
+        next_deadline,
+        pass_deadlines,
+        pause_clock,
+        resume_clock,
+        start_clock,
+        stop_clock,
+    )
+    from workflows.messages import (
+        WORKFLOW_NAME,
+        AcknowledgeRequest,
+        ActionResult,
+        AssignRequest,
+        EscalateRequest,
+        InquiryInput,
+        InquiryResult,
+        InvitePrivateRequest,
+        ReopenRequest,
+        ReplyRequest,
+        ResolveRequest,
+    )
+    from workflows.state import (
+        CustomerMessage,
+        Escalation,
+        FiredRule,
+        InquiryState,
+        InquiryStatus,
+        Message,
+        TimelineEntry,
+        ValuesState,
+        breached,
+        next_due,
+        status_of,
+    )
+
+RULES_TIMEOUT = timedelta(seconds=30)
+# A broken or missing rule file is retried until someone fixes it: the inquiry waits, it is not lost.
+RULES_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
+)
+DELIVERY_TIMEOUT = timedelta(seconds=30)
+# About a minute of retries, then a human takes over (an escalation), never a silent loss.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=6,
+    non_retryable_error_types=["TemplateRenderError", "EmptyMessage", "DeliveryRejected"],
+)
+CUSTOMER_FACING: frozenset[str] = frozenset({"reply", "invitation", "reminder", "follow_up"})
+ESCALATION_TARGETS = ("supervisor", "chat")
+
+
+def _rejected(message: str) -> ApplicationError:
+    """An agent action that makes no sense now: the update fails with this sentence."""
+    return ApplicationError(message, type="ActionRejected", non_retryable=True)
+
+
+@workflow.defn(name=WORKFLOW_NAME)
+class InquiryWorkflow:
+    """One inquiry, from the first post to close."""
+
+    @workflow.init
+    def __init__(self, input: InquiryInput) -> None:
+        self._input = input
+        self._ruleset: Ruleset | None = None
+        self._state: InquiryState | None = None
+        carried = input.state
+        self._inbox: list[CustomerMessage] = list(carried.inbox) if carried else []
+        # Insertion-ordered, so the carried list is identical on every replay.
+        self._seen: dict[str, None] = dict.fromkeys(
+            carried.seen_message_ids if carried else [input.inquiry.id]
+        )
+        self._duplicates = carried.duplicate_deliveries if carried else 0
+        self._lock = asyncio.Lock()
+        self._changed = False
+        self._clock_events: list[tuple[ClockEvent, str]] = []
+        self._indexed: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, input: InquiryInput) -> InquiryResult:
+        if input.state is None:
+            source = await workflow.execute_activity_method(
+                RulesActivities.load_rules,
+                input.rules_path,
+                start_to_close_timeout=RULES_TIMEOUT,
+                retry_policy=RULES_RETRY,
+            )
+            self._ruleset = ruleset_from_checked_text(source.text, source.digest, source.file)
+            self._state = InquiryState(
+                inquiry=input.inquiry,
+                rules=source,
+                values=ValuesState.of(self._ruleset.defaults),
+            )
+            async with self._lock:
+                await self._triage()
+                self._index()
+            if self.state.step == "closed":
+                return self._result("dropped")
+        else:
+            carried = input.state
+            self._ruleset = ruleset_from_checked_text(
+                carried.rules.text, carried.rules.digest, carried.rules.file
+            )
+            self._state = carried.model_copy(update={"inbox": [], "runs": carried.runs + 1})
+            self._index()
+
+        while self.state.step != "closed":
+            if self._should_continue_as_new():
+                await self._continue_as_new()
+            await self._wait()
+            async with self._lock:
+                await self._catch_up()
+                self._index()
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        async with self._lock:
+            self._record_late_messages()
+            self._index()
+        return self._result("closed")
+
+    @property
+    def state(self) -> InquiryState:
+        assert self._state is not None, "state exists once the rules are loaded"
+        return self._state
+
+    @property
+    def ruleset(self) -> Ruleset:
+        assert self._ruleset is not None, "the ruleset is loaded first"
+        return self._ruleset
+
+    # ------------------------------------------------------------------ messages in
+
+    @workflow.signal(name="customer_message")
+    def customer_message(self, message: CustomerMessage) -> None:
+        """The customer wrote again; a redelivery of a message already seen changes nothing."""
+        if message.id in self._seen:
+            self._duplicates += 1
+            return
+        self._seen[message.id] = None
+        self._inbox.append(message)
+
+    @workflow.query(name="status")
+    def status(self) -> InquiryStatus:
+        """Where the inquiry stands: step, values, rules fired, clocks, messages, timeline."""
+        if self._state is None:
+            raise ApplicationError("the inquiry is still starting: its rules are loading")
+        return status_of(self._synced(), workflow.info().workflow_id)
+
+    # ------------------------------------------------------------------ agent actions
+
+    @workflow.update(name="acknowledge")
+    async def acknowledge(self, request: AcknowledgeRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            agent = request.agent.strip()
+            if self.state.agent is None:
+                self.state.agent = agent
+            text = (request.text or "").strip() or None
+            message = await self._send(
+                "reply",
+                agent,
+                text=text,
+                template_name=None if text else "ack",
+                human=True,
+                signature=agent,
+            )
+            self._note("acknowledged", f"{agent} acknowledged the inquiry")
+            if message is not None:
+                await self._run_event("agent.message", self._message_fields(message))
+            return self._action_result("acknowledged", message)
+
+        return await self._agent_action(self._check_acknowledge, request, act)
+
+    @acknowledge.validator
+    def _validate_acknowledge(self, request: AcknowledgeRequest) -> None:
+        self._check_acknowledge(request)
+
+    def _check_acknowledge(self, request: AcknowledgeRequest) -> None:
+        self._check_open(request.agent)
+        clock = self.state.clocks.get("acknowledge")
+        if clock is not None and clock.met_at is not None:
+            raise _rejected(f"the inquiry was already acknowledged at {clock.met_at.isoformat()}")
+        if not (request.text or "").strip() and "ack" not in self.ruleset.rule_file.templates:
+            raise _rejected("no text given and the rule file has no 'ack' template to send")
+
+    @workflow.update(name="reply")
+    async def reply(self, request: ReplyRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            agent = request.agent.strip()
+            if self.state.agent is None:
+                self.state.agent = agent
+            message = await self._send(
+                "reply",
+                agent,
+                text=request.text,
+                private=request.private,
+                human=True,
+                signature=agent,
+            )
+            if message is not None and request.pending:
+                self._wait_on_customer()
+            if message is not None:
+                await self._run_event("agent.message", self._message_fields(message))
+            return self._action_result("replied", message)
+
+        return await self._agent_action(self._check_reply, request, act)
+
+    @reply.validator
+    def _validate_reply(self, request: ReplyRequest) -> None:
+        self._check_reply(request)
+
+    def _check_reply(self, request: ReplyRequest) -> None:
+        self._check_open(request.agent)
+        if not request.text.strip():
+            raise _rejected("the reply is empty: write the text to send")
+
+    @workflow.update(name="invite_private")
+    async def invite_private(self, request: InvitePrivateRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            agent = request.agent.strip()
+            template = request.template or self.ruleset.rule_file.flow.privatize.template
+            message = await self._invite(template, agent, human=True)
+            return self._action_result("invited to a private channel", message)
+
+        return await self._agent_action(self._check_invite, request, act)
+
+    @invite_private.validator
+    def _validate_invite_private(self, request: InvitePrivateRequest) -> None:
+        self._check_invite(request)
+
+    def _check_invite(self, request: InvitePrivateRequest) -> None:
+        state = self._check_open(request.agent)
+        if state.inquiry.kind == "private":
+            raise _rejected("this conversation is already private (it started as a direct message)")
+        if state.private_at is not None:
+            raise _rejected(
+                f"the customer already wrote privately at {state.private_at.isoformat()}"
+            )
+        if state.step == "privatize" and state.invited_at is not None:
+            raise _rejected(
+                f"an invitation sent at {state.invited_at.isoformat()} is still waiting for an answer"
+            )
+        if state.step == "follow_up":
+            raise _rejected("the inquiry is resolved: reopen it first")
+        template = request.template or self.ruleset.rule_file.flow.privatize.template
+        templates = self.ruleset.rule_file.templates
+        if template not in templates:
+            raise _rejected(
+                f"no template named {template!r}; the rule file has: {', '.join(templates)}"
+            )
+
+    @workflow.update(name="resolve")
+    async def resolve(self, request: ResolveRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            await self._resolve(request.code.strip(), request.note, request.agent.strip())
+            return self._action_result(f"resolved with code {request.code.strip()}", None)
+
+        return await self._agent_action(self._check_resolve, request, act)
+
+    @resolve.validator
+    def _validate_resolve(self, request: ResolveRequest) -> None:
+        self._check_resolve(request)
+
+    def _check_resolve(self, request: ResolveRequest) -> None:
+        state = self._check_open(request.agent)
+        if state.step == "follow_up":
+            raise _rejected(
+                f"the inquiry is already resolved (code {state.resolution_code}): reopen it first"
+            )
+        if not request.code.strip():
+            raise _rejected("a resolution code is required, e.g. refunded or replaced")
+
+    @workflow.update(name="reopen")
+    async def reopen(self, request: ReopenRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            reason = request.reason.strip() or "reopened by an agent"
+            await self._reopen(reason, request.agent.strip())
+            return self._action_result("reopened", None)
+
+        return await self._agent_action(self._check_reopen, request, act)
+
+    @reopen.validator
+    def _validate_reopen(self, request: ReopenRequest) -> None:
+        self._check_reopen(request)
+
+    def _check_reopen(self, request: ReopenRequest) -> None:
+        state = self._check_open(request.agent)
+        if state.step != "follow_up":
+            raise _rejected(
+                f"the inquiry is not resolved (it is in {state.step}): only a resolved inquiry can be reopened"
+            )
+
+    @workflow.update(name="assign")
+    async def assign(self, request: AssignRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            assignee = request.assignee.strip()
+            self.state.agent = assignee
+            self._note("assigned", f"assigned to {assignee} by {request.agent.strip()}")
+            return self._action_result(f"assigned to {assignee}", None)
+
+        return await self._agent_action(self._check_assign, request, act)
+
+    @assign.validator
+    def _validate_assign(self, request: AssignRequest) -> None:
+        self._check_assign(request)
+
+    def _check_assign(self, request: AssignRequest) -> None:
+        state = self._check_open(request.agent)
+        if not request.assignee.strip():
+            raise _rejected("say who to assign the inquiry to")
+        if state.agent == request.assignee.strip():
+            raise _rejected(f"the inquiry is already assigned to {state.agent}")
+
+    @workflow.update(name="escalate")
+    async def escalate(self, request: EscalateRequest) -> ActionResult:
+        async def act() -> ActionResult:
+            reason = (request.reason or "").strip() or f"escalated by {request.agent.strip()}"
+            await self._escalate(request.to, reason, request.agent.strip())
+            return self._action_result(f"escalated to {request.to}", None)
+
+        return await self._agent_action(self._check_escalate, request, act)
+
+    @escalate.validator
+    def _validate_escalate(self, request: EscalateRequest) -> None:
+        self._check_escalate(request)
+
+    def _check_escalate(self, request: EscalateRequest) -> None:
+        self._check_open(request.agent)
+        if request.to not in ESCALATION_TARGETS:
+            raise _rejected(f"cannot escalate to {request.to!r}: use supervisor or chat")
+
+    async def _agent_action(
+        self, check: Callable[[Any], None], request: Any, act: Callable[[], Any]
+    ) -> ActionResult:
+        """Run an agent action under the lock, re-checked: the inquiry may have moved on while
+        the update waited for the lock (the validator only saw the state at delivery)."""
+        async with self._lock:
+            await self._catch_up()
+            check(request)
+            result: ActionResult = await act()
+            await self._advance()
+            await self._drain_clock_events()
+            self._changed = True
+            self._index()
+            return result
+
+    def _check_open(self, agent: str) -> InquiryState:
+        if self._state is None or self._ruleset is None:
+            raise _rejected("the inquiry is still starting (its rules are loading): try again")
+        if not agent.strip():
+            raise _rejected("say which agent is acting (agent is empty)")
+        if self._state.step == "closed":
+            raise _rejected(
+                f"the inquiry is closed ({self._state.close_reason}): nothing can change it"
+            )
+        return self._state
+
+    def _action_result(self, detail: str, message: Message | None) -> ActionResult:
+        return ActionResult(
+            step=self.state.step, detail=detail, text=message.text if message else None
+        )
+
+    # ------------------------------------------------------------------ the loop
+
+    def _next_wake(self) -> datetime | None:
+        """The next instant something is due: a clock deadline or a flow timer."""
+        state, flow = self.state, self.ruleset.rule_file.flow
+        dues = [d for d in (next_deadline(c) for c in state.clocks.values()) if d is not None]
+        if state.step == "privatize" and state.invited_at is not None:
+            if state.reminded_at is None:
+                dues.append(state.invited_at + parse_duration(flow.privatize.remind_after))
+            dues.append(state.invited_at + parse_duration(flow.privatize.give_up_after))
+        if state.step == "follow_up" and state.resolved_at is not None:
+            if state.follow_up_sent_at is None:
+                dues.append(state.resolved_at + parse_duration(flow.follow_up.after))
+            else:
+                dues.append(state.follow_up_sent_at + parse_duration(flow.follow_up.wait))
+        return min(dues) if dues else None
+
+    async def _wait(self) -> None:
+        """Sleep until the next deadline, a customer message, or an agent action."""
+        wake = self._next_wake()
+        now = workflow.now()
+        if (wake is not None and wake <= now) or self._inbox or self._changed:
+            self._changed = False
+            return
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(
+                lambda: bool(self._inbox) or self._changed,
+                timeout=(wake - now) if wake is not None else None,
+            )
+        self._changed = False
+
+    async def _catch_up(self) -> None:
+        """Handle everything due by now: deadlines, flow timers, then messages, in that order."""
+        now = workflow.now()
+        for clock in list(self.state.clocks.values()):
+            self._queue_clock_events(clock, pass_deadlines(clock, now))
+        await self._drain_clock_events()
+        await self._flow_timers(now)
+        while self._inbox and self.state.step != "closed":
+            await self._on_customer_message(self._inbox.pop(0))
+        await self._advance()
+        await self._drain_clock_events()
+
+    def _queue_clock_events(self, clock: ClockState, events: list[ClockEvent]) -> None:
+        self._clock_events.extend((event, clock.name) for event in events)
+
+    async def _drain_clock_events(self) -> None:
+        while self._clock_events and self.state.step != "closed":
+            event, clock = self._clock_events.pop(0)
+            label = {
+                "window.warning": "warning",
+                "window.internal": "internal target passed",
+                "window.published": "published window missed",
+            }[event]
+            self._note(event, f"{clock} clock: {label}")
+            await self._run_event(event, {"clock": clock})
+        self._clock_events.clear()
+
+    async def _flow_timers(self, now: datetime) -> None:
+        state, flow = self.state, self.ruleset.rule_file.flow
+        if state.step == "privatize" and state.invited_at is not None:
+            remind_at = state.invited_at + parse_duration(flow.privatize.remind_after)
+            if state.reminded_at is None and now >= remind_at:
+                state.reminded_at = now
+                template = flow.privatize.reminder_template or flow.privatize.template
+                await self._send("reminder", "flow", template_name=template)
+                await self._run_event("privatize.reminder", {})
+            give_up_at = state.invited_at + parse_duration(flow.privatize.give_up_after)
+            if state.step == "privatize" and now >= give_up_at:
+                self._note("privatize.given_up", "no private message came: staying public")
+                state.step = "resolve"
+                self._stop_waiting(now)
+                await self._run_event("privatize.given_up", {})
+        if state.step == "follow_up" and state.resolved_at is not None:
+            if state.follow_up_sent_at is None:
+                if now >= state.resolved_at + parse_duration(flow.follow_up.after):
+                    state.follow_up_sent_at = now
+                    await self._send(
+                        "follow_up",
+                        "flow",
+                        template_name=flow.follow_up.template,
+                        private=state.private_channel,
+                    )
+            elif now >= state.follow_up_sent_at + parse_duration(flow.follow_up.wait):
+                await self._run_event("follow_up.silent", self._resolution_fields())
+                if state.step == "follow_up":
+                    await self._close("no answer to the follow-up", "flow")
+
+    async def _advance(self) -> None:
+        """Leave the acknowledge step once its clock is met (or gone)."""
+        state = self.state
+        if state.step != "acknowledge":
+            return
+        clock = state.clocks.get("acknowledge")
+        if clock is not None and not clock.finished:
+            return
+        if state.values.privatize == "required" and not state.private_channel:
+            template = self.ruleset.rule_file.flow.privatize.template
+            if await self._invite(template, "flow", human=False) is not None:
+                return
+        if state.step == "acknowledge":
+            state.step = "resolve"
+            self._note("step", "now in resolve")
+
+    # ------------------------------------------------------------------ steps
+
+    async def _triage(self) -> None:
+        """Run the ``received`` rules, start the clocks, and act."""
+        state, inquiry = self.state, self.state.inquiry
+        self._note(
+            "received",
+            f"{inquiry.kind} {inquiry.channel} post by @{inquiry.author.handle}",
+            at=inquiry.created_at,
+        )
+        decision = self._evaluate("received", {})
+        if decision.dropped:
+            state.step = "closed"
+            state.closed_at = workflow.now()
+            state.close_reason = f"dropped: {decision.drop_reason}"
+            self._note("dropped", f"dropped as {decision.drop_reason} by {decision.fired[-1]}")
+            return
+        values = state.values
+        self._note(
+            "triaged",
+            f"category {values.category}, priority {values.priority}, queue {values.queue}, "
+            f"windows {values.windows}, privatize {values.privatize}",
+        )
+        for clock in ("acknowledge", "resolve"):
+            self._start_clock(clock, inquiry.created_at)
+        await self._act(decision)
+        await self._catch_up()
+
+    async def _on_customer_message(self, message: CustomerMessage) -> None:
+        state, now = self.state, workflow.now()
+        at = min(message.at, now)
+        state.messages.append(
+            Message(
+                at=message.at,
+                direction="in",
+                private=message.private,
+                text=message.text,
+                by=state.inquiry.author.handle,
+                kind="message",
+                id=message.id,
+            )
+        )
+        where = "privately" if message.private else "publicly"
+        self._note("customer.message", f"@{state.inquiry.author.handle} wrote {where}")
+        fields = {"message.text": message.text, "message.private": message.private}
+        if state.step == "follow_up":
+            await self._run_event("follow_up.reply", {**fields, **self._resolution_fields()})
+            if state.step == "follow_up":
+                await self._reopen("the customer wrote after the resolution", "flow")
+            return
+        if message.private and state.private_at is None:
+            state.private_at = now
+            self._note("privatized", "the conversation continues privately")
+            if state.step == "privatize":
+                state.step = "resolve"
+        self._stop_waiting(now)
+        acknowledge = state.clocks.get("acknowledge")
+        next_reply = state.clocks.get("next_reply")
+        if (acknowledge is None or acknowledge.finished) and (
+            next_reply is None or next_reply.finished
+        ):
+            self._start_clock("next_reply", at)
+        await self._run_event("customer.message", fields)
+
+    async def _invite(self, template: str, by: str, *, human: bool) -> Message | None:
+        """Invite the customer to a private channel and wait on them (resolve clock paused)."""
+        state = self.state
+        message = await self._send(
+            "invitation", by, template_name=template, human=human, signature=by if human else None
+        )
+        if message is None:
+            return None
+        state.invited_at = workflow.now()
+        state.reminded_at = None
+        if state.step in ("acknowledge", "resolve"):
+            state.step = "privatize"
+        self._note("privatize", "invited the customer to a private channel")
+        self._wait_on_customer()
+        return message
+
+    async def _resolve(self, code: str, note: str | None, agent: str) -> None:
+        state, now = self.state, workflow.now()
+        for name, clock in state.clocks.items():
+            self._queue_clock_events(clock, pass_deadlines(clock, now))
+            if name == "resolve":
+                meet_clock(clock, now, by_human=True)
+            else:
+                stop_clock(clock, now)
+        await self._drain_clock_events()
+        state.waiting_on_customer = False
+        state.resolved_at = now
+        state.resolution_code = code
+        state.resolution_note = note
+        state.follow_up_sent_at = None
+        state.step = "follow_up"
+        self._note(
+            "resolved", f"resolved by {agent} with code {code}" + (f": {note}" if note else "")
+        )
+        await self._run_event("resolved", self._resolution_fields())
+
+    async def _reopen(self, reason: str, by: str) -> None:
+        state = self.state
+        state.reopens += 1
+        state.step = "resolve"
+        state.follow_up_sent_at = None
+        self._note("reopened", f"reopened by {by}: {reason}")
+        self._start_clock("resolve", workflow.now())
+        await self._run_event("reopened", {})
+
+    async def _close(self, reason: str, by: str) -> None:
+        state, now = self.state, workflow.now()
+        for clock in state.clocks.values():
+            self._queue_clock_events(clock, pass_deadlines(clock, now))
+        await self._drain_clock_events()
+        for clock in state.clocks.values():
+            stop_clock(clock, now)
+        state.step = "closed"
+        state.closed_at = now
+        state.close_reason = reason
+        state.waiting_on_customer = False
+        self._note("closed", f"closed by {by}: {reason}")
+        await self._run_event("closed", self._resolution_fields())
+
+    async def _escalate(self, to: str, reason: str, by: str) -> None:
+        state = self.state
+        state.escalations.append(Escalation(at=workflow.now(), to=to, reason=reason, by=by))
+        self._note("escalated", f"escalated to {to} by {by}: {reason}")
+        transcript = [m.model_dump(mode="json") for m in state.messages] if to == "chat" else []
+        await self._send(
+            "chat_handoff" if to == "chat" else "escalation",
+            by,
+            text=f"{reason} (agent: {state.agent or 'unassigned'})",
+            target=to,
+            transcript=transcript,
+        )
+
+    # ------------------------------------------------------------------ rules
+
+    def _evaluate(self, event: str, fields: dict[str, Any]) -> Decision:
+        """Run the rules for ``event``; record what fired and the values they set."""
+        state = self.state
+        extra: dict[str, Any] | None = None
+        if event != "received":
+            extra = {
+                "step": state.step,
+                "agent.name": state.agent,
+                "reopens": state.reopens,
+                **fields,
+            }
+        decision = self.ruleset.evaluate(event, state.inquiry, state.values.values(), extra)
+        now = workflow.now()
+        for rule in decision.fired:
+            state.fired.append(
+                FiredRule(at=now, event=event, rule=rule, why=decision.why.get(rule, []))
+            )
+        if decision.fired:
+            self._note("rules", f"{event}: {', '.join(decision.fired)}")
+        state.values = ValuesState.of(decision.values)
+        return decision
+
+    async def _run_event(self, event: str, fields: dict[str, Any]) -> None:
+        await self._act(self._evaluate(event, fields))
+
+    async def _act(self, decision: Decision) -> None:
+        """Carry out a decision's actions in order; ``close`` takes effect after the others."""
+        close: tuple[str, str] | None = None
+        for action in decision.actions:
+            by, spec = f"rule:{action.rule}", action.spec
+            if self.state.step == "closed" and action.kind not in ("notify", "escalate"):
+                continue
+            if action.kind == "reply":
+                await self._send(
+                    "reply", by, template_name=spec["template"], private=spec.get("private", False)
+                )
+            elif action.kind == "invite_private":
+                if not self.state.private_channel and self.state.step != "privatize":
+                    await self._invite(spec, by, human=False)
+            elif action.kind == "notify":
+                target, template = (
+                    (spec, None)
+                    if isinstance(spec, str)
+                    else (
+                        spec["target"],
+                        spec.get("template"),
+                    )
+                )
+                await self._notify(target, template, by)
+            elif action.kind == "escalate":
+                await self._escalate(spec["to"], spec.get("reason") or f"rule {action.rule}", by)
+            elif action.kind == "reopen":
+                if self.state.step == "follow_up":
+                    await self._reopen(spec, by)
+            elif action.kind == "close" and close is None:
+                close = (spec, by)
+        if close is not None and self.state.step != "closed":
+            await self._close(*close)
+
+    async def _notify(self, target: str, template: str | None, by: str) -> None:
+        spec = self.ruleset.rule_file.targets[target]
+        state = self.state
+        text = None
+        if template is None:
+            text = (
+                f"{state.values.priority} {state.values.category} inquiry on "
+                f"{state.inquiry.channel} by @{state.inquiry.author.handle}: "
+                f"{state.inquiry.url or state.inquiry.id}"
+            )
+        message = await self._send(
+            "notification",
+            by,
+            text=text,
+            template_name=template,
+            target=target,
+            target_webhook=spec.webhook,
+        )
+        if message is not None:
+            self._note("notified", f"notified {target}: {message.text}")
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send(
+        self,
+        kind: OutboundKind,
+        by: str,
+        *,
+        text: str | None = None,
+        template_name: str | None = None,
+        private: bool = False,
+        human: bool = False,
+        signature: str | None = None,
+        target: str | None = None,
+        target_webhook: str | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> Message | None:
+        """Deliver one message through the ``deliver`` activity.
+
+        The key (workflow id / step / sequence) makes retries safe. A message that cannot be
+        delivered becomes an escalation to a supervisor; a failed escalation is recorded.
+        """
+        state = self.state
+        state.sequence += 1
+        key = f"{workflow.info().workflow_id}/{state.step}/{state.sequence}"
+        inquiry = state.inquiry
+        outbound = Outbound(
+            key=key,
+            kind=kind,
+            channel=inquiry.channel,
+            conversation_id=inquiry.conversation_id,
+            in_reply_to=inquiry.id,
+            recipient=inquiry.author.handle,
+            private=private,
+            text=text,
+            template=self.ruleset.rule_file.templates[template_name] if template_name else None,
+            template_name=template_name,
+            variables=self._template_variables(signature) if template_name else {},
+            signature=signature if kind in CUSTOMER_FACING else None,
+            target=target,
+            target_webhook=target_webhook,
+            transcript=transcript or [],
+        )
+        try:
+            delivery = await workflow.execute_activity_method(
+                OutboundActivities.deliver,
+                outbound,
+                start_to_close_timeout=DELIVERY_TIMEOUT,
+                retry_policy=DELIVERY_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else error
+            self._note("delivery_failed", f"could not deliver {kind} {key}: {cause}")
+            if kind not in ("escalation", "chat_handoff"):
+                await self._escalate(
+                    "supervisor", f"could not deliver a {kind}: {cause}", "careflow"
+                )
+            return None
+        now = workflow.now()
+        message = Message(
+            at=now,
+            direction="out",
+            private=private,
+            text=delivery.text,
+            by=by,
+            kind=kind,
+            id=delivery.id,
+            key=key,
+        )
+        if kind in CUSTOMER_FACING:
+            state.messages.append(message)
+            if state.first_response_at is None:
+                state.first_response_at = now
+            self._note("message.out", f"{kind} by {by}" + (" (private)" if private else ""))
+            for name in ("acknowledge", "next_reply"):
+                clock = state.clocks.get(name)
+                if clock is not None:
+                    self._queue_clock_events(clock, pass_deadlines(clock, now))
+                    meet_clock(clock, now, by_human=human)
+        return message
+
+    def _template_variables(self, agent: str | None) -> dict[str, Any]:
+        state = self.state
+        return self.ruleset.template_variables(
+            state.inquiry, state.values.values(), agent or state.agent
+        )
+
+    # ------------------------------------------------------------------ clocks
+
+    def _start_clock(self, name: str, at: datetime) -> None:
+        """Start (or restart) clock ``name`` on the windows policy in force now."""
+        state = self.state
+        policy = self.ruleset.policy(state.values.windows)
+        spec = getattr(policy, name)
+        if spec is None:
+            return
+        previous = state.clocks.pop(name, None)
+        if previous is not None:
+            state.earlier_clocks.append(previous)
+        calendar = self.ruleset.calendars[policy.calendar]
+        state.clocks[name] = start_clock(name, spec, policy.calendar, calendar, at)
+
+    def _wait_on_customer(self) -> None:
+        """The team waits on the customer: the resolve clock pauses until they write."""
+        state = self.state
+        clock = state.clocks.get("resolve")
+        if clock is not None and state.step in ("privatize", "resolve", "acknowledge"):
+            self._queue_clock_events(clock, pause_clock(clock, workflow.now()))
+        state.waiting_on_customer = True
+
+    def _stop_waiting(self, now: datetime) -> None:
+        state = self.state
+        clock = state.clocks.get("resolve")
+        if clock is not None and clock.paused_at is not None:
+            resume_clock(clock, self.ruleset.calendars[clock.calendar], now)
+        state.waiting_on_customer = False
+
+    # ------------------------------------------------------------------ helpers
+
+    def _note(self, event: str, detail: str, at: datetime | None = None) -> None:
+        self.state.timeline.append(
+            TimelineEntry(at=at or workflow.now(), event=event, detail=detail)
+        )
+
+    def _message_fields(self, message: Message) -> dict[str, Any]:
+        return {"message.text": message.text, "message.private": message.private}
+
+    def _resolution_fields(self) -> dict[str, Any]:
+        return {"resolution.code": self.state.resolution_code}
+
+    def _record_late_messages(self) -> None:
+        """Messages that arrived while the inquiry closed: kept in the record, never dropped."""
+        for message in self._inbox:
+            self.state.messages.append(
+                Message(
+                    at=message.at,
+                    direction="in",
+                    private=message.private,
+                    text=message.text,
+                    by=self.state.inquiry.author.handle,
+                    kind="after_close",
+                    id=message.id,
+                )
+            )
+            self._note("customer.message", "the customer wrote as the inquiry closed")
+        self._inbox.clear()
+
+    def _synced(self) -> InquiryState:
+        """The state with the signal-side bookkeeping folded in."""
+        state = self.state
+        state.seen_message_ids = list(self._seen)
+        state.duplicate_deliveries = self._duplicates
+        state.inbox = list(self._inbox)
+        return state
+
+    def _index(self) -> None:
+        """Keep the search attributes current (only the ones that changed are written)."""
+        if not self._input.search_attributes or self._state is None:
+            return
+        state = self._state
+        wanted: list[tuple[Any, Any]] = [
+            (search.CHANNEL, state.inquiry.channel),
+            (search.CATEGORY, state.values.category),
+            (search.PRIORITY, state.values.priority),
+            (search.QUEUE, state.values.queue),
+            (search.STEP, state.step),
+            (search.AGENT, state.agent),
+            (search.NEXT_DUE, next_due(state)),
+            (search.BREACHED, breached(state) or None),
+            (search.RULESET, state.rules.digest),
+        ]
+        updates: list[SearchAttributeUpdate[Any]] = []
+        for key, value in wanted:
+            if self._indexed.get(key.name, None if value is None else ...) == value:
+                continue
+            self._indexed[key.name] = value
+            updates.append(key.value_unset() if value is None else key.value_set(value))
+        if updates:
+            workflow.upsert_search_attributes(updates)
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._input.history_limit
+        )
+
+    async def _continue_as_new(self) -> None:
+        """Start a fresh run with the whole state once every handler has finished."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self._note(
+            "continued_as_new",
+            f"history reached {workflow.info().get_current_history_length()} events: run "
+            f"{self.state.runs + 1} carries on",
+        )
+        workflow.continue_as_new(self._input.model_copy(update={"state": self._synced()}))
+
+    def _result(self, kind: str) -> InquiryResult:
+        state = self._synced()
+        created = state.inquiry.created_at
+
+        def since_post(at: datetime | None) -> float | None:
+            return (at - created).total_seconds() if at is not None else None
+
+        return InquiryResult(
+            status=status_of(state, workflow.info().workflow_id),
+            reason=state.close_reason or "",
+            resolution_code=state.resolution_code,
+            first_response_seconds=since_post(state.first_response_at),
+            resolution_seconds=since_post(state.resolved_at),
+            kind="dropped" if kind == "dropped" else "closed",
+        )

@@ -1,0 +1,270 @@
+"""The inquiry workflow's state, and the status view built from it.
+
+The state is one pydantic model so that continue-as-new carries all of it and replay rebuilds it
+exactly. ``InquiryStatus`` is what ``careflow status --json`` prints: the contract agents, the API
+and auditors read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from activities.rules import RulesSource
+from careflow.engine.ruleset import Values
+from careflow.inquiry import Inquiry
+from workflows.clocks import ClockState, next_deadline
+
+Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]
+ShownVerdict = Literal["pending", "met", "missed"]
+
+
+class ValuesState(BaseModel):
+    """What the rules decided so far (category, priority, …); mirrors ``Values``."""
+
+    category: str
+    priority: str
+    queue: str
+    windows: str
+    privatize: str
+    tags: list[str] = []
+
+    @classmethod
+    def of(cls, values: Values) -> ValuesState:
+        return cls(
+            category=values.category,
+            priority=values.priority,
+            queue=values.queue,
+            windows=values.windows,
+            privatize=values.privatize,
+            tags=list(values.tags),
+        )
+
+    def values(self) -> Values:
+        return Values(
+            category=self.category,
+            priority=self.priority,
+            queue=self.queue,
+            windows=self.windows,
+            privatize=self.privatize,
+            tags=tuple(self.tags),
+        )
+
+
+class CustomerMessage(BaseModel):
+    """The ``customer_message`` signal: the customer wrote again in the same conversation.
+
+    ``id`` is the platform's message id: a redelivered webhook carries the same id and is
+    recorded once.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    private: bool = False
+    at: AwareDatetime
+
+
+class Message(BaseModel):
+    """One message in the conversation, in or out."""
+
+    at: AwareDatetime
+    direction: Literal["in", "out"]
+    private: bool
+    text: str
+    by: str  # the customer's handle, an agent's name, or "rule:<name>" for scripted messages
+    kind: str  # post, message, reply, invitation, reminder, follow_up
+    id: str | None = None  # platform id (in) or delivery id (out)
+    key: str | None = None  # idempotency key of an outbound message
+
+
+class TimelineEntry(BaseModel):
+    """One thing that happened, for people: ``event`` is a short name, ``detail`` a sentence."""
+
+    at: AwareDatetime
+    event: str
+    detail: str
+
+
+class FiredRule(BaseModel):
+    """A rule that fired, on which event, and the tests that made it match."""
+
+    at: AwareDatetime
+    event: str
+    rule: str
+    why: list[str]
+
+
+class Escalation(BaseModel):
+    """A hand-off to a supervisor or to live chat."""
+
+    at: AwareDatetime
+    to: str
+    reason: str
+    by: str
+
+
+class InquiryState(BaseModel):
+    """Everything the workflow knows; carried whole across continue-as-new."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inquiry: Inquiry
+    rules: RulesSource  # the exact rule file, for the inquiry's whole life
+    values: ValuesState
+    step: Step = "acknowledge"
+    agent: str | None = None
+    clocks: dict[str, ClockState] = {}
+    earlier_clocks: list[ClockState] = []  # finished instances: a reopened resolve, past next_reply
+    fired: list[FiredRule] = []
+    messages: list[Message] = []
+    timeline: list[TimelineEntry] = []
+    seen_message_ids: list[str] = []
+    inbox: list[CustomerMessage] = []  # received but not yet handled (carried over)
+    duplicate_deliveries: int = 0
+    sequence: int = 0  # numbers outbound actions: part of each idempotency key
+    reopens: int = 0
+    waiting_on_customer: bool = False
+    invited_at: AwareDatetime | None = None
+    reminded_at: AwareDatetime | None = None
+    private_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    resolution_code: str | None = None
+    resolution_note: str | None = None
+    follow_up_sent_at: AwareDatetime | None = None
+    first_response_at: AwareDatetime | None = None
+    escalations: list[Escalation] = []
+    closed_at: AwareDatetime | None = None
+    close_reason: str | None = None
+    runs: int = 1  # how many runs (continue-as-new) this inquiry has used
+
+    @property
+    def private_channel(self) -> bool:
+        """Whether the conversation continues privately (a DM from the start, or since the invite)."""
+        return self.inquiry.kind == "private" or self.private_at is not None
+
+
+class ClockView(BaseModel):
+    """One clock as the status shows it.
+
+    ``internal`` and ``published`` are ``pending``, ``met`` or ``missed``. A clock that ended with
+    its step before a deadline (a next-reply clock when the inquiry is resolved) shows ``met`` with
+    ``stopped_at`` set: the deadline was not missed, and nobody is still owed an answer.
+    """
+
+    started_at: datetime
+    internal_due: datetime
+    published_due: datetime
+    warning_due: datetime | None
+    internal: ShownVerdict
+    published: ShownVerdict
+    met_at: datetime | None
+    stopped_at: datetime | None
+    paused: bool
+    internal_passed_at: datetime | None
+    published_passed_at: datetime | None
+
+    @classmethod
+    def of(cls, clock: ClockState) -> ClockView:
+        return cls(
+            started_at=clock.started_at,
+            internal_due=clock.internal_due,
+            published_due=clock.published_due,
+            warning_due=clock.warning_due,
+            internal="met" if clock.internal == "stopped" else clock.internal,
+            published="met" if clock.published == "stopped" else clock.published,
+            met_at=clock.met_at,
+            stopped_at=clock.stopped_at,
+            paused=clock.paused_at is not None,
+            internal_passed_at=clock.internal_passed_at,
+            published_passed_at=clock.published_passed_at,
+        )
+
+
+class InquiryStatus(BaseModel):
+    """The status query's answer and the heart of the result."""
+
+    id: str
+    inquiry: Inquiry
+    step: Step
+    category: str
+    priority: str
+    queue: str
+    privatize: str
+    windows: str
+    tags: list[str]
+    agent: str | None
+    ruleset: dict[str, str]
+    fired: list[str]
+    why: list[FiredRule]
+    clocks: dict[str, ClockView]
+    earlier_clocks: list[dict[str, object]] = Field(default_factory=list)
+    next_due: datetime | None
+    breached: list[str]
+    messages: list[Message]
+    timeline: list[TimelineEntry]
+    reopens: int
+    waiting_on_customer: bool
+    resolution_code: str | None
+    resolution_note: str | None
+    escalations: list[Escalation]
+    duplicate_deliveries: int
+    close_reason: str | None
+    closed_at: datetime | None
+    runs: int
+
+
+def next_due(state: InquiryState) -> datetime | None:
+    """The earliest pending deadline of any running clock: what orders the agents' queue."""
+    dues = [d for d in (next_deadline(c) for c in state.clocks.values()) if d is not None]
+    return min(dues) if dues else None
+
+
+def breached(state: InquiryState) -> list[str]:
+    """Clocks whose published window was missed, current and earlier instances, once each."""
+    names: list[str] = []
+    for clock in [*state.earlier_clocks, *state.clocks.values()]:
+        if clock.published == "missed" and clock.name not in names:
+            names.append(clock.name)
+    return names
+
+
+def status_of(state: InquiryState, workflow_id: str) -> InquiryStatus:
+    """The status view of ``state``."""
+    values = state.values
+    return InquiryStatus(
+        id=workflow_id,
+        inquiry=state.inquiry,
+        step=state.step,
+        category=values.category,
+        priority=values.priority,
+        queue=values.queue,
+        privatize=values.privatize,
+        windows=values.windows,
+        tags=list(values.tags),
+        agent=state.agent,
+        ruleset={"name": state.rules.name, "digest": state.rules.digest, "file": state.rules.file},
+        fired=[f.rule for f in state.fired],
+        why=list(state.fired),
+        clocks={name: ClockView.of(clock) for name, clock in state.clocks.items()},
+        earlier_clocks=[
+            {"name": c.name, **ClockView.of(c).model_dump(mode="json")}
+            for c in state.earlier_clocks
+        ],
+        next_due=next_due(state),
+        breached=breached(state),
+        messages=list(state.messages),
+        timeline=list(state.timeline),
+        reopens=state.reopens,
+        waiting_on_customer=state.waiting_on_customer,
+        resolution_code=state.resolution_code,
+        resolution_note=state.resolution_note,
+        escalations=list(state.escalations),
+        duplicate_deliveries=state.duplicate_deliveries,
+        close_reason=state.close_reason,
+        closed_at=state.closed_at,
+        runs=state.runs,
+    )
