@@ -85,6 +85,11 @@ CUSTOMER_FACING: frozenset[str] = frozenset({"reply", "invitation", "reminder", 
 ESCALATION_TARGETS = ("supervisor", "chat")
 
 
+class _Starting(Exception):
+    """Raised by a check while the rules are still loading: the validator lets the action in,
+    and the handler checks again once the inquiry has its rules."""
+
+
 def _rejected(message: str) -> ApplicationError:
     """An agent action that makes no sense now: the update fails with this sentence."""
     return ApplicationError(message, type="ActionRejected", non_retryable=True)
@@ -185,7 +190,7 @@ class InquiryWorkflow:
 
     # ------------------------------------------------------------------ agent actions
 
-    @workflow.update(name="acknowledge")
+    @workflow.update
     async def acknowledge(self, request: AcknowledgeRequest) -> ActionResult:
         async def act() -> ActionResult:
             agent = request.agent.strip()
@@ -209,7 +214,8 @@ class InquiryWorkflow:
 
     @acknowledge.validator
     def _validate_acknowledge(self, request: AcknowledgeRequest) -> None:
-        self._check_acknowledge(request)
+        with contextlib.suppress(_Starting):
+            self._check_acknowledge(request)
 
     def _check_acknowledge(self, request: AcknowledgeRequest) -> None:
         self._check_open(request.agent)
@@ -219,7 +225,7 @@ class InquiryWorkflow:
         if not (request.text or "").strip() and "ack" not in self.ruleset.rule_file.templates:
             raise _rejected("no text given and the rule file has no 'ack' template to send")
 
-    @workflow.update(name="reply")
+    @workflow.update
     async def reply(self, request: ReplyRequest) -> ActionResult:
         async def act() -> ActionResult:
             agent = request.agent.strip()
@@ -243,14 +249,15 @@ class InquiryWorkflow:
 
     @reply.validator
     def _validate_reply(self, request: ReplyRequest) -> None:
-        self._check_reply(request)
+        with contextlib.suppress(_Starting):
+            self._check_reply(request)
 
     def _check_reply(self, request: ReplyRequest) -> None:
-        self._check_open(request.agent)
         if not request.text.strip():
             raise _rejected("the reply is empty: write the text to send")
+        self._check_open(request.agent)
 
-    @workflow.update(name="invite_private")
+    @workflow.update
     async def invite_private(self, request: InvitePrivateRequest) -> ActionResult:
         async def act() -> ActionResult:
             agent = request.agent.strip()
@@ -262,7 +269,8 @@ class InquiryWorkflow:
 
     @invite_private.validator
     def _validate_invite_private(self, request: InvitePrivateRequest) -> None:
-        self._check_invite(request)
+        with contextlib.suppress(_Starting):
+            self._check_invite(request)
 
     def _check_invite(self, request: InvitePrivateRequest) -> None:
         state = self._check_open(request.agent)
@@ -285,7 +293,7 @@ class InquiryWorkflow:
                 f"no template named {template!r}; the rule file has: {', '.join(templates)}"
             )
 
-    @workflow.update(name="resolve")
+    @workflow.update
     async def resolve(self, request: ResolveRequest) -> ActionResult:
         async def act() -> ActionResult:
             await self._resolve(request.code.strip(), request.note, request.agent.strip())
@@ -295,18 +303,19 @@ class InquiryWorkflow:
 
     @resolve.validator
     def _validate_resolve(self, request: ResolveRequest) -> None:
-        self._check_resolve(request)
+        with contextlib.suppress(_Starting):
+            self._check_resolve(request)
 
     def _check_resolve(self, request: ResolveRequest) -> None:
+        if not request.code.strip():
+            raise _rejected("a resolution code is required, e.g. refunded or replaced")
         state = self._check_open(request.agent)
         if state.step == "follow_up":
             raise _rejected(
                 f"the inquiry is already resolved (code {state.resolution_code}): reopen it first"
             )
-        if not request.code.strip():
-            raise _rejected("a resolution code is required, e.g. refunded or replaced")
 
-    @workflow.update(name="reopen")
+    @workflow.update
     async def reopen(self, request: ReopenRequest) -> ActionResult:
         async def act() -> ActionResult:
             reason = request.reason.strip() or "reopened by an agent"
@@ -317,7 +326,8 @@ class InquiryWorkflow:
 
     @reopen.validator
     def _validate_reopen(self, request: ReopenRequest) -> None:
-        self._check_reopen(request)
+        with contextlib.suppress(_Starting):
+            self._check_reopen(request)
 
     def _check_reopen(self, request: ReopenRequest) -> None:
         state = self._check_open(request.agent)
@@ -326,7 +336,7 @@ class InquiryWorkflow:
                 f"the inquiry is not resolved (it is in {state.step}): only a resolved inquiry can be reopened"
             )
 
-    @workflow.update(name="assign")
+    @workflow.update
     async def assign(self, request: AssignRequest) -> ActionResult:
         async def act() -> ActionResult:
             assignee = request.assignee.strip()
@@ -338,16 +348,17 @@ class InquiryWorkflow:
 
     @assign.validator
     def _validate_assign(self, request: AssignRequest) -> None:
-        self._check_assign(request)
+        with contextlib.suppress(_Starting):
+            self._check_assign(request)
 
     def _check_assign(self, request: AssignRequest) -> None:
-        state = self._check_open(request.agent)
         if not request.assignee.strip():
             raise _rejected("say who to assign the inquiry to")
+        state = self._check_open(request.agent)
         if state.agent == request.assignee.strip():
             raise _rejected(f"the inquiry is already assigned to {state.agent}")
 
-    @workflow.update(name="escalate")
+    @workflow.update
     async def escalate(self, request: EscalateRequest) -> ActionResult:
         async def act() -> ActionResult:
             reason = (request.reason or "").strip() or f"escalated by {request.agent.strip()}"
@@ -358,18 +369,20 @@ class InquiryWorkflow:
 
     @escalate.validator
     def _validate_escalate(self, request: EscalateRequest) -> None:
-        self._check_escalate(request)
+        with contextlib.suppress(_Starting):
+            self._check_escalate(request)
 
     def _check_escalate(self, request: EscalateRequest) -> None:
-        self._check_open(request.agent)
         if request.to not in ESCALATION_TARGETS:
             raise _rejected(f"cannot escalate to {request.to!r}: use supervisor or chat")
+        self._check_open(request.agent)
 
     async def _agent_action(
         self, check: Callable[[Any], None], request: Any, act: Callable[[], Any]
     ) -> ActionResult:
         """Run an agent action under the lock, re-checked: the inquiry may have moved on while
         the update waited for the lock (the validator only saw the state at delivery)."""
+        await workflow.wait_condition(lambda: self._ruleset is not None)
         async with self._lock:
             await self._catch_up()
             check(request)
@@ -381,10 +394,10 @@ class InquiryWorkflow:
             return result
 
     def _check_open(self, agent: str) -> InquiryState:
-        if self._state is None or self._ruleset is None:
-            raise _rejected("the inquiry is still starting (its rules are loading): try again")
         if not agent.strip():
             raise _rejected("say which agent is acting (agent is empty)")
+        if self._state is None or self._ruleset is None:
+            raise _Starting()
         if self._state.step == "closed":
             raise _rejected(
                 f"the inquiry is closed ({self._state.close_reason}): nothing can change it"

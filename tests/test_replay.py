@@ -1,0 +1,91 @@
+"""Recorded inquiry histories replay against today's workflow code: a change that would break a
+running inquiry fails CI here (guard such changes with ``workflow.patched``).
+
+The histories in tests/histories/ come from the workflow tests (re-record with
+``CAREFLOW_RECORD_HISTORIES=1 pytest tests/test_inquiry_workflow.py`` only when a change is
+meant to be compatible and new paths need covering; never to paper over a replay failure).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.harness import HISTORIES
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import InquiryInput, InquiryResult
+
+
+def _histories() -> list[WorkflowHistory]:
+    files = sorted(HISTORIES.glob("*.json"))
+    return [
+        WorkflowHistory.from_json(f"recorded-{f.stem}", json.loads(f.read_text())) for f in files
+    ]
+
+
+def _replay(workflow_class: type) -> dict[str, str | None]:
+    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for history in _histories():
+            yield history
+
+    async def replay_all() -> dict[str, str | None]:
+        results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+        return {
+            run_id: (str(failure) if failure else None)
+            for run_id, failure in results.replay_failures.items()
+        }
+
+    return asyncio.run(replay_all())
+
+
+def test_every_recorded_path_is_kept() -> None:
+    names = {path.stem for path in HISTORIES.glob("*.json")}
+    assert {
+        "dropped",
+        "auto-ack",
+        "safety-net-ack",
+        "published-breach",
+        "human-ack",
+        "privatize-dm",
+        "privatize-given-up",
+        "reopen-after-follow-up",
+        "silent-follow-up",
+        "friday-evening",
+        "duplicate-message",
+        "validators",
+    } <= names
+
+
+def test_recorded_histories_replay_on_the_current_workflow() -> None:
+    failures = _replay(InquiryWorkflow)
+    assert failures == {}
+
+
+@workflow.defn(name="Inquiry", sandboxed=False)
+class ReorderedInquiry:
+    """A careless change: the workflow waits before loading its rules."""
+
+    @workflow.run
+    async def run(self, input: InquiryInput) -> InquiryResult:
+        await workflow.sleep(timedelta(seconds=1))
+        raise AssertionError("never reached in replay")
+
+
+def test_an_incompatible_change_fails_replay(tmp_path: Path) -> None:
+    failures = _replay(ReorderedInquiry)
+    assert len(failures) == len(list(HISTORIES.glob("*.json")))
+    assert all(
+        "Nondeterminism" in str(f) or "nondeterminism" in str(f).lower()
+        for f in failures.values()
+        if f
+    )
