@@ -515,3 +515,33 @@ def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path)
             assert (await latest.query(InquiryWorkflow.status)).step == "follow_up"
 
     run(scenario())
+
+
+def test_waiting_on_the_customer_pauses_the_resolve_clock(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", await h.now()))
+            await handle.execute_update(
+                InquiryWorkflow.assign, AssignRequest(agent="Sam", assignee="Ana")
+            )
+            await handle.execute_update(
+                InquiryWorkflow.reply,
+                ReplyRequest(agent="Ana", text="Which size did you order?", pending=True),
+            )
+            before = (await h.status(handle)).clocks["resolve"]
+            assert before.paused
+            await h.skip(10 * HOUR)  # the customer takes their time: the 4 h target is not missed
+            status = await h.status(handle)
+            assert status.waiting_on_customer and status.clocks["resolve"].internal == "pending"
+            await h.say(handle, "Size 42")
+            await h.skip(MINUTE)
+            status = await h.status(handle)
+            resolve = status.clocks["resolve"]
+            assert not resolve.paused and not status.waiting_on_customer
+            assert resolve.internal_due - before.internal_due >= 10 * HOUR
+            assert status.clocks["next_reply"].internal == "pending"  # the customer is owed a reply
+            assert [e.detail for e in status.timeline if e.event == "assigned"] == [
+                "assigned to Ana by Sam"
+            ]
+
+    run(scenario())

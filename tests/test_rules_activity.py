@@ -9,7 +9,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.rules import RulesSource, load_rules
+from activities.rules import RulesActivities, RulesSource, load_rules
 from careflow.engine.ruleset import load_ruleset, ruleset_from_checked_text
 from tests.conftest import DEFAULT_PACK
 
@@ -44,3 +44,12 @@ def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ApplicationError, match="cannot read rule file") as caught:
         run(tmp_path / "nope.yaml")
     assert caught.value.type == "RuleFileUnreadable"
+
+
+def test_an_inquiry_without_a_rule_file_gets_the_workers(tmp_path: Path) -> None:
+    other = tmp_path / "other.yaml"
+    other.write_text(DEFAULT_PACK.read_text().replace("name: default", "name: other", 1))
+    activities = RulesActivities(str(DEFAULT_PACK))
+    configured = asyncio.run(ActivityEnvironment().run(activities.load_rules, None))
+    named = asyncio.run(ActivityEnvironment().run(activities.load_rules, str(other)))
+    assert (configured.name, named.name) == ("default", "other")
