@@ -10,7 +10,12 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.rules import RulesActivities, RulesSource, load_rules
-from careflow.engine.ruleset import load_ruleset, ruleset_from_checked_text
+from careflow.engine.ruleset import (
+    compiled_ruleset,
+    digest_of,
+    load_ruleset,
+    ruleset_from_checked_text,
+)
 from tests.conftest import DEFAULT_PACK
 
 
@@ -53,3 +58,12 @@ def test_an_inquiry_without_a_rule_file_gets_the_workers(tmp_path: Path) -> None
     configured = asyncio.run(ActivityEnvironment().run(activities.load_rules, None))
     named = asyncio.run(ActivityEnvironment().run(activities.load_rules, str(other)))
     assert (configured.name, named.name) == ("default", "other")
+
+
+def test_a_worker_compiles_each_rule_file_version_once() -> None:
+    source = run(DEFAULT_PACK)
+    first = compiled_ruleset(source.text, source.digest, source.file)
+    assert compiled_ruleset(source.text, source.digest, source.file) is first
+    edited = source.text.replace("name: default", "name: edited", 1)
+    other = compiled_ruleset(edited, digest_of(edited), source.file)
+    assert other is not first and other.name == "edited"

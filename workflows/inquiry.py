@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.outbound import Outbound, OutboundActivities, OutboundKind
     from activities.rules import RulesActivities
     from careflow.engine.durations import parse_duration
-    from careflow.engine.ruleset import Decision, Ruleset, ruleset_from_checked_text
+    from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
     from workflows import search
     from workflows.clocks import (
         ClockEvent,
@@ -127,7 +127,7 @@ class InquiryWorkflow:
                 start_to_close_timeout=RULES_TIMEOUT,
                 retry_policy=RULES_RETRY,
             )
-            self._ruleset = ruleset_from_checked_text(source.text, source.digest, source.file)
+            self._ruleset = compiled_ruleset(source.text, source.digest, source.file)
             self._state = InquiryState(
                 inquiry=input.inquiry,
                 rules=source,
@@ -140,7 +140,7 @@ class InquiryWorkflow:
                 return self._result("dropped")
         else:
             carried = input.state
-            self._ruleset = ruleset_from_checked_text(
+            self._ruleset = compiled_ruleset(
                 carried.rules.text, carried.rules.digest, carried.rules.file
             )
             self._state = carried.model_copy(update={"inbox": [], "runs": carried.runs + 1})
