@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 
 from activities.outbound import Delivery, Outbound
@@ -545,3 +545,61 @@ def test_waiting_on_the_customer_pauses_the_resolve_clock(tmp_path: Path) -> Non
             ]
 
     run(scenario())
+
+
+class FlakyAdapter:
+    """The far side fails twice (a 503, a timeout), then accepts; it remembers what it posted."""
+
+    name = "flaky"
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.posted: list[str] = []
+
+    async def deliver(self, outbound: Outbound, text: str) -> Delivery:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ApplicationError("503 service unavailable", type="PlatformUnavailable")
+        self.posted.append(text)
+        return Delivery(key=outbound.key, id=f"post-{len(self.posted)}", text=text)
+
+
+def test_a_flaky_platform_is_retried_and_the_reply_posted_once(tmp_path: Path) -> None:
+    adapter = FlakyAdapter(failures=2)
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
+            handle = await h.start(example("question", await h.now()))
+            result = await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="hello")
+            )
+            assert result.text == "hello ^Ana"
+            status = await h.status(handle)
+            assert status.escalations == []
+            assert status.messages[-1].id == "post-1"
+
+    run(scenario())
+    assert adapter.posted == ["hello ^Ana"]
+
+
+def test_a_platform_down_for_good_escalates_after_the_retries(tmp_path: Path) -> None:
+    adapter = FlakyAdapter(failures=6)  # every attempt the retry policy allows
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
+            handle = await h.start(example("question", await h.now()))
+            await h.status(handle)
+            update = await handle.start_update(
+                InquiryWorkflow.reply,
+                ReplyRequest(agent="Ana", text="hello"),
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+            )
+            await h.skip(2 * MINUTE)  # the backoff between attempts: 1+2+4+8+16 s
+            assert (await update.result()).text is None
+            status = await h.status(handle)
+            assert [e.to for e in status.escalations] == ["supervisor"]
+            assert "503 service unavailable" in status.escalations[0].reason
+
+    run(scenario())
+    # Six attempts, then only the escalation got through: a supervisor knows, nothing is lost.
+    assert adapter.posted == ["could not deliver a reply: 503 service unavailable (agent: Ana)"]
