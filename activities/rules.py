@@ -6,8 +6,10 @@ the rules it started with however the file changes later, and replay needs no fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -16,9 +18,10 @@ from careflow.engine.checker import check_text
 from careflow.engine.ruleset import digest_of
 
 
-@dataclass(frozen=True)
-class RulesSource:
+class RulesSource(BaseModel):
     """A checked rule file as a workflow receives it."""
+
+    model_config = ConfigDict(frozen=True)
 
     file: str
     name: str
@@ -51,6 +54,14 @@ async def load_rules(path: str) -> RulesSource:
         raise ApplicationError(
             f"{path}: cannot read rule file: {error.strerror}", type="RuleFileUnreadable"
         ) from None
+    return _checked(raw, path)
+
+
+@functools.lru_cache(maxsize=32)
+def _checked(raw: bytes, path: str) -> RulesSource:
+    """Check content once per worker process: the check depends on the bytes alone, and it
+    costs tens of milliseconds (the YAML loader and the JSON Schema) on every inquiry otherwise.
+    A file that fails raises, and exceptions are not cached: the next inquiry checks again."""
     result = check_text(raw, path)
     if result.rule_file is None:
         problems = "\n".join(str(problem) for problem in result.problems)

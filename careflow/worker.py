@@ -48,7 +48,9 @@ async def connect(settings: Settings) -> Client:
 
 
 def build_worker(
-    client: Client, settings: Settings, adapter: ChannelAdapter | None = None
+    client: Client,
+    settings: Settings,
+    adapter: ChannelAdapter | None = None,
 ) -> Worker:
     """A worker for the inquiry workflow and its activities."""
     outbound = OutboundActivities(adapter or channel_adapter(settings))

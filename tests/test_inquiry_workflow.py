@@ -19,6 +19,7 @@ from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.exceptions import ApplicationError
 
 from activities.outbound import Delivery, Outbound
+from activities.sandbox import SandboxAdapter
 from tests.conftest import DEFAULT_PACK
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
@@ -603,3 +604,38 @@ def test_a_platform_down_for_good_escalates_after_the_retries(tmp_path: Path) ->
     run(scenario())
     # Six attempts, then only the escalation got through: a supervisor knows, nothing is lost.
     assert adapter.posted == ["could not deliver a reply: 503 service unavailable (agent: Ana)"]
+
+
+class PostThenLoseTheAnswer(SandboxAdapter):
+    """The platform accepts the first post, but the answer is lost (a timeout, a dropped
+    connection, a worker that dies before reporting): the activity fails after posting."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.calls = 0
+
+    async def deliver(self, outbound: Outbound, text: str) -> Delivery:
+        self.calls += 1
+        delivery = await super().deliver(outbound, text)
+        if self.calls == 1:
+            raise ConnectionResetError("connection reset after the post was accepted")
+        return delivery
+
+
+def test_a_post_whose_answer_was_lost_is_not_posted_twice(tmp_path: Path) -> None:
+    adapter = PostThenLoseTheAnswer(tmp_path / "outbox.jsonl")
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
+            handle = await h.start(example("question", await h.now()))
+            result = await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Sorry, we're on it.")
+            )
+            assert result.text == "Sorry, we're on it. ^Ana"
+            status = await h.status(handle)
+            outgoing = [m.text for m in status.messages if m.direction == "out"]
+            assert outgoing == ["Sorry, we're on it. ^Ana"]
+            assert [line["text"] for line in h.outbox()] == ["Sorry, we're on it. ^Ana"]
+
+    run(scenario())
+    assert adapter.calls == 2  # the retry ran, and found the key already posted

@@ -72,7 +72,7 @@ RULES_TIMEOUT = timedelta(seconds=30)
 RULES_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)
 )
-DELIVERY_TIMEOUT = timedelta(seconds=30)
+DELIVERY_TIMEOUT = timedelta(seconds=10)  # a platform call slower than this is a failed attempt
 # About a minute of retries, then a human takes over (an escalation), never a silent loss.
 DELIVERY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
