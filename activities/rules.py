@@ -10,7 +10,6 @@ import functools
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
