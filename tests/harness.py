@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.outbound import ChannelAdapter
 from activities.sandbox import read_outbox
+from careflow.client import first_message
 from careflow.config import Settings
 from careflow.inquiry import Inquiry
 from careflow.worker import build_worker
@@ -71,6 +72,8 @@ class Harness:
             InquiryInput(inquiry=inquiry, search_attributes=False, **extra),
             id=f"inquiry-{inquiry.channel}-{inquiry.conversation_id}-{uuid.uuid4().hex[:8]}",
             task_queue=self.settings.task_queue,
+            start_signal="customer_message",  # as the intake does: signal-with-start
+            start_signal_args=[first_message(inquiry)],
         )
 
     async def skip(self, duration: timedelta) -> None:

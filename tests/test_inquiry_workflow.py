@@ -163,9 +163,10 @@ def test_privatize_with_a_dm(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
             handle = await h.start(example("late-delivery", await h.now()))
-            await handle.execute_update(
+            acknowledged = await handle.execute_update(
                 InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana", text="On it!")
             )
+            assert acknowledged.step == "privatize"  # where the inquiry is after the action
             status = await h.status(handle)
             assert status.step == "privatize" and status.privatize == "required"
             assert status.clocks["resolve"].paused  # waiting on the customer
@@ -339,7 +340,10 @@ def test_a_redelivered_message_is_recorded_once(tmp_path: Path) -> None:
             await h.say(handle, inquiry.text, id=inquiry.id)  # the first post, delivered again
             await h.skip(MINUTE)
             status = await h.status(handle)
-            assert [m.id for m in status.messages if m.direction == "in"] == ["m-2"]
+            assert [(m.kind, m.id) for m in status.messages if m.direction == "in"] == [
+                ("post", inquiry.id),
+                ("message", "m-2"),
+            ]
             assert status.duplicate_deliveries == 2
             await keep_history(handle, "duplicate-message")
 
@@ -449,8 +453,8 @@ def test_escalation_to_chat_takes_the_transcript_and_keeps_the_agent(tmp_path: P
             handoff = h.outbox()[-1]
             assert handoff["kind"] == "chat_handoff"
             transcript = [(m["by"], m["kind"]) for m in handoff["transcript"]]
-            assert transcript == [("Ana", "reply"), ("flow", "invitation")]
-            assert handoff["transcript"][0]["text"] == "Let's get you back in. ^Ana"
+            assert transcript == [("t_nguyen", "post"), ("Ana", "reply"), ("flow", "invitation")]
+            assert handoff["transcript"][1]["text"] == "Let's get you back in. ^Ana"
 
     run(scenario())
 
@@ -504,7 +508,7 @@ def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path)
             await h.skip(MINUTE)
             latest = h.env.client.get_workflow_handle(handle.id)
             status = await latest.query(InquiryWorkflow.status)
-            texts = [m.text for m in status.messages if m.direction == "in"]
+            texts = [m.text for m in status.messages if m.kind == "message"]
             assert texts == [f"message {n}" for n in range(500)]
             assert status.runs > 1
             assert status.duplicate_deliveries == 1

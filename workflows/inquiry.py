@@ -107,9 +107,7 @@ class InquiryWorkflow:
         carried = input.state
         self._inbox: list[CustomerMessage] = list(carried.inbox) if carried else []
         # Insertion-ordered, so the carried list is identical on every replay.
-        self._seen: dict[str, None] = dict.fromkeys(
-            carried.seen_message_ids if carried else [input.inquiry.id]
-        )
+        self._seen: dict[str, None] = dict.fromkeys(carried.seen_message_ids if carried else [])
         self._duplicates = carried.duplicate_deliveries if carried else 0
         self._lock = asyncio.Lock()
         self._changed = False
@@ -174,12 +172,17 @@ class InquiryWorkflow:
 
     @workflow.signal(name="customer_message")
     def customer_message(self, message: CustomerMessage) -> None:
-        """The customer wrote again; a redelivery of a message already seen changes nothing."""
+        """The customer wrote again; a redelivery of a message already seen changes nothing.
+
+        The first post itself comes this way too (signal-with-start): it is the inquiry, already
+        recorded, so only its id is kept.
+        """
         if message.id in self._seen:
             self._duplicates += 1
             return
         self._seen[message.id] = None
-        self._inbox.append(message)
+        if message.id != self._input.inquiry.id:
+            self._inbox.append(message)
 
     @workflow.query(name="status")
     def status(self) -> InquiryStatus:
@@ -391,7 +394,7 @@ class InquiryWorkflow:
             await self._drain_clock_events()
             self._changed = True
             self._index()
-            return result
+            return result.model_copy(update={"step": self.state.step})
 
     def _check_open(self, agent: str) -> InquiryState:
         if not agent.strip():
@@ -518,6 +521,17 @@ class InquiryWorkflow:
     async def _triage(self) -> None:
         """Run the ``received`` rules, start the clocks, and act."""
         state, inquiry = self.state, self.state.inquiry
+        state.messages.append(
+            Message(
+                at=inquiry.created_at,
+                direction="in",
+                private=inquiry.kind == "private",
+                text=inquiry.text,
+                by=inquiry.author.handle,
+                kind="post",
+                id=inquiry.id,
+            )
+        )
         self._note(
             "received",
             f"{inquiry.kind} {inquiry.channel} post by @{inquiry.author.handle}",
