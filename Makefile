@@ -13,9 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/careflow rules check rules/
-	$(BIN)/careflow rules hours --rules rules/default.yaml
-	$(BIN)/careflow rules explain --rules rules/default.yaml --inquiry examples/inquiries/late-delivery.json
+	$(BIN)/careflow up --rules rules/demo.yaml --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import typer
 
+from careflow.cli.actions import actions_app
+from careflow.cli.inquiries import inquiries_app
 from careflow.cli.rules import rules_app
+from careflow.cli.service import service_app
 
 app = typer.Typer(
     name="careflow",
@@ -14,6 +17,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(rules_app, name="rules")
+# Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
+for group in (service_app, inquiries_app, actions_app):
+    app.add_typer(group)
 
 
 if __name__ == "__main__":  # pragma: no cover

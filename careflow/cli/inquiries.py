@@ -1,0 +1,179 @@
+"""``careflow submit|message|status|queue|outbox``: put inquiries in and see where they stand."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from temporalio.client import Client
+
+from activities.sandbox import read_outbox
+from careflow import client as care
+from careflow.cli.common import fail, with_client
+from careflow.cli.render import console, outbox_line, queue_view, status_view
+from careflow.config import Settings
+from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
+from careflow.inquiry import Inquiry
+from workflows.messages import CustomerMessage
+
+inquiries_app = typer.Typer()
+
+
+def read_inquiry(path: Path) -> Inquiry:
+    """A normalized inquiry from a JSON file; every problem names the file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        fail(f"{path}: cannot read file: {error.strerror}")
+    except UnicodeDecodeError:
+        fail(f"{path}: not a UTF-8 text file")
+    except json.JSONDecodeError as error:
+        fail(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}")
+    try:
+        return Inquiry.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
+            typer.echo(f"error: {path}: {where}: {detail['msg']}", err=True)
+        raise typer.Exit(1) from None
+
+
+def read_rules(path: str) -> Ruleset:
+    """The rule file for the firehose filter; its problems are printed as ``rules check`` does."""
+    try:
+        return load_ruleset(Path(path))
+    except RuleFileError as error:
+        for problem in error.problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1) from None
+
+
+@inquiries_app.command("submit")
+def submit_command(
+    file: Annotated[Path, typer.Argument(help="A normalized inquiry, JSON.")],
+    rules: Annotated[
+        str | None,
+        typer.Option(
+            "--rules",
+            help="Rule file for this inquiry (a path the worker can read). Default: the "
+            "worker's own file; the intake filter then reads CAREFLOW_RULES.",
+        ),
+    ] = None,
+    now: Annotated[
+        bool, typer.Option("--now", help="Restamp created_at to now (clocks start now).")
+    ] = False,
+) -> None:
+    """Submit an inquiry: dropped by the received rules, or started (or added) as a workflow."""
+    inquiry = read_inquiry(file)
+    if now:
+        inquiry = inquiry.model_copy(update={"created_at": datetime.now(UTC)})
+    settings = Settings.from_env()
+    ruleset = read_rules(rules or settings.rules)
+    rules_path = str(Path(rules).resolve()) if rules else None
+
+    async def action(client: Client, settings: Settings) -> None:
+        result = await care.intake(client, settings, inquiry, ruleset, rules_path)
+        if result.dropped:
+            typer.echo(f"dropped: {result.reason} (rule {result.rule})")
+        elif result.duplicate:
+            typer.echo(f"{result.workflow_id} (already handled: the inquiry is closed)")
+        else:
+            typer.echo(result.workflow_id)
+
+    with_client(action, settings)
+
+
+@inquiries_app.command("message")
+def message_command(
+    inquiry_id: Annotated[str, typer.Argument(metavar="ID", help="The inquiry's workflow id.")],
+    text: Annotated[str, typer.Argument(help="What the customer writes.")],
+    private: Annotated[bool, typer.Option("--private", help="Sent as a private message.")] = False,
+    message_id: Annotated[
+        str | None,
+        typer.Option("--message-id", help="Platform message id (repeat one to test dedup)."),
+    ] = None,
+) -> None:
+    """Send a customer message to an inquiry, as the platform would (for trying things by hand)."""
+    message = CustomerMessage(
+        id=message_id or f"cli-{uuid.uuid4().hex[:12]}",
+        text=text,
+        private=private,
+        at=datetime.now(UTC),
+    )
+
+    async def action(client: Client, settings: Settings) -> None:
+        await care.send_customer_message(client, inquiry_id, message)
+        typer.echo(f"message {message.id} sent to {inquiry_id}")
+
+    with_client(action)
+
+
+@inquiries_app.command("status")
+def status_command(
+    inquiry_id: Annotated[str, typer.Argument(metavar="ID", help="The inquiry's workflow id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
+) -> None:
+    """Where an inquiry stands: step, values, clocks, messages and timeline."""
+
+    async def action(client: Client, settings: Settings) -> None:
+        status = await care.status(client, inquiry_id)
+        if as_json:
+            typer.echo(status.model_dump_json(indent=2))
+        else:
+            console().print(status_view(status))
+
+    with_client(action)
+
+
+@inquiries_app.command("queue")
+def queue_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Open inquiries across channels, the nearest deadline first."""
+
+    async def action(client: Client, settings: Settings) -> None:
+        rows = await care.list_open(client)
+        if as_json:
+            typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
+        elif not rows:
+            typer.echo("no open inquiries")
+        else:
+            console().print(queue_view(rows))
+
+    with_client(action)
+
+
+@inquiries_app.command("outbox")
+def outbox_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the raw JSON lines.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new deliveries (Ctrl-C stops).")
+    ] = False,
+) -> None:
+    """What the sandbox adapter posted ($CAREFLOW_HOME/outbox.jsonl), oldest first."""
+    path = Settings.from_env().outbox
+    shown = 0
+    try:
+        while True:
+            try:
+                entries = read_outbox(path)
+            except (OSError, json.JSONDecodeError) as error:
+                if not follow:
+                    fail(f"{path}: cannot read the outbox: {error}")
+                entries = []  # a line being written right now: read it next time
+            for entry in entries[shown:]:
+                typer.echo(json.dumps(entry, ensure_ascii=False) if as_json else outbox_line(entry))
+            shown = max(shown, len(entries))
+            if not follow:
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return
+    if not shown and not as_json:
+        typer.echo(f"nothing sent yet ({path} is empty)", err=True)
