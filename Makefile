@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	# Bytecode up front, even where PYTHONDONTWRITEBYTECODE is set: the workflow sandbox
+	# re-imports workflow modules for every workflow run.
+	$(BIN)/python -m compileall -q careflow workflows activities
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -25,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python bench/rules_bench.py
+	$(BIN)/python bench/workflow_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
