@@ -1,9 +1,11 @@
 """Recorded inquiry histories replay against today's workflow code: a change that would break a
 running inquiry fails CI here (guard such changes with ``workflow.patched``).
 
-The histories in tests/histories/ come from the workflow tests (re-record with
-``CAREFLOW_RECORD_HISTORIES=1 pytest tests/test_inquiry_workflow.py`` only when a change is
-meant to be compatible and new paths need covering; never to paper over a replay failure).
+The histories in tests/histories/ come from the workflow tests; tests/histories/earlier/ keeps
+those of previous workflow versions (the first ones were started without signal-with-start).
+To record new ones, move the current files into earlier/ and run
+``CAREFLOW_RECORD_HISTORIES=1 pytest tests/test_inquiry_workflow.py``: never to paper over a
+replay failure, and never delete an earlier recording while inquiries of that version may run.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ from workflows.inquiry import InquiryWorkflow
 from workflows.messages import InquiryInput, InquiryResult
 
 
+def _history_files() -> list[Path]:
+    """Today's recordings, and earlier/ ones from previous versions of the workflow."""
+    return sorted(HISTORIES.rglob("*.json"))
+
+
 def _histories() -> list[WorkflowHistory]:
-    files = sorted(HISTORIES.glob("*.json"))
     return [
-        WorkflowHistory.from_json(f"recorded-{f.stem}", json.loads(f.read_text())) for f in files
+        WorkflowHistory.from_json(f"recorded-{f.parent.name}-{f.stem}", json.loads(f.read_text()))
+        for f in _history_files()
     ]
 
 
@@ -83,7 +90,7 @@ class ReorderedInquiry:
 
 def test_an_incompatible_change_fails_replay(tmp_path: Path) -> None:
     failures = _replay(ReorderedInquiry)
-    assert len(failures) == len(list(HISTORIES.glob("*.json")))
+    assert len(failures) == len(_history_files())
     assert all(
         "Nondeterminism" in str(f) or "nondeterminism" in str(f).lower()
         for f in failures.values()
