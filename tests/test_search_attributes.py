@@ -4,25 +4,20 @@ query them."""
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
 from temporalio.client import Client, WorkflowQueryFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from careflow.config import Settings
 from careflow.worker import build_worker
-from tests.harness import example, round_the_clock_pack
-from workflows import search
+from tests.harness import dev_server, example, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import InquiryInput, ReplyRequest
 from workflows.state import InquiryStatus
 
-DEV_SERVER = Path(sys.executable).parent / "temporal"
 T = TypeVar("T")
 
 
@@ -45,11 +40,7 @@ async def _eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) 
 
 def test_search_attributes_follow_the_inquiry(tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        ) as env:
+        async with await dev_server() as env:
             settings = Settings(
                 rules=str(round_the_clock_pack(tmp_path)), home=tmp_path, task_queue="sa-test"
             )
