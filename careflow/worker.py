@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Worker
 
 from activities.outbound import ChannelAdapter, OutboundActivities
@@ -38,12 +39,17 @@ def channel_adapter(settings: Settings) -> ChannelAdapter:
     )
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """careflow's data converter: the worker, the CLI, audit export and replay must agree."""
+    return pydantic_data_converter
+
+
 async def connect(settings: Settings) -> Client:
-    """A client with careflow's data converter (the worker, the CLI and replay must agree)."""
+    """A client with careflow's data converter."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(settings),
     )
 
 
