@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from careflow.cli.actions import actions_app
+from careflow.cli.audit import audit_app
 from careflow.cli.inquiries import inquiries_app
 from careflow.cli.rules import rules_app
 from careflow.cli.service import service_app
@@ -17,6 +18,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(rules_app, name="rules")
+app.add_typer(audit_app, name="audit")
 # Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
 for group in (service_app, inquiries_app, actions_app):
     app.add_typer(group)
