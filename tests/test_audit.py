@@ -146,4 +146,18 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                 )
                 assert json.loads(stdout)["outcome"]["state"] == "open"
 
+                code, stdout, _ = await careflow(
+                    address, tmp_path, "report", "--since", "1h", "--json"
+                )
+                sla = json.loads(stdout)
+                assert code == 0
+                total = sla["total"]
+                assert (total["inquiries"], total["open"], total["answered"]) == (2, 1, 1)
+                assert total["breaches"] == 0 and total["within_published_share"] == 1.0
+                assert 0 <= total["first_response_median_seconds"] < 60
+                assert set(sla["by"]["category"]) == {"warranty", "billing"}
+                assert sla["by"]["channel"]["instagram"]["answered"] == 1
+                code, stdout, _ = await careflow(address, tmp_path, "report", "--since", "1h")
+                assert code == 0 and "all inquiries" in stdout and "category billing" in stdout
+
     asyncio.run(scenario())

@@ -63,6 +63,7 @@ with workflow.unsafe.imports_passed_through():
         TimelineEntry,
         ValuesState,
         breached,
+        missed_internal,
         next_due,
         status_of,
     )
@@ -81,6 +82,8 @@ DELIVERY_RETRY = RetryPolicy(
     maximum_attempts=6,
     non_retryable_error_types=["TemplateRenderError", "EmptyMessage", "DeliveryRejected"],
 )
+# Search attributes for the SLA report, added after inquiries were already running.
+SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
 CUSTOMER_FACING: frozenset[str] = frozenset({"reply", "invitation", "reminder", "follow_up"})
 ESCALATION_TARGETS = ("supervisor", "chat")
 
@@ -915,6 +918,18 @@ class InquiryWorkflow:
             (search.BREACHED, breached(state) or None),
             (search.RULESET, state.rules.digest),
         ]
+        if workflow.patched(SLA_ATTRIBUTES_PATCH):
+            created = state.inquiry.created_at
+
+            def seconds(at: datetime | None) -> int | None:
+                return int((at - created).total_seconds()) if at is not None else None
+
+            wanted += [
+                (search.MISSED_INTERNAL, missed_internal(state) or None),
+                (search.FIRST_RESPONSE, seconds(state.first_response_at)),
+                (search.RESOLUTION, seconds(state.resolved_at)),
+                (search.REOPENS, state.reopens or None),
+            ]
         updates: list[SearchAttributeUpdate[Any]] = []
         for key, value in wanted:
             if self._indexed.get(key.name, None if value is None else ...) == value:

@@ -19,6 +19,11 @@ AGENT = SearchAttributeKey.for_keyword("CareAgent")
 NEXT_DUE = SearchAttributeKey.for_datetime("CareNextDue")
 BREACHED = SearchAttributeKey.for_keyword_list("CareBreached")
 RULESET = SearchAttributeKey.for_keyword("CareRuleset")
+# For the SLA report (``careflow report``), kept since the "sla-search-attributes" patch.
+MISSED_INTERNAL = SearchAttributeKey.for_keyword_list("CareMissedInternal")
+FIRST_RESPONSE = SearchAttributeKey.for_int("CareFirstResponseSeconds")
+RESOLUTION = SearchAttributeKey.for_int("CareResolutionSeconds")
+REOPENS = SearchAttributeKey.for_int("CareReopens")
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -30,12 +35,17 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     NEXT_DUE,
     BREACHED,
     RULESET,
+    MISSED_INTERNAL,
+    FIRST_RESPONSE,
+    RESOLUTION,
+    REOPENS,
 )
 
 _TYPE_NAMES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
     SearchAttributeIndexedValueType.DATETIME: "Datetime",
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+    SearchAttributeIndexedValueType.INT: "Int",
 }
 
 

@@ -7,6 +7,7 @@ and auditors read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -225,9 +226,18 @@ def next_due(state: InquiryState) -> datetime | None:
 
 def breached(state: InquiryState) -> list[str]:
     """Clocks whose published window was missed, current and earlier instances, once each."""
+    return _clocks_where(state, lambda clock: clock.published == "missed")
+
+
+def missed_internal(state: InquiryState) -> list[str]:
+    """Clocks whose internal target was missed, current and earlier instances, once each."""
+    return _clocks_where(state, lambda clock: clock.internal == "missed")
+
+
+def _clocks_where(state: InquiryState, test: Callable[[ClockState], bool]) -> list[str]:
     names: list[str] = []
     for clock in [*state.earlier_clocks, *state.clocks.values()]:
-        if clock.published == "missed" and clock.name not in names:
+        if test(clock) and clock.name not in names:
             names.append(clock.name)
     return names
 

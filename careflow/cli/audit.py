@@ -26,6 +26,7 @@ from careflow.audit.files import HistoryFileError, history_files, read_history
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
+from careflow.audit.sla import Figures, SlaReport
 from careflow.cli.common import fail, with_client
 from careflow.cli.render import console
 from careflow.config import Settings
@@ -39,7 +40,8 @@ Query = Annotated[
 ]
 
 
-def _since(value: str | None) -> datetime | None:
+def parse_since(value: str | None) -> datetime | None:
+    """``7d`` as the instant seven days ago; a bad duration is a one-line error."""
     if value is None:
         return None
     if not re.match(DURATION_PATTERN, value):
@@ -61,7 +63,7 @@ def export_command(
     ),
 ) -> None:
     """Write workflow histories to OUT, one JSON file per run (Temporal CLI/UI format)."""
-    since_at = _since(since)
+    since_at = parse_since(since)
     filter_ = visibility_query(ids or [], query, since_at)
 
     async def action(client: Client, settings: Settings) -> int:
@@ -224,3 +226,48 @@ def report_command(
         return 0
 
     with_client(action)
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}m"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def sla_view(report: SlaReport) -> RenderableType:
+    """The SLA report as tables: one row per channel, category and queue, and the total."""
+    table = _table(
+        "group",
+        "inquiries",
+        "open",
+        "1st response p50",
+        "p90",
+        "within internal",
+        "within published",
+        "breaches",
+        "reopened",
+    )
+
+    def row(name: str, f: Figures) -> None:
+        table.add_row(
+            escape(name),
+            str(f.inquiries),
+            str(f.open),
+            _seconds(f.first_response_median_seconds),
+            _seconds(f.first_response_p90_seconds),
+            _share(f.within_internal_share),
+            _share(f.within_published_share),
+            str(f.breaches),
+            _share(f.reopen_rate),
+        )
+
+    row("all inquiries", report.total)
+    for dimension, groups in report.by.items():
+        for name, group in groups.items():
+            row(f"{dimension} {name}", group)
+    since = f" since {report.since.isoformat(timespec='minutes')}" if report.since else ""
+    return Group(f"[bold]Response times{since}[/]  (CSAT: not collected)", table)
