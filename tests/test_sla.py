@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from careflow.audit.sla import InquiryFigures, figures, sla_report
+from careflow.audit.sla_html import sla_html
 
 
 def inquiry(
@@ -59,3 +62,15 @@ def test_groups_by_channel_category_and_queue() -> None:
     assert report.by["channel"]["facebook"].first_response_median_seconds is None
     assert report.by["queue"]["general"].inquiries == 2
     assert figures([]).within_internal_share is None
+
+
+def test_the_html_page_has_charts_and_escapes_names(tmp_path: Path) -> None:
+    odd = inquiry(1, first=30)
+    odd = InquiryFigures(**{**odd.__dict__, "queue": "<b>vip</b>"})
+    page = sla_html(sla_report([odd, inquiry(2, first=90, breached=("resolve",))], None))
+    assert page.count("<svg") == 3  # one chart per dimension, inline: it opens offline
+    assert not any(
+        tag in page for tag in ("<script", "<link", " src=", "url(http")
+    )  # nothing fetched
+    assert "<b>vip</b>" not in page and "&lt;b&gt;vip&lt;/b&gt;" in page
+    assert "50%" in page  # one of two inquiries within the published window
