@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_TASK_QUEUE = "careflow"
@@ -12,7 +12,7 @@ DEFAULT_RULES = "rules/default.yaml"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where Temporal is, which task queue and rule file, and where local state lives."""
+    """Where Temporal is, which task queue and rule file, where local state lives, which keys."""
 
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
@@ -20,6 +20,10 @@ class Settings:
     rules: str = DEFAULT_RULES
     home: Path = Path(".careflow")
     adapter: str = "sandbox"
+    # Secrets stay out of repr(), so logging the settings never prints them.
+    encryption_keys: str | None = field(default=None, repr=False)  # "id=base64,..." current first
+    encryption_key_file: str | None = None  # the same entries, one a line
+    codec_tokens: tuple[str, ...] = field(default=(), repr=False)  # bearer tokens: codec server
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -31,6 +35,13 @@ class Settings:
             rules=env.get("CAREFLOW_RULES", cls.rules),
             home=Path(env.get("CAREFLOW_HOME", str(cls.home))),
             adapter=env.get("CAREFLOW_ADAPTER", cls.adapter),
+            encryption_keys=env.get("CAREFLOW_ENCRYPTION_KEYS") or None,
+            encryption_key_file=env.get("CAREFLOW_ENCRYPTION_KEY_FILE") or None,
+            codec_tokens=tuple(
+                token.strip()
+                for token in env.get("CAREFLOW_CODEC_TOKENS", "").split(",")
+                if token.strip()
+            ),
         )
 
     @property

@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.worker import Worker
 
 from activities.outbound import ChannelAdapter, OutboundActivities
 from activities.rules import RulesActivities
 from activities.sandbox import SandboxAdapter
+from careflow.codec import KeyConfigError, codec_from_settings, load_keys
 from careflow.config import Settings
 from workflows.inquiry import InquiryWorkflow
 
@@ -40,16 +42,47 @@ def channel_adapter(settings: Settings) -> ChannelAdapter:
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """careflow's data converter: the worker, the CLI, audit export and replay must agree."""
-    return pydantic_data_converter
+    """careflow's data converter: the worker, the CLI, audit export and replay must agree.
+
+    With encryption keys configured every payload is encrypted (``careflow.codec``), and so are
+    failure messages, which may quote customer text.
+    """
+    try:
+        codec = codec_from_settings(settings)
+    except KeyConfigError as error:
+        raise ConfigurationError(str(error)) from None
+    if codec is None:
+        return pydantic_data_converter
+    return replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
+def encryption_summary(settings: Settings) -> str:
+    """What the logs and the banner say about encryption: key ids only, never keys."""
+    try:
+        ids = [key.id for key in load_keys(settings)]
+    except KeyConfigError as error:
+        return f"misconfigured: {error}"
+    if not ids:
+        return "off (payloads are stored in clear; see docs/encryption.md)"
+    older = f", older keys {', '.join(ids[1:])} decrypt only" if ids[1:] else ""
+    return f"on, key {ids[0]} encrypts{older}"
 
 
 async def connect(settings: Settings) -> Client:
-    """A client with careflow's data converter."""
+    """A client with careflow's data converter; unusable keys are a ``CareflowError``, which
+    every command prints as one line."""
+    try:
+        converter = data_converter(settings)
+    except ConfigurationError as error:
+        from careflow.client import CareflowError  # careflow.client imports this module
+
+        raise CareflowError(str(error)) from None
     return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=data_converter(settings),
+        settings.temporal_address, namespace=settings.namespace, data_converter=converter
     )
 
 
@@ -79,11 +112,12 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     log.info(
-        "worker on %s, namespace %s, task queue %s, rules %s",
+        "worker on %s, namespace %s, task queue %s, rules %s, encryption %s",
         settings.temporal_address,
         settings.namespace,
         settings.task_queue,
         settings.rules,
+        encryption_summary(settings),
     )
     async with worker:
         await stop.wait()
@@ -95,4 +129,9 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
 def main() -> None:
     """Entry point of ``python worker.py``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker(Settings.from_env()))
+    settings = Settings.from_env()
+    try:
+        data_converter(settings)  # unusable keys: one line now, not a traceback from connect
+        asyncio.run(run_worker(settings))
+    except ConfigurationError as error:
+        raise SystemExit(f"error: {error}") from None

@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.outbound import ChannelAdapter
@@ -103,12 +104,16 @@ class Harness:
 
 @asynccontextmanager
 async def careflow(
-    home: Path, rules: Path, adapter: ChannelAdapter | None = None
+    home: Path,
+    rules: Path,
+    adapter: ChannelAdapter | None = None,
+    data_converter: DataConverter = pydantic_data_converter,
 ) -> AsyncIterator[Harness]:
-    """A time-skipping server and a careflow worker with ``rules``, state under ``home``."""
+    """A time-skipping server and a careflow worker with ``rules``, state under ``home``; the
+    client and the worker use ``data_converter`` (an encrypting one in the encryption tests)."""
     settings = Settings(rules=str(rules), home=home, task_queue=f"test-{uuid.uuid4().hex[:8]}")
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(TEST_SERVER), data_converter=pydantic_data_converter
+        test_server_existing_path=str(TEST_SERVER), data_converter=data_converter
     )
     async with env, build_worker(env.client, settings, adapter):
         yield Harness(env, settings)

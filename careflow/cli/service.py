@@ -28,7 +28,13 @@ from careflow.cli.render import console as make_console
 from careflow.config import Settings
 from careflow.demo import DEMO_PACK, run_demo
 from careflow.devserver import DevServer
-from careflow.worker import ConfigurationError, channel_adapter, run_worker
+from careflow.worker import (
+    ConfigurationError,
+    channel_adapter,
+    data_converter,
+    encryption_summary,
+    run_worker,
+)
 
 service_app = typer.Typer()
 
@@ -44,6 +50,7 @@ def _check_config(settings: Settings) -> None:
     read_rules(settings.rules)
     try:
         channel_adapter(settings)
+        data_converter(settings)  # the encryption keys
     except ConfigurationError as error:
         fail(str(error))
 
@@ -92,6 +99,7 @@ def _banner(console: Console, server: DevServer, settings: Settings, demo: bool)
     console.print(f"  Web UI         {server.ui_url}")
     console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
     console.print(f"  rules          {settings.rules}")
+    console.print(f"  encryption     {encryption_summary(settings)}")
     if demo and Path(settings.rules).resolve() != DEMO_PACK:
         console.print(f"  demo rules     {DEMO_PACK}   (the demo's inquiries name it)")
     console.print(
