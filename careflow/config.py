@@ -24,6 +24,9 @@ class Settings:
     encryption_keys: str | None = field(default=None, repr=False)  # "id=base64,..." current first
     encryption_key_file: str | None = None  # the same entries, one a line
     codec_tokens: tuple[str, ...] = field(default=(), repr=False)  # bearer tokens: codec server
+    traces_exporter: str = "none"  # OTEL_TRACES_EXPORTER: none, console, otlp
+    metrics_exporter: str = "none"  # OTEL_METRICS_EXPORTER: none, console, otlp
+    service_name: str = "careflow"  # OTEL_SERVICE_NAME
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,6 +40,9 @@ class Settings:
             adapter=env.get("CAREFLOW_ADAPTER", cls.adapter),
             encryption_keys=env.get("CAREFLOW_ENCRYPTION_KEYS") or None,
             encryption_key_file=env.get("CAREFLOW_ENCRYPTION_KEY_FILE") or None,
+            traces_exporter=env.get("OTEL_TRACES_EXPORTER", cls.traces_exporter),
+            metrics_exporter=env.get("OTEL_METRICS_EXPORTER", cls.metrics_exporter),
+            service_name=env.get("OTEL_SERVICE_NAME", cls.service_name),
             codec_tokens=tuple(
                 token.strip()
                 for token in env.get("CAREFLOW_CODEC_TOKENS", "").split(",")

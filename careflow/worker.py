@@ -22,6 +22,7 @@ from activities.rules import RulesActivities
 from activities.sandbox import SandboxAdapter
 from careflow.codec import KeyConfigError, codec_from_settings, load_keys
 from careflow.config import Settings
+from careflow.telemetry import TelemetryConfigError, telemetry
 from workflows.inquiry import InquiryWorkflow
 
 log = logging.getLogger("careflow.worker")
@@ -77,12 +78,17 @@ async def connect(settings: Settings) -> Client:
     every command prints as one line."""
     try:
         converter = data_converter(settings)
-    except ConfigurationError as error:
+        observed = telemetry(settings)
+    except (ConfigurationError, TelemetryConfigError) as error:
         from careflow.client import CareflowError  # careflow.client imports this module
 
         raise CareflowError(str(error)) from None
     return await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, data_converter=converter
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=converter,
+        plugins=observed.plugins,  # workers built on this client get them too
+        runtime=observed.runtime,
     )
 
 
@@ -119,7 +125,7 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
         settings.rules,
         encryption_summary(settings),
     )
-    async with worker:
+    async with telemetry(settings).exporting(), worker:
         await stop.wait()
         log.info("stopping: waiting for in-flight activities")
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -132,6 +138,7 @@ def main() -> None:
     settings = Settings.from_env()
     try:
         data_converter(settings)  # unusable keys: one line now, not a traceback from connect
+        telemetry(settings)
         asyncio.run(run_worker(settings))
-    except ConfigurationError as error:
+    except (ConfigurationError, TelemetryConfigError) as error:
         raise SystemExit(f"error: {error}") from None

@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.rules import RulesActivities
     from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
-    from workflows import search
+    from workflows import metrics, search
     from workflows.clocks import (
         ClockEvent,
         ClockState,
@@ -470,6 +470,7 @@ class InquiryWorkflow:
                 "window.published": "published window missed",
             }[event]
             self._note(event, f"{clock} clock: {label}")
+            metrics.deadline_passed(clock, event)
             await self._run_event(event, {"clock": clock})
         self._clock_events.clear()
 
@@ -546,6 +547,7 @@ class InquiryWorkflow:
             state.closed_at = workflow.now()
             state.close_reason = f"dropped: {decision.drop_reason}"
             self._note("dropped", f"dropped as {decision.drop_reason} by {decision.fired[-1]}")
+            metrics.inquiry_dropped(inquiry.channel, decision.drop_reason or "")
             return
         values = state.values
         self._note(
@@ -553,6 +555,7 @@ class InquiryWorkflow:
             f"category {values.category}, priority {values.priority}, queue {values.queue}, "
             f"windows {values.windows}, privatize {values.privatize}",
         )
+        metrics.inquiry_started(inquiry.channel, values.category, values.priority)
         for clock in ("acknowledge", "resolve"):
             self._start_clock(clock, inquiry.created_at)
         await self._act(decision)
@@ -646,6 +649,8 @@ class InquiryWorkflow:
         await self._drain_clock_events()
         for clock in state.clocks.values():
             stop_clock(clock, now)
+        for clock in [*state.earlier_clocks, *state.clocks.values()]:
+            metrics.clock_closed(clock.name, clock.internal, clock.published)
         state.step = "closed"
         state.closed_at = now
         state.close_reason = reason
@@ -656,6 +661,7 @@ class InquiryWorkflow:
     async def _escalate(self, to: str, reason: str, by: str) -> None:
         state = self.state
         state.escalations.append(Escalation(at=workflow.now(), to=to, reason=reason, by=by))
+        metrics.escalated(to)
         self._note("escalated", f"escalated to {to} by {by}: {reason}")
         transcript = [m.model_dump(mode="json") for m in state.messages] if to == "chat" else []
         await self._send(
@@ -820,6 +826,9 @@ class InquiryWorkflow:
             state.messages.append(message)
             if state.first_response_at is None:
                 state.first_response_at = now
+                metrics.first_response(
+                    inquiry.channel, max(now - inquiry.created_at, timedelta(0)), human
+                )
             self._note("message.out", f"{kind} by {by}" + (" (private)" if private else ""))
             for name in ("acknowledge", "next_reply"):
                 clock = state.clocks.get(name)

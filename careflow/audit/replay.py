@@ -1,6 +1,6 @@
 """``careflow audit replay``: histories replayed against the current workflow code.
 
-The Replayer gets the worker's own data converter (and so its codec), so a history replays here
+The Replayer gets the worker's own data converter (and so its codec) and plugins, so a history replays here
 exactly as it would on a worker; any non-determinism names the workflow and the event.
 """
 
@@ -13,6 +13,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from careflow.config import Settings
+from careflow.telemetry import telemetry
 from careflow.worker import data_converter
 from workflows.inquiry import InquiryWorkflow
 
@@ -28,7 +29,11 @@ class ReplayOutcome:
 
 def replayer(settings: Settings) -> Replayer:
     """A Replayer configured as the worker is."""
-    return Replayer(workflows=[InquiryWorkflow], data_converter=data_converter(settings))
+    return Replayer(
+        workflows=[InquiryWorkflow],
+        data_converter=data_converter(settings),
+        plugins=telemetry(settings).plugins,
+    )
 
 
 async def replay(
