@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from careflow.audit.decrypt import decrypt_history
 from careflow.audit.replay import replay
 from careflow.audit.report import fetch_report
 from careflow.client import first_message, memo_of
@@ -248,6 +249,13 @@ def test_encrypted_history_holds_no_customer_text_and_replays_only_with_the_key(
         assert secret.encode() not in raw, secret
         assert secret not in as_json, secret
         assert secret not in caplog.text, secret
+
+    assert converter.payload_codec is not None
+    decrypted = run(decrypt_history(history, converter.payload_codec))  # export --decrypt
+    for secret in secrets:  # clear again (base64 in the JSON, as the Temporal CLI writes it)
+        assert secret.encode() in raw_history(decrypted), secret
+    plain = Replayer(workflows=[InquiryWorkflow], data_converter=pydantic_data_converter)
+    assert run(plain.replay_workflow(decrypted)).replay_failure is None
 
     with_key = Replayer(workflows=[InquiryWorkflow], data_converter=converter)
     assert run(with_key.replay_workflow(history)).replay_failure is None

@@ -8,7 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
+from careflow.audit.decrypt import decrypt_history
 from careflow.audit.files import write_history
 from workflows.messages import WORKFLOW_NAME
 
@@ -44,14 +46,21 @@ async def find_runs(client: Client, query: str) -> list[Run]:
 
 
 async def export_runs(
-    client: Client, runs: list[Run], out: Path, advance: Callable[[], None] = lambda: None
+    client: Client,
+    runs: list[Run],
+    out: Path,
+    advance: Callable[[], None] = lambda: None,
+    decrypt_with: PayloadCodec | None = None,
 ) -> list[Path]:
-    """Write each run's history to ``out``; ``advance`` ticks a progress bar."""
+    """Write each run's history to ``out`` (as stored, or decrypted with ``decrypt_with``);
+    ``advance`` ticks a progress bar."""
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for run in runs:
         handle = client.get_workflow_handle(run.workflow_id, run_id=run.run_id)
         history = await handle.fetch_history()
+        if decrypt_with is not None:
+            history = await decrypt_history(history, decrypt_with)
         written.append(write_history(out, history, run.run_id))
         advance()
     return written

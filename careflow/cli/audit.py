@@ -29,6 +29,7 @@ from careflow.audit.report_html import report_html
 from careflow.audit.sla import Figures, SlaReport
 from careflow.cli.common import fail, with_client
 from careflow.cli.render import console
+from careflow.codec import KeyConfigError, codec_from_settings
 from careflow.config import Settings
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 
@@ -61,10 +62,29 @@ def export_command(
     out: Annotated[Path, typer.Option("--out", help="Folder to write the histories to.")] = Path(
         "histories"
     ),
+    decrypt: Annotated[
+        bool,
+        typer.Option(
+            "--decrypt",
+            help="Write payloads decrypted with the configured keys (the files then hold "
+            "customer text in clear: keep them as carefully as the database).",
+        ),
+    ] = False,
 ) -> None:
     """Write workflow histories to OUT, one JSON file per run (Temporal CLI/UI format)."""
     since_at = parse_since(since)
     filter_ = visibility_query(ids or [], query, since_at)
+    settings = Settings.from_env()
+    codec = None
+    if decrypt:
+        try:
+            codec = codec_from_settings(settings)
+        except KeyConfigError as error:
+            fail(str(error))
+        if codec is None:
+            fail(
+                "--decrypt needs the keys: set CAREFLOW_ENCRYPTION_KEYS or CAREFLOW_ENCRYPTION_KEY_FILE"
+            )
 
     async def action(client: Client, settings: Settings) -> int:
         runs = await find_runs(client, filter_)
@@ -74,11 +94,15 @@ def export_command(
             return 1
         with Progress(console=console(), transient=True) as progress:
             task = progress.add_task("exporting", total=len(runs))
-            written = await export_runs(client, runs, out, lambda: progress.advance(task))
-        typer.echo(f"exported {len(written)} histories to {out}")
+            written = await export_runs(
+                client, runs, out, lambda: progress.advance(task), decrypt_with=codec
+            )
+        typer.echo(
+            f"exported {len(written)} histories to {out}" + (" (decrypted)" if codec else "")
+        )
         return 0
 
-    with_client(action)
+    with_client(action, settings)
 
 
 def _print_outcome(outcome: ReplayOutcome) -> None:
