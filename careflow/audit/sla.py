@@ -58,6 +58,18 @@ class SlaReport(BaseModel):
     by: dict[str, dict[str, Figures]]
 
 
+def format_seconds(value: float | None) -> str:
+    """``45 s`` or ``12.5 min``; ``-`` when nothing was measured."""
+    if value is None:
+        return "-"
+    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def format_share(value: float | None) -> str:
+    """``85%``; ``-`` for an empty group."""
+    return "-" if value is None else f"{value:.0%}"
+
+
 def _percentile(values: list[int], share: float) -> float | None:
     if not values:
         return None

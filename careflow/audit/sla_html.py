@@ -12,7 +12,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
-from careflow.audit.sla import Figures, SlaReport
+from careflow.audit.sla import Figures, SlaReport, format_seconds, format_share
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>careflow response times</title>
@@ -38,14 +38,6 @@ th { background: #f6f6f6; } .charts svg { max-width: 100%; height: auto; }
 </body></html>
 """
 _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else (f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min")
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
 
 
 def _chart(groups: dict[str, Figures]) -> Markup:
@@ -79,4 +71,4 @@ def _chart(groups: dict[str, Figures]) -> Markup:
 def sla_html(report: SlaReport) -> str:
     """The whole page: tables and inline SVG charts."""
     charts = {dimension: _chart(groups) for dimension, groups in report.by.items() if groups}
-    return _TEMPLATE.render(r=report, charts=charts, seconds=_seconds, share=_share)
+    return _TEMPLATE.render(r=report, charts=charts, seconds=format_seconds, share=format_share)

@@ -26,7 +26,6 @@ from careflow.audit.files import HistoryFileError, history_files, read_history
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
-from careflow.audit.sla import Figures, SlaReport
 from careflow.cli.common import fail, with_client
 from careflow.cli.render import console
 from careflow.codec import KeyConfigError, codec_from_settings
@@ -165,7 +164,7 @@ def replay_command(
     with_client(action, settings)
 
 
-def _table(*columns: str) -> Table:
+def table(*columns: str) -> Table:
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     for column in columns:
         table.add_column(column)
@@ -193,7 +192,7 @@ def report_view(report: InquiryReport) -> RenderableType:
         f"escalated to {e.to} by {escape(e.by)} at {e.at.isoformat()}: {escape(e.reason)}"
         for e in outcome.escalations
     ]
-    clocks = _table("clock", "started", "internal due", "published due", "verdict")
+    clocks = table("clock", "started", "internal due", "published due", "verdict")
     for line in report.clocks:
         clocks.add_row(
             line.clock,
@@ -202,10 +201,10 @@ def report_view(report: InquiryReport) -> RenderableType:
             line.published_due.isoformat(),
             line.verdict,
         )
-    fired = _table("at", "event", "rule", "why")
+    fired = table("at", "event", "rule", "why")
     for rule in report.fired:
         fired.add_row(rule.at.isoformat(), rule.event, rule.rule, escape("; ".join(rule.why)))
-    messages = _table("at", "", "by", "kind", "text")
+    messages = table("at", "", "by", "kind", "text")
     for m in report.messages:
         kind = m.kind + (" (private)" if m.private else "")
         arrow = "←" if m.direction == "in" else "→"
@@ -250,48 +249,3 @@ def report_command(
         return 0
 
     with_client(action)
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.0f}s" if value < 120 else f"{value / 60:.1f}m"
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
-
-def sla_view(report: SlaReport) -> RenderableType:
-    """The SLA report as tables: one row per channel, category and queue, and the total."""
-    table = _table(
-        "group",
-        "inquiries",
-        "open",
-        "1st response p50",
-        "p90",
-        "within internal",
-        "within published",
-        "breaches",
-        "reopened",
-    )
-
-    def row(name: str, f: Figures) -> None:
-        table.add_row(
-            escape(name),
-            str(f.inquiries),
-            str(f.open),
-            _seconds(f.first_response_median_seconds),
-            _seconds(f.first_response_p90_seconds),
-            _share(f.within_internal_share),
-            _share(f.within_published_share),
-            str(f.breaches),
-            _share(f.reopen_rate),
-        )
-
-    row("all inquiries", report.total)
-    for dimension, groups in report.by.items():
-        for name, group in groups.items():
-            row(f"{dimension} {name}", group)
-    since = f" since {report.since.isoformat(timespec='minutes')}" if report.since else ""
-    return Group(f"[bold]Response times{since}[/]  (CSAT: not collected)", table)

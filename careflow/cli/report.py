@@ -6,15 +6,52 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Group, RenderableType
+from rich.markup import escape
 from temporalio.client import Client
 
-from careflow.audit.sla import collect, sla_report
-from careflow.cli.audit import parse_since, sla_view
+from careflow.audit.sla import Figures, SlaReport, collect, format_seconds, format_share, sla_report
+from careflow.cli.audit import parse_since, table
 from careflow.cli.common import with_client
 from careflow.cli.render import console
 from careflow.config import Settings
 
 report_app = typer.Typer()
+
+
+def sla_view(report: SlaReport) -> RenderableType:
+    """The SLA report as tables: one row per channel, category and queue, and the total."""
+    grid = table(
+        "group",
+        "inquiries",
+        "open",
+        "1st response p50",
+        "p90",
+        "within internal",
+        "within published",
+        "breaches",
+        "reopened",
+    )
+
+    def row(name: str, f: Figures) -> None:
+        grid.add_row(
+            escape(name),
+            str(f.inquiries),
+            str(f.open),
+            format_seconds(f.first_response_median_seconds),
+            format_seconds(f.first_response_p90_seconds),
+            format_share(f.within_internal_share),
+            format_share(f.within_published_share),
+            str(f.breaches),
+            format_share(f.reopen_rate),
+        )
+
+    row("all inquiries", report.total)
+    for dimension, groups in report.by.items():
+        for name, group in groups.items():
+            row(f"{dimension} {name}", group)
+    since = f" since {report.since.isoformat(timespec='minutes')}" if report.since else ""
+    return Group(f"[bold]Response times{since}[/]  (CSAT: not collected)", grid)
 
 
 @report_app.command("report")
