@@ -37,8 +37,13 @@ def channel_adapter(settings: Settings) -> ChannelAdapter:
     """The channel adapter named by ``CAREFLOW_ADAPTER``."""
     if settings.adapter == "sandbox":
         return SandboxAdapter(settings.outbox)
+    if settings.adapter == "platform":
+        from activities.platform import PlatformAdapter  # loaded only when chosen
+
+        return PlatformAdapter(settings)
     raise ConfigurationError(
-        f"CAREFLOW_ADAPTER={settings.adapter!r} is not an adapter careflow has; use sandbox"
+        f"CAREFLOW_ADAPTER={settings.adapter!r} is not an adapter careflow has; "
+        "use sandbox or platform"
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from careflow.cli.actions import actions_app
+from careflow.cli.api import api_cli
 from careflow.cli.audit import audit_app
 from careflow.cli.codec import codec_cli
+from careflow.cli.fake_platform import fake_platform_cli
 from careflow.cli.inquiries import inquiries_app
 from careflow.cli.report import report_app
 from careflow.cli.rules import rules_app
@@ -22,7 +24,15 @@ app = typer.Typer(
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 # Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
-for group in (service_app, inquiries_app, actions_app, report_app, codec_cli):
+for group in (
+    service_app,
+    inquiries_app,
+    actions_app,
+    report_app,
+    codec_cli,
+    api_cli,
+    fake_platform_cli,
+):
     app.add_typer(group)
 
 

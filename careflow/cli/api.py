@@ -1,0 +1,77 @@
+"""``careflow api``: the signed webhook intake (X, Meta, generic) over HTTP, with uvicorn.
+
+Each webhook needs its platform's secret in the environment (``CAREFLOW_WEBHOOK_SECRET``,
+``CAREFLOW_X_CONSUMER_SECRET``, ``CAREFLOW_META_APP_SECRET`` and ``CAREFLOW_META_VERIFY_TOKEN``);
+one without answers 503 naming the variable, so the others can run alone. The firehose filter
+reads ``CAREFLOW_RULES``; Temporal is reached as every command reaches it (``TEMPORAL_ADDRESS``…).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+import uvicorn
+from temporalio.client import Client
+
+from careflow.cli.common import fail, leave
+from careflow.cli.inquiries import read_rules
+from careflow.config import Settings
+from careflow.devserver import port_in_use
+from careflow.intake_api import create_app
+from careflow.worker import connect
+
+api_cli = typer.Typer()
+
+SECRETS = {
+    "CAREFLOW_WEBHOOK_SECRET": ("webhook_secret", "POST /webhooks/generic"),
+    "CAREFLOW_X_CONSUMER_SECRET": ("x_consumer_secret", "/webhooks/x"),
+    "CAREFLOW_META_APP_SECRET": ("meta_app_secret", "POST /webhooks/meta"),
+    "CAREFLOW_META_VERIFY_TOKEN": ("meta_verify_token", "GET /webhooks/meta"),
+}
+
+
+@api_cli.command("api")
+def api_command(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the signed webhooks (/webhooks/x, /webhooks/meta, /webhooks/generic) and /openapi.json."""
+    settings = Settings.from_env()
+    ruleset = read_rules(settings.rules)
+    try:
+        busy = port_in_use(port, host)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror}")
+    if busy:
+        fail(f"port {port} is already in use: pick another with --port")
+    connected = False
+
+    async def client_factory() -> Client:
+        nonlocal connected
+        client = await connect(settings)
+        connected = True
+        return client
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("careflow").setLevel(logging.INFO)
+    typer.echo(
+        f"webhook intake on http://{host}:{port}  rules {settings.rules}  "
+        f"Temporal {settings.temporal_address}  OpenAPI at /openapi.json"
+    )
+    for variable, (name, route) in SECRETS.items():
+        if not getattr(settings, name):
+            typer.echo(f"  {variable} is not set: {route} answers 503", err=True)
+    # No access log: nothing in a webhook's URL is worth a line per delivery.
+    uvicorn.run(
+        create_app(settings, client_factory, ruleset),
+        host=host,
+        port=port,
+        access_log=False,
+        log_level="warning",
+    )
+    if connected:
+        leave(0)  # the SDK's threads and CPython's teardown do not mix (see careflow.cli.common)

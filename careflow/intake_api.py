@@ -1,0 +1,372 @@
+"""The webhook intake: signed platform deliveries in, inquiries started (``careflow api``).
+
+Every delivery goes through the same door: the platform's secret must be configured (else 503
+naming the variable), the HMAC-SHA256 signature over the raw body must match (else 401, compared
+in constant time), the payload must parse and normalize (else 400 or 422 saying what is wrong,
+and nothing is started), and then each inquiry goes through ``careflow.client.intake``: the
+firehose filter, then signal-with-start on ``inquiry-<channel>-<conversation>``, so a platform's
+retry of a delivery reaches the same workflow and is recorded once. The brand's own posts
+(echoes) start nothing. When Temporal cannot be reached the answer is 503, which platforms retry.
+
+Routes: ``POST /webhooks/generic`` (a normalized inquiry, ``X-Careflow-Signature: sha256=<hex>``),
+``GET|POST /webhooks/x`` (the Account Activity CRC and deliveries,
+``x-twitter-webhooks-signature: sha256=<base64>``), ``GET|POST /webhooks/meta`` (the subscription
+check and deliveries, ``X-Hub-Signature-256: sha256=<hex>``), ``GET /openapi.json``.
+Customer text is never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.schemas import SchemaGenerator
+from temporalio.client import Client
+from temporalio.exceptions import TemporalError
+
+from careflow import webhooks
+from careflow.client import CareflowError, explain_error, intake, workflow_id
+from careflow.config import Settings
+from careflow.engine.ruleset import Ruleset, load_ruleset
+from careflow.inquiry import Inquiry
+from careflow.webhooks import ECHO, Ignored, Normalized, PayloadError
+
+log = logging.getLogger("careflow.intake_api")
+MAX_BODY = 1024 * 1024  # platforms batch a few events; a megabyte is not a webhook delivery
+MAX_WORKFLOW_ID = 1000  # the Temporal server's default limit.maxIDLength
+
+GENERIC_SIGNATURE = "X-Careflow-Signature"
+X_SIGNATURE = "x-twitter-webhooks-signature"
+META_SIGNATURE = "X-Hub-Signature-256"
+
+ClientFactory = Callable[[], Awaitable[Client]]
+
+
+class Unavailable(Exception):
+    """Temporal cannot be reached (or refused): the delivery should be retried later."""
+
+
+class _Temporal:
+    """The Temporal client, connected on first use and kept; a failed connect is retried."""
+
+    def __init__(self, factory: ClientFactory, address: str) -> None:
+        self._factory = factory
+        self._address = address
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        async with self._lock:
+            if self._client is None:
+                try:
+                    self._client = await self._factory()
+                except CareflowError as error:
+                    raise Unavailable(str(error)) from error
+                except (RuntimeError, OSError, TemporalError) as error:
+                    message = explain_error(error, None, self._address)
+                    raise Unavailable(message or f"cannot connect to Temporal: {error}") from error
+            return self._client
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _missing(variable: str, what: str) -> JSONResponse:
+    return _error(
+        503, f"{variable} is not set: {what} is off until it is", missing_variable=variable
+    )
+
+
+def _hmac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def _signature_refusal(offered: str | None, expected: str, header: str) -> JSONResponse | None:
+    """None when ``offered`` (the header's value) equals ``expected``; else a 401."""
+    if not offered or not offered.strip():
+        return _error(401, f"the {header} header is missing: deliveries must be signed")
+    # Header values arrive decoded as latin-1, so this encoding gives back the bytes sent.
+    if hmac.compare_digest(offered.strip().encode("latin-1"), expected.encode("ascii")):
+        return None
+    return _error(401, f"the {header} signature does not match the body")
+
+
+async def _body(request: Request) -> bytes | None:
+    """The raw body, or None once it grows past ``MAX_BODY``."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    return bytes(body)
+
+
+def _openapi_base() -> dict[str, Any]:
+    inquiry = Inquiry.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = inquiry.pop("$defs", {})
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "careflow webhook intake",
+            "version": "1",
+            "description": "Signed platform webhooks in, one Temporal workflow per conversation.",
+        },
+        "components": {
+            "schemas": {
+                "Inquiry": inquiry,
+                **definitions,
+                "IntakeAnswer": {
+                    "type": "object",
+                    "properties": {
+                        "received": {"type": "integer"},
+                        "started": {"type": "array", "items": {"type": "string"}},
+                        "dropped": {"type": "array", "items": {"type": "object"}},
+                        "ignored": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {"error": {"type": "string"}},
+                    "required": ["error"],
+                },
+            }
+        },
+    }
+
+
+def create_app(
+    settings: Settings,
+    client_factory: ClientFactory,
+    ruleset: Ruleset | None = None,
+) -> Starlette:
+    """The intake app. ``client_factory`` connects to Temporal on the first delivery that needs
+    it; ``ruleset`` is the firehose filter (default: the file ``settings.rules`` names)."""
+    rules = ruleset or load_ruleset(Path(settings.rules))
+    temporal = _Temporal(client_factory, settings.temporal_address)
+    schemas = SchemaGenerator(_openapi_base())
+
+    async def take_in(found: Normalized, platform: str) -> JSONResponse:
+        """Each inquiry through the firehose filter and signal-with-start."""
+        started: list[str] = []
+        dropped: list[dict[str, str | None]] = []
+        ignored = [item.as_json() for item in found.ignored]
+        inquiries: list[Inquiry] = []
+        for inquiry in found.inquiries:
+            if len(workflow_id(inquiry)) > MAX_WORKFLOW_ID:
+                return _error(
+                    422,
+                    f"the conversation id of post {inquiry.id[:40]!r} is too long for a workflow "
+                    f"id ({MAX_WORKFLOW_ID} characters at most)",
+                )
+        for inquiry in found.inquiries:
+            if webhooks.is_brand_author(inquiry, settings):
+                ignored.append(Ignored(inquiry.id, ECHO).as_json())
+            else:
+                inquiries.append(inquiry)
+        try:
+            if inquiries:
+                client = await temporal.client()
+            for inquiry in inquiries:
+                result = await intake(client, settings, inquiry, rules)
+                if result.dropped:
+                    dropped.append({"id": inquiry.id, "reason": result.reason, "rule": result.rule})
+                elif result.duplicate:
+                    reason = f"already handled by the closed inquiry {result.workflow_id}"
+                    ignored.append(Ignored(inquiry.id, reason).as_json())
+                elif result.workflow_id:
+                    started.append(result.workflow_id)
+        except (Unavailable, CareflowError, TemporalError) as error:
+            message = str(error) or type(error).__name__
+            log.warning("%s delivery not taken in: %s", platform, message)
+            # What was started stays started: the platform's retry reaches the same workflows.
+            return _error(503, message, started=started)
+        log.info(
+            "%s delivery: %d received, %d started, %d dropped, %d ignored",
+            platform,
+            found.received,
+            len(started),
+            len(dropped),
+            len(ignored),
+        )
+        answer = {"received": found.received, "started": started, "dropped": dropped}
+        return JSONResponse({**answer, "ignored": ignored})
+
+    async def signed_payload(
+        request: Request, header: str, expected: Callable[[bytes], str]
+    ) -> Any:
+        """The parsed JSON of a delivery whose signature matches, or the response refusing it."""
+        body = await _body(request)
+        if body is None:
+            return _error(413, f"the body is larger than {MAX_BODY} bytes")
+        refusal = _signature_refusal(request.headers.get(header), expected(body), header)
+        if refusal is not None:
+            client = request.client.host if request.client else "?"
+            log.warning("refused a delivery to %s from %s: signature", request.url.path, client)
+            return refusal
+        return webhooks.parse_json(body)
+
+    def hex_signature(secret: str) -> Callable[[bytes], str]:
+        return lambda body: "sha256=" + _hmac(secret, body).hex()
+
+    def base64_signature(secret: str) -> Callable[[bytes], str]:
+        return lambda body: "sha256=" + base64.b64encode(_hmac(secret, body)).decode()
+
+    def refused(error: PayloadError) -> JSONResponse:
+        extra = {"problems": error.problems} if error.problems else {}
+        return _error(error.status, error.message, **extra)
+
+    async def generic_webhook(request: Request) -> Response:
+        """
+        summary: A normalized inquiry from any source.
+        description: >
+          The body is one inquiry (schemas/inquiry.schema.json), signed with
+          X-Careflow-Signature sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_WEBHOOK_SECRET).
+        requestBody:
+          required: true
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Inquiry"}
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "Not a valid inquiry; problems lists each field"}
+          503: {description: "CAREFLOW_WEBHOOK_SECRET not set, or Temporal unreachable"}
+        """
+        secret = settings.webhook_secret
+        if not secret:
+            return _missing("CAREFLOW_WEBHOOK_SECRET", "the generic webhook")
+        try:
+            data = await signed_payload(request, GENERIC_SIGNATURE, hex_signature(secret))
+            if isinstance(data, Response):
+                return data
+            found = Normalized(inquiries=[webhooks.generic(data)])
+        except PayloadError as error:
+            return refused(error)
+        return await take_in(found, "generic")
+
+    async def x_crc(request: Request) -> Response:
+        """
+        summary: X Account Activity challenge-response check (CRC).
+        parameters:
+          - {name: crc_token, in: query, required: true, schema: {type: string}}
+        responses:
+          200: {description: "response_token sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}
+          400: {description: "No crc_token"}
+          503: {description: "CAREFLOW_X_CONSUMER_SECRET not set"}
+        """
+        secret = settings.x_consumer_secret
+        if not secret:
+            return _missing("CAREFLOW_X_CONSUMER_SECRET", "the X webhook")
+        token = request.query_params.get("crc_token")
+        if not token:
+            return _error(400, "the crc_token query parameter is missing")
+        digest = _hmac(secret, token.encode())
+        return JSONResponse({"response_token": "sha256=" + base64.b64encode(digest).decode()})
+
+    async def x_webhook(request: Request) -> Response:
+        """
+        summary: X Account Activity deliveries.
+        description: >
+          tweet_create_events (mentions, replies) become public inquiries, direct_message_events
+          private ones; the subscribed account's own posts are echoes and start nothing. Signed
+          with x-twitter-webhooks-signature sha256=<base64 HMAC-SHA256 of the raw body>
+          (CAREFLOW_X_CONSUMER_SECRET).
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON, or not an Account Activity payload"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "A field of an event is missing or of the wrong type"}
+          503: {description: "CAREFLOW_X_CONSUMER_SECRET not set, or Temporal unreachable"}
+        """
+        secret = settings.x_consumer_secret
+        if not secret:
+            return _missing("CAREFLOW_X_CONSUMER_SECRET", "the X webhook")
+        try:
+            data = await signed_payload(request, X_SIGNATURE, base64_signature(secret))
+            if isinstance(data, Response):
+                return data
+            found = webhooks.x_account_activity(data, settings)
+        except PayloadError as error:
+            return refused(error)
+        return await take_in(found, "x")
+
+    async def meta_verify(request: Request) -> Response:
+        """
+        summary: Meta webhook subscription check.
+        parameters:
+          - {name: hub.mode, in: query, required: true, schema: {type: string, enum: [subscribe]}}
+          - {name: hub.verify_token, in: query, required: true, schema: {type: string}}
+          - {name: hub.challenge, in: query, required: true, schema: {type: string}}
+        responses:
+          200: {description: "The challenge, as plain text"}
+          403: {description: "Wrong mode or verify token"}
+          503: {description: "CAREFLOW_META_VERIFY_TOKEN not set"}
+        """
+        expected = settings.meta_verify_token
+        if not expected:
+            return _missing("CAREFLOW_META_VERIFY_TOKEN", "the Meta webhook subscription check")
+        query = request.query_params
+        offered = query.get("hub.verify_token", "")
+        matches = hmac.compare_digest(offered.encode(), expected.encode())
+        if query.get("hub.mode") != "subscribe" or not matches:
+            return _error(403, "hub.mode must be subscribe and hub.verify_token the verify token")
+        return PlainTextResponse(query.get("hub.challenge", ""))
+
+    async def meta_webhook(request: Request) -> Response:
+        """
+        summary: Meta (Facebook Page, Messenger, Instagram) deliveries.
+        description: >
+          object page - feed comments (public, channel facebook) and messaging (private, channel
+          messenger); object instagram - comments (public) and messaging (private). The Page's
+          or account's own posts and message echoes start nothing. Signed with
+          X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_META_APP_SECRET).
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON, or an object other than page and instagram"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "A field of an event is missing or of the wrong type"}
+          503: {description: "CAREFLOW_META_APP_SECRET not set, or Temporal unreachable"}
+        """
+        secret = settings.meta_app_secret
+        if not secret:
+            return _missing("CAREFLOW_META_APP_SECRET", "the Meta webhook")
+        try:
+            data = await signed_payload(request, META_SIGNATURE, hex_signature(secret))
+            if isinstance(data, Response):
+                return data
+            found = webhooks.meta(data, settings)
+        except PayloadError as error:
+            return refused(error)
+        return await take_in(found, "meta")
+
+    async def openapi(request: Request) -> Response:
+        """
+        summary: This API's OpenAPI description.
+        responses:
+          200: {description: "OpenAPI 3 document"}
+        """
+        # SchemaGenerator.OpenAPIResponse would answer YAML; this route promises JSON.
+        return JSONResponse(schemas.get_schema(routes=request.app.routes))
+
+    return Starlette(
+        routes=[
+            Route("/webhooks/generic", generic_webhook, methods=["POST"]),
+            Route("/webhooks/x", x_crc, methods=["GET"]),
+            Route("/webhooks/x", x_webhook, methods=["POST"]),
+            Route("/webhooks/meta", meta_verify, methods=["GET"]),
+            Route("/webhooks/meta", meta_webhook, methods=["POST"]),
+            Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+        ]
+    )
