@@ -26,6 +26,7 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payloads
 
 from careflow.codec import CodecError, EncryptionCodec
+from careflow.http_body import read_body
 
 log = logging.getLogger("careflow.codec_server")
 MAX_BODY = 8 * 1024 * 1024  # a history page of payloads; more is not a codec request
@@ -89,16 +90,6 @@ def _refusal(request: Request, segments: list[str], tokens: Sequence[str]) -> JS
     return _error(403, f"the token is not one of {TOKENS_VARIABLE}")
 
 
-async def _body(request: Request) -> bytes | None:
-    """The request body, or None once it grows past ``MAX_BODY``."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
-
-
 def codec_app(codec: EncryptionCodec, tokens: Sequence[str], origins: Sequence[str]) -> Starlette:
     """The ASGI app; CORS lets the Web UI at ``origins`` call it from the browser."""
     tokens = check_tokens(tokens)
@@ -115,7 +106,7 @@ def codec_app(codec: EncryptionCodec, tokens: Sequence[str], origins: Sequence[s
             client = request.client.host if request.client else "?"
             log.warning("refused %s from %s: %s", operation, client, reason)
             return refusal
-        body = await _body(request)
+        body = await read_body(request, MAX_BODY)
         if body is None:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")
         try:

@@ -38,6 +38,7 @@ from careflow import webhooks
 from careflow.client import CareflowError, explain_error, intake, workflow_id
 from careflow.config import Settings
 from careflow.engine.ruleset import Ruleset, load_ruleset
+from careflow.http_body import read_body
 from careflow.inquiry import Inquiry
 from careflow.webhooks import ECHO, Ignored, Normalized, PayloadError
 
@@ -100,16 +101,6 @@ def _signature_refusal(offered: str | None, expected: str, header: str) -> JSONR
     if hmac.compare_digest(offered.strip().encode("latin-1"), expected.encode("ascii")):
         return None
     return _error(401, f"the {header} signature does not match the body")
-
-
-async def _body(request: Request) -> bytes | None:
-    """The raw body, or None once it grows past ``MAX_BODY``."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
-    return bytes(body)
 
 
 def _openapi_base() -> dict[str, Any]:
@@ -206,7 +197,7 @@ def create_app(
         request: Request, header: str, expected: Callable[[bytes], str]
     ) -> Any:
         """The parsed JSON of a delivery whose signature matches, or the response refusing it."""
-        body = await _body(request)
+        body = await read_body(request, MAX_BODY)
         if body is None:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")
         refusal = _signature_refusal(request.headers.get(header), expected(body), header)

@@ -15,10 +15,9 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
-from careflow.cli.common import fail, leave
+from careflow.cli.common import leave, require_free_port
 from careflow.cli.inquiries import read_rules
 from careflow.config import Settings
-from careflow.devserver import port_in_use
 from careflow.intake_api import create_app
 from careflow.worker import connect
 
@@ -42,12 +41,7 @@ def api_command(
     """Serve the signed webhooks (/webhooks/x, /webhooks/meta, /webhooks/generic) and /openapi.json."""
     settings = Settings.from_env()
     ruleset = read_rules(settings.rules)
-    try:
-        busy = port_in_use(port, host)
-    except OSError as error:
-        fail(f"cannot listen on {host}:{port}: {error.strerror}")
-    if busy:
-        fail(f"port {port} is already in use: pick another with --port")
+    require_free_port(port, host)
     connected = False
 
     async def client_factory() -> Client:

@@ -12,11 +12,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from careflow.cli.common import fail
+from careflow.cli.common import fail, require_free_port
 from careflow.codec import FILE_VARIABLE, KEYS_VARIABLE, KeyConfigError, codec_from_settings
 from careflow.codec_server import TokenConfigError, check_tokens, codec_app
 from careflow.config import Settings
-from careflow.devserver import port_in_use
 
 codec_cli = typer.Typer()
 UI_ORIGIN = "http://localhost:8233"
@@ -53,12 +52,7 @@ def codec_server_command(
         tokens = check_tokens(settings.codec_tokens)
     except (KeyConfigError, TokenConfigError) as error:
         fail(str(error))
-    try:
-        busy = port_in_use(port, host)
-    except OSError as error:
-        fail(f"cannot listen on {host}:{port}: {error.strerror}")
-    if busy:
-        fail(f"port {port} is already in use: pick another with --port")
+    require_free_port(port, host)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("careflow").setLevel(logging.INFO)
     typer.echo(

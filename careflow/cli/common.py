@@ -30,6 +30,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def require_free_port(port: int, host: str) -> None:
+    """Say now, in one line, that a server cannot listen where it was asked to."""
+    from careflow.devserver import port_in_use  # careflow.devserver imports careflow.client
+
+    try:
+        busy = port_in_use(port, host)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror}")
+    if busy:
+        fail(f"port {port} is already in use: pick another with --port")
+
+
 def leave(code: int) -> NoReturn:
     """Exit now, skipping interpreter teardown once a Temporal client exists (see above)."""
     if HARD_EXIT:

@@ -15,8 +15,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from careflow.cli.common import fail
-from careflow.devserver import port_in_use
+from careflow.cli.common import require_free_port
 from careflow.fake_platform import DEFAULT_TOKEN, QuietDrops, fake_platform_app
 
 fake_platform_cli = typer.Typer()
@@ -33,12 +32,7 @@ def fake_platform_command(
 ) -> None:
     """Serve a fake X API v2 and Graph API that record every post and inject faults on demand."""
     tokens = tuple(token or [DEFAULT_TOKEN])
-    try:
-        busy = port_in_use(port, host)
-    except OSError as error:
-        fail(f"cannot listen on {host}:{port}: {error.strerror}")
-    if busy:
-        fail(f"port {port} is already in use: pick another with --port")
+    require_free_port(port, host)
     base = f"http://{host}:{port}"
     typer.echo(
         f"fake platform on {base}  X API {base}/2  Graph API {base}/v21.0  "
