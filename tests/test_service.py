@@ -7,6 +7,8 @@ Ctrl-C must stop everything (no `temporal` left behind) and a restart must find 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -17,13 +19,17 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
 
 CAREFLOW = [sys.executable, "-m", "careflow.cli.main"]
 QUESTION_ID = "inquiry-x-1860000000000000014"
+WEBHOOK_SECRET = "test-webhook-secret"
 SPAM_ID = "inquiry-x-1860000000000000001"
 STATUS_KEYS = {"step", "category", "priority", "queue", "privatize", "fired", "clocks"}
 
@@ -39,12 +45,13 @@ class Service:
 
     def __init__(self, home: Path, rules: Path) -> None:
         self.home, self.rules = home, rules
-        self.port, self.ui_port = free_port(), free_port()
+        self.port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("CAREFLOW_", "TEMPORAL_"))},
             "PYTHONPATH": str(ROOT),
             "CAREFLOW_HOME": str(home),
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.port}",
+            "CAREFLOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.server_pid = 0
@@ -63,6 +70,8 @@ class Service:
                     str(self.port),
                     "--ui-port",
                     str(self.ui_port),
+                    "--api-port",
+                    str(self.api_port),
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -222,6 +231,21 @@ def test_up_submit_act_stop_and_restart(tmp_path: Path) -> None:
         assert (
             rejected.stderr == "error: a resolution code is required, e.g. refunded or replaced\n"
         )
+
+        # The webhook intake runs too: a signed delivery starts an inquiry, a forged one nothing.
+        post = json.loads((EXAMPLES / "warranty.json").read_text())
+        body = json.dumps({**post, "created_at": datetime.now(UTC).isoformat()}).encode()
+        signature = hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        url = f"http://127.0.0.1:{svc.api_port}/webhooks/generic"
+        forged = httpx.post(url, content=body, headers={"X-Careflow-Signature": "sha256=00"})
+        assert forged.status_code == 401
+        signed = httpx.post(
+            url, content=body, headers={"X-Careflow-Signature": f"sha256={signature}"}
+        )
+        assert signed.status_code == 200, signed.text
+        webhook_id = f"inquiry-{post['channel']}-{post['conversation_id']}"
+        assert signed.json()["started"] == [webhook_id]
+        assert svc.status(webhook_id)["category"] == "warranty"
 
         # The queue lists it with its next deadline; the search attributes are registered.
         row = wait_for_queue(svc, QUESTION_ID)

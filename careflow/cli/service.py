@@ -12,25 +12,29 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
 import typer
+import uvicorn
 from rich.console import Console
 from temporalio.client import Client
 
 from careflow import client as care
-from careflow.cli.common import fail, leave, with_client
+from careflow.cli.common import fail, leave, require_free_port, with_client
 from careflow.cli.inquiries import read_rules
 from careflow.cli.render import console as make_console
 from careflow.config import Settings
 from careflow.demo import DEMO_PACK, run_demo
 from careflow.devserver import DevServer
+from careflow.intake_api import create_app
 from careflow.worker import (
     ConfigurationError,
     channel_adapter,
+    connect,
     data_converter,
     encryption_summary,
     run_worker,
@@ -93,10 +97,42 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _banner(console: Console, server: DevServer, settings: Settings, demo: bool) -> None:
+class IntakeApi:
+    """The webhook intake (``careflow.intake_api``) served by uvicorn in its own thread.
+
+    In a thread, uvicorn leaves signal handling alone: Ctrl-C stays careflow's, which stops the
+    worker, this, then the server. The thread has its own event loop and its own client.
+    """
+
+    def __init__(self, settings: Settings, port: int) -> None:
+        async def client_factory() -> Client:
+            return await connect(settings)
+
+        app = create_app(settings, client_factory, read_rules(settings.rules))
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, access_log=False, log_level="warning"
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="careflow-api", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _banner(
+    console: Console, server: DevServer, api: IntakeApi, settings: Settings, demo: bool
+) -> None:
     console.print("[bold]careflow is up[/]")
     console.print(f"  Temporal gRPC  {server.address}   (TEMPORAL_ADDRESS for other commands)")
     console.print(f"  Web UI         {server.ui_url}")
+    console.print(
+        f"  webhooks       {api.url}/webhooks/{{generic,x,meta}}   ({api.url}/openapi.json)"
+    )
     console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
     console.print(f"  rules          {settings.rules}")
     console.print(f"  encryption     {encryption_summary(settings)}")
@@ -108,9 +144,12 @@ def _banner(console: Console, server: DevServer, settings: Settings, demo: bool)
     console.print("Ctrl-C stops the worker (in-flight deliveries finish), then the server.")
 
 
-async def _serve(server: DevServer, settings: Settings, demo: bool, console: Console) -> None:
+async def _serve(
+    server: DevServer, api: IntakeApi, settings: Settings, demo: bool, console: Console
+) -> None:
     client = await server.wait_ready(settings)
-    _banner(console, server, settings, demo)
+    api.start()
+    _banner(console, server, api, settings, demo)
     worker = asyncio.create_task(run_worker(settings, client))
     feed = asyncio.create_task(run_demo(client, settings, console)) if demo else None
     try:
@@ -132,11 +171,14 @@ def up_command(
     ] = None,
     temporal_port: Annotated[int, typer.Option("--temporal-port", help="gRPC port.")] = 7233,
     ui_port: Annotated[int, typer.Option("--ui-port", help="Web UI port.")] = 8233,
+    api_port: Annotated[
+        int, typer.Option("--api-port", help="Webhook intake port (careflow api).")
+    ] = 8000,
     demo: Annotated[
         bool, typer.Option("--demo", help="Play a two-minute demo feed once the worker is up.")
     ] = False,
 ) -> None:
-    """Temporal dev server + worker in one command; state under $CAREFLOW_HOME."""
+    """Temporal dev server, worker and webhook intake in one command; state under $CAREFLOW_HOME."""
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     _log_worker_lines()
@@ -145,6 +187,8 @@ def up_command(
     _check_config(settings)
     if demo:
         read_rules(str(DEMO_PACK))  # it lives in the source tree, next to the examples
+    require_free_port(api_port, "127.0.0.1")
+    api = IntakeApi(settings, api_port)
     console = make_console()
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
     try:
@@ -153,13 +197,14 @@ def up_command(
         fail(str(error))
     code = 0
     try:
-        asyncio.run(_serve(server, settings, demo, console))
+        asyncio.run(_serve(server, api, settings, demo, console))
     except KeyboardInterrupt:
         pass
     except care.CareflowError as error:
         typer.echo(f"error: {error}", err=True)
         code = 1
     finally:
+        api.stop()
         console.print("stopping the Temporal server…")
         server.stop()
     console.print("stopped")
