@@ -6,18 +6,19 @@ time; the real sandbox adapter writes the outbox in the test's temporary directo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowHistory
+from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowQueryFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
@@ -84,6 +85,26 @@ class Harness:
 
     async def status(self, handle: WorkflowHandle[Any, Any]) -> InquiryStatus:
         return await handle.query(InquiryWorkflow.status)
+
+    async def until(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        test: Callable[[InquiryStatus], bool],
+        timeout: float = 10.0,
+    ) -> InquiryStatus:
+        """The status once ``test`` holds: triage and its activities finish after the start
+        returns, and a query does not wait for them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                status = await self.status(handle)
+                if test(status):
+                    return status
+            except WorkflowQueryFailedError as error:
+                if "still starting" not in error.message:
+                    raise
+            assert asyncio.get_running_loop().time() < deadline, "the inquiry never got there"
+            await asyncio.sleep(0.05)
 
     async def say(
         self,

@@ -69,7 +69,7 @@ def test_rule_acknowledges_a_dm_at_once(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path, instant_ack)) as h:
             handle = await h.start(example("private-dm", await h.now()))
-            status = await h.status(handle)
+            status = await h.until(handle, lambda s: s.step != "acknowledge")
             ack = status.clocks["acknowledge"]
             assert (ack.internal, ack.published) == ("met", "met")
             assert status.step == "resolve"  # a DM is never asked to move
@@ -311,7 +311,7 @@ def test_friday_evening_post_is_due_on_monday(tmp_path: Path) -> None:
             friday = _next_friday_evening(await h.now())
             await h.skip(friday - await h.now())
             handle = await h.start(example("question", friday))
-            status = await h.status(handle)
+            status = await h.until(handle, lambda s: "acknowledge" in s.clocks)
             ack = status.clocks["acknowledge"]
             new_york = ZoneInfo("America/New_York")
             # 5 open minutes on Friday, the other 25 from Monday 08:00.
@@ -375,7 +375,7 @@ def test_validators_reject_actions_that_make_no_sense(tmp_path: Path) -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
             handle = await h.start(example("question", await h.now()))
             wf = InquiryWorkflow
-            await h.status(handle)  # started: its rules are loaded
+            await h.until(handle, lambda s: True)  # started: its rules are loaded
             assert "empty" in await _rejection(
                 handle, wf.reply, ReplyRequest(agent="Ana", text="  ")
             )
@@ -424,7 +424,7 @@ def test_dm_cannot_be_invited_private(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
             handle = await h.start(example("private-dm", await h.now()))
-            await h.status(handle)
+            await h.until(handle, lambda s: True)  # triage done: its rules are loaded
             assert "already private" in await _rejection(
                 handle,
                 InquiryWorkflow.invite_private,
@@ -593,7 +593,7 @@ def test_a_platform_down_for_good_escalates_after_the_retries(tmp_path: Path) ->
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
             handle = await h.start(example("question", await h.now()))
-            await h.status(handle)
+            await h.until(handle, lambda s: True)  # triage done: its rules are loaded
             update = await handle.start_update(
                 InquiryWorkflow.reply,
                 ReplyRequest(agent="Ana", text="hello"),
