@@ -138,6 +138,8 @@ class InquiryWorkflow:
                 await self._triage()
                 self._index()
             if self.state.step == "closed":
+                # An action that arrived meanwhile is answered (rejected: closed), not cut off.
+                await workflow.wait_condition(workflow.all_handlers_finished)
                 return self._result("dropped")
         else:
             carried = input.state
