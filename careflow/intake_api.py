@@ -217,6 +217,29 @@ def create_app(
         extra = {"problems": error.problems} if error.problems else {}
         return _error(error.status, error.message, **extra)
 
+    async def delivery(
+        request: Request,
+        secret: str | None,
+        variable: str,
+        what: str,
+        header: str,
+        signature: Callable[[str], Callable[[bytes], str]],
+        normalize: Callable[[Any], Normalized],
+        platform: str,
+    ) -> Response:
+        """One door for every platform: secret configured, signature checked, payload
+        normalized, then each inquiry taken in."""
+        if not secret:
+            return _missing(variable, what)
+        try:
+            data = await signed_payload(request, header, signature(secret))
+            if isinstance(data, Response):
+                return data
+            found = normalize(data)
+        except PayloadError as error:
+            return refused(error)
+        return await take_in(found, platform)
+
     async def generic_webhook(request: Request) -> Response:
         """
         summary: A normalized inquiry from any source.
@@ -235,17 +258,16 @@ def create_app(
           422: {description: "Not a valid inquiry; problems lists each field"}
           503: {description: "CAREFLOW_WEBHOOK_SECRET not set, or Temporal unreachable"}
         """
-        secret = settings.webhook_secret
-        if not secret:
-            return _missing("CAREFLOW_WEBHOOK_SECRET", "the generic webhook")
-        try:
-            data = await signed_payload(request, GENERIC_SIGNATURE, hex_signature(secret))
-            if isinstance(data, Response):
-                return data
-            found = Normalized(inquiries=[webhooks.generic(data)])
-        except PayloadError as error:
-            return refused(error)
-        return await take_in(found, "generic")
+        return await delivery(
+            request,
+            settings.webhook_secret,
+            "CAREFLOW_WEBHOOK_SECRET",
+            "the generic webhook",
+            GENERIC_SIGNATURE,
+            hex_signature,
+            lambda data: Normalized(inquiries=[webhooks.generic(data)]),
+            "generic",
+        )
 
     async def x_crc(request: Request) -> Response:
         """
@@ -281,17 +303,16 @@ def create_app(
           422: {description: "A field of an event is missing or of the wrong type"}
           503: {description: "CAREFLOW_X_CONSUMER_SECRET not set, or Temporal unreachable"}
         """
-        secret = settings.x_consumer_secret
-        if not secret:
-            return _missing("CAREFLOW_X_CONSUMER_SECRET", "the X webhook")
-        try:
-            data = await signed_payload(request, X_SIGNATURE, base64_signature(secret))
-            if isinstance(data, Response):
-                return data
-            found = webhooks.x_account_activity(data, settings)
-        except PayloadError as error:
-            return refused(error)
-        return await take_in(found, "x")
+        return await delivery(
+            request,
+            settings.x_consumer_secret,
+            "CAREFLOW_X_CONSUMER_SECRET",
+            "the X webhook",
+            X_SIGNATURE,
+            base64_signature,
+            lambda data: webhooks.x_account_activity(data, settings),
+            "x",
+        )
 
     async def meta_verify(request: Request) -> Response:
         """
@@ -330,17 +351,16 @@ def create_app(
           422: {description: "A field of an event is missing or of the wrong type"}
           503: {description: "CAREFLOW_META_APP_SECRET not set, or Temporal unreachable"}
         """
-        secret = settings.meta_app_secret
-        if not secret:
-            return _missing("CAREFLOW_META_APP_SECRET", "the Meta webhook")
-        try:
-            data = await signed_payload(request, META_SIGNATURE, hex_signature(secret))
-            if isinstance(data, Response):
-                return data
-            found = webhooks.meta(data, settings)
-        except PayloadError as error:
-            return refused(error)
-        return await take_in(found, "meta")
+        return await delivery(
+            request,
+            settings.meta_app_secret,
+            "CAREFLOW_META_APP_SECRET",
+            "the Meta webhook",
+            META_SIGNATURE,
+            hex_signature,
+            lambda data: webhooks.meta(data, settings),
+            "meta",
+        )
 
     async def openapi(request: Request) -> Response:
         """

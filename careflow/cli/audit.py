@@ -109,6 +109,17 @@ def _print_outcome(outcome: ReplayOutcome) -> None:
         typer.echo(f"FAIL {outcome.workflow_id} (run {outcome.run_id}): {outcome.error}")
 
 
+async def _replay_and_tell(
+    settings: Settings, histories: AsyncIterator[WorkflowHistory] | list[WorkflowHistory]
+) -> int:
+    """Replay, print each failure as it comes, then the summary; the exit code."""
+    outcomes = []
+    async for outcome in replay(settings, histories):
+        _print_outcome(outcome)
+        outcomes.append(outcome)
+    return _summary(outcomes)
+
+
 def _summary(outcomes: list[ReplayOutcome]) -> int:
     failed = [o for o in outcomes if o.error is not None]
     typer.echo(
@@ -139,14 +150,7 @@ def replay_command(
         if not histories:
             fail(f"{directory}: no *.json histories in it")
 
-        async def replay_files() -> int:
-            outcomes = []
-            async for outcome in replay(settings, histories):
-                _print_outcome(outcome)
-                outcomes.append(outcome)
-            return _summary(outcomes)
-
-        raise typer.Exit(asyncio.run(replay_files()))
+        raise typer.Exit(asyncio.run(_replay_and_tell(settings, histories)))
 
     async def action(client: Client, settings: Settings) -> int:
         filter_ = visibility_query([], query, None)
@@ -155,11 +159,7 @@ def replay_command(
             async for history in client.list_workflows(filter_).map_histories():
                 yield history
 
-        outcomes = []
-        async for outcome in replay(settings, fetched()):
-            _print_outcome(outcome)
-            outcomes.append(outcome)
-        return _summary(outcomes)
+        return await _replay_and_tell(settings, fetched())
 
     with_client(action, settings)
 
