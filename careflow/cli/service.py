@@ -30,6 +30,7 @@ from careflow.cli.render import console as make_console
 from careflow.config import Settings
 from careflow.demo import DEMO_PACK, run_demo
 from careflow.devserver import DevServer
+from careflow.engine.ruleset import Ruleset
 from careflow.intake_api import create_app
 from careflow.worker import (
     ConfigurationError,
@@ -49,14 +50,15 @@ def _log_worker_lines() -> None:
     logging.getLogger("careflow").setLevel(logging.INFO)
 
 
-def _check_config(settings: Settings) -> None:
-    """A broken rule file or setting is said now, not at the first inquiry."""
-    read_rules(settings.rules)
+def _check_config(settings: Settings) -> Ruleset:
+    """A broken rule file or setting is said now, not at the first inquiry; the rules, checked."""
+    ruleset = read_rules(settings.rules)
     try:
         channel_adapter(settings)
         data_converter(settings)  # the encryption keys
     except ConfigurationError as error:
         fail(str(error))
+    return ruleset
 
 
 @service_app.command("worker")
@@ -104,11 +106,11 @@ class IntakeApi:
     worker, this, then the server. The thread has its own event loop and its own client.
     """
 
-    def __init__(self, settings: Settings, port: int) -> None:
+    def __init__(self, settings: Settings, ruleset: Ruleset, port: int) -> None:
         async def client_factory() -> Client:
             return await connect(settings)
 
-        app = create_app(settings, client_factory, read_rules(settings.rules))
+        app = create_app(settings, client_factory, ruleset)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=port, access_log=False, log_level="warning"
         )
@@ -184,11 +186,11 @@ def up_command(
     _log_worker_lines()
     env = Settings.from_env()
     settings = replace(env, temporal_address=f"127.0.0.1:{temporal_port}", rules=rules or env.rules)
-    _check_config(settings)
+    ruleset = _check_config(settings)
     if demo:
         read_rules(str(DEMO_PACK))  # it lives in the source tree, next to the examples
     require_free_port(api_port, "127.0.0.1")
-    api = IntakeApi(settings, api_port)
+    api = IntakeApi(settings, ruleset, api_port)
     console = make_console()
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
     try:
