@@ -13,15 +13,11 @@ from careflow.client import intake
 from careflow.config import Settings
 from careflow.engine.ruleset import load_ruleset
 from careflow.worker import build_worker
-from tests.harness import dev_server, example, round_the_clock_pack
+from tests.harness import dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
 CAREFLOW = Path(sys.executable).parent / "careflow"
-QUICK_FOLLOW_UP = (
-    "follow_up: {template: follow_up, after: 24h, wait: 72h}",
-    "follow_up: {template: follow_up, after: 1s, wait: 1s}",
-)
 
 
 async def careflow(address: str, home: Path, *args: str) -> tuple[int, str, str]:
@@ -40,8 +36,7 @@ async def careflow(address: str, home: Path, *args: str) -> tuple[int, str, str]
 
 
 def test_export_replay_and_report(tmp_path: Path) -> None:
-    pack = round_the_clock_pack(tmp_path)
-    pack.write_text(pack.read_text().replace(*QUICK_FOLLOW_UP))
+    pack = quick_follow_up_pack(tmp_path)
     ruleset = load_ruleset(pack)
     out = tmp_path / "exported"
 
