@@ -45,6 +45,9 @@ class Outbound(BaseModel):
     target: str | None = None  # notification target name (kind notification/escalation)
     target_webhook: str | None = None  # as written in the rule file: a URL or ${ENV_VAR}
     transcript: list[dict[str, Any]] = []  # chat hand-off: the conversation so far
+    conversation_kind: Literal["public", "private"] = "public"  # the inquiry's own kind
+    long_replies: Literal["split", "private"] = "split"  # a public reply over the platform limit
+    agent: str | None = None  # the agent on the inquiry (chat hand-off keeps them)
 
 
 class Delivery(BaseModel):
@@ -54,6 +57,9 @@ class Delivery(BaseModel):
     id: str
     text: str
     duplicate: bool = False  # the key was already delivered (a retried activity): nothing posted
+    private: bool | None = None  # where it went, when not where asked (a long reply moved to DM)
+    parts: int = 1  # posts it took (a long reply split into a thread)
+    link: str | None = None  # chat hand-off: the session the customer is sent to
 
 
 class ChannelAdapter(Protocol):

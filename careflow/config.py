@@ -44,6 +44,12 @@ class Settings:
     brand_x_user_id: str | None = None
     brand_page_id: str | None = None
     brand_instagram_id: str | None = None
+    # The agent API: bearer tokens "token=role:name,..." (env) or a file of such lines.
+    api_tokens: str | None = field(default=None, repr=False)
+    api_tokens_file: str | None = None
+    # Live-chat hand-off: the chat service's session endpoint and the secret that signs requests.
+    chat_url: str | None = field(default=None, repr=False)
+    chat_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -73,6 +79,10 @@ class Settings:
             meta_page_token=env.get("CAREFLOW_META_PAGE_TOKEN") or None,
             notify_webhook_url=env.get("CAREFLOW_NOTIFY_WEBHOOK_URL") or None,
             notify_webhook_secret=env.get("CAREFLOW_NOTIFY_WEBHOOK_SECRET") or None,
+            api_tokens=env.get("CAREFLOW_API_TOKENS") or None,
+            api_tokens_file=env.get("CAREFLOW_API_TOKENS_FILE") or None,
+            chat_url=env.get("CAREFLOW_CHAT_URL") or None,
+            chat_secret=env.get("CAREFLOW_CHAT_SECRET") or None,
             codec_tokens=tuple(
                 token.strip()
                 for token in env.get("CAREFLOW_CODEC_TOKENS", "").split(",")

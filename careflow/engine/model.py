@@ -120,6 +120,7 @@ class FollowUpFlow(Strict):
 class Flow(Strict):
     privatize: PrivatizeFlow = PrivatizeFlow()
     follow_up: FollowUpFlow = FollowUpFlow()
+    long_replies: Literal["split", "private"] = "split"
 
 
 class SetValues(Strict):
