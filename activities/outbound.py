@@ -24,6 +24,7 @@ OutboundKind = Literal[
     "notification",
     "escalation",
     "chat_handoff",
+    "chat_link",
 ]
 
 

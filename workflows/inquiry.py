@@ -84,7 +84,11 @@ DELIVERY_RETRY = RetryPolicy(
 )
 # Search attributes for the SLA report, added after inquiries were already running.
 SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
-CUSTOMER_FACING: frozenset[str] = frozenset({"reply", "invitation", "reminder", "follow_up"})
+# A chat hand-off whose service answers with a session link sends the customer that link.
+CHAT_LINK_PATCH = "chat-link"
+CUSTOMER_FACING: frozenset[str] = frozenset(
+    {"reply", "invitation", "reminder", "follow_up", "chat_link"}
+)
 ESCALATION_TARGETS = ("supervisor", "chat")
 
 
@@ -666,13 +670,24 @@ class InquiryWorkflow:
         metrics.escalated(to)
         self._note("escalated", f"escalated to {to} by {by}: {reason}")
         transcript = [m.model_dump(mode="json") for m in state.messages] if to == "chat" else []
-        await self._send(
+        handoff = await self._send(
             "chat_handoff" if to == "chat" else "escalation",
             by,
             text=f"{reason} (agent: {state.agent or 'unassigned'})",
             target=to,
             transcript=transcript,
         )
+        if handoff is not None and handoff.link and workflow.patched(CHAT_LINK_PATCH):
+            # The same agent carries on in the chat; the customer gets the way there privately.
+            self._note("chat", f"chat session {handoff.id} opened for {state.agent or 'the team'}")
+            with_whom = f" with {state.agent}" if state.agent else ""
+            await self._send(
+                "chat_link",
+                by,
+                text=f"Let's continue this in a live chat{with_whom}: {handoff.link}",
+                private=True,
+                human=not by.startswith("rule:") and by != "careflow",
+            )
 
     # ------------------------------------------------------------------ rules
 
@@ -797,6 +812,9 @@ class InquiryWorkflow:
             target=target,
             target_webhook=target_webhook,
             transcript=transcript or [],
+            conversation_kind=inquiry.kind,
+            long_replies=self.ruleset.rule_file.flow.long_replies,
+            agent=state.agent,
         )
         try:
             delivery = await workflow.execute_activity_method(
@@ -814,6 +832,10 @@ class InquiryWorkflow:
                 )
             return None
         now = workflow.now()
+        if delivery.private is not None and delivery.private != private:
+            # The platform's limit moved it (a long public reply sent as a direct message).
+            private = delivery.private
+            self._note("moved", f"{kind} {key} was too long to post publicly: sent privately")
         message = Message(
             at=now,
             direction="out",
@@ -823,6 +845,7 @@ class InquiryWorkflow:
             kind=kind,
             id=delivery.id,
             key=key,
+            link=delivery.link,
         )
         if kind in CUSTOMER_FACING:
             state.messages.append(message)

@@ -80,6 +80,7 @@ class Message(BaseModel):
     kind: str  # post, message, reply, invitation, reminder, follow_up
     id: str | None = None  # platform id (in) or delivery id (out)
     key: str | None = None  # idempotency key of an outbound message
+    link: str | None = None  # a chat hand-off's session, sent on to the customer
 
 
 class TimelineEntry(BaseModel):
