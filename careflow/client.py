@@ -8,6 +8,7 @@ Temporal says no (``CareflowError``) instead of a gRPC traceback.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -28,7 +29,12 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.common import SearchAttributeKey, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, TemporalError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
@@ -124,6 +130,7 @@ class IntakeResult(BaseModel):
     workflow_id: str | None
     dropped: bool = False
     duplicate: bool = False  # a redelivery of a post the conversation's closed inquiry handled
+    continued: bool = False  # a private message that went to the customer's open public inquiry
     reason: str | None = None
     rule: str | None = None
 
@@ -147,24 +154,45 @@ def memo_of(inquiry: Inquiry) -> dict[str, Any]:
     return memo
 
 
+def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
+    """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
+    Temporal, so spam is turned away even while the server is down."""
+    decision = ruleset.evaluate("received", inquiry, explain=False)
+    if not decision.dropped:
+        return None
+    rule = decision.fired[-1] if decision.fired else None
+    return IntakeResult(workflow_id=None, dropped=True, reason=decision.drop_reason, rule=rule)
+
+
 async def intake(
     client: Client,
     settings: Settings,
     inquiry: Inquiry,
     ruleset: Ruleset,
     rules_path: str | None = None,
+    filtered: bool = False,
 ) -> IntakeResult:
-    """The firehose filter, then signal-with-start on the conversation's workflow.
+    """The firehose filter (unless ``filtered``: the caller ran it), then signal-with-start on the
+    conversation's workflow.
 
     A post the ``received`` rules drop starts nothing. Otherwise the workflow starts with the
     post, or, when the conversation already has a running one, the post reaches it as a customer
     message (the workflow records a redelivered message id once).
     """
-    decision = ruleset.evaluate("received", inquiry, explain=False)
-    if decision.dropped:
-        rule = decision.fired[-1] if decision.fired else None
-        return IntakeResult(workflow_id=None, dropped=True, reason=decision.drop_reason, rule=rule)
+    if not filtered:
+        dropped = firehose(inquiry, ruleset)
+        if dropped is not None:
+            return dropped
     wid = workflow_id(inquiry)
+    customer = customer_key(inquiry)
+    if inquiry.kind == "private" and customer is not None:
+        invited_by = await _open_public_inquiry(client, customer, wid)
+        if invited_by is not None:
+            await send_customer_message(client, invited_by, first_message(inquiry))
+            return IntakeResult(workflow_id=invited_by, continued=True)
+    attributes = TypedSearchAttributes(
+        [SearchAttributePair(search.CUSTOMER, customer)] if customer is not None else []
+    )
 
     async def signal_with_start(reuse: WorkflowIDReusePolicy) -> None:
         await client.start_workflow(
@@ -176,6 +204,7 @@ async def intake(
             start_signal="customer_message",
             start_signal_args=[first_message(inquiry)],
             memo=memo_of(inquiry),
+            search_attributes=attributes,
         )
 
     with explained(client, wid):
@@ -188,6 +217,32 @@ async def intake(
                 return IntakeResult(workflow_id=wid, duplicate=True)
             await signal_with_start(WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     return IntakeResult(workflow_id=wid)
+
+
+# A platform's public and private channels that share the customer's id (page-scoped on Meta).
+CUSTOMER_FAMILY = {"messenger": "facebook"}
+SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$")
+
+
+def customer_key(inquiry: Inquiry) -> str | None:
+    """``<platform>:<author id>``: the same person in a public thread and in a DM (None when the
+    id could not be used safely in a visibility query)."""
+    key = f"{CUSTOMER_FAMILY.get(inquiry.channel, inquiry.channel)}:{inquiry.author.id}"
+    return key if SAFE_KEY.match(key) else None
+
+
+async def _open_public_inquiry(client: Client, customer: str, own_id: str) -> str | None:
+    """The customer's latest open inquiry elsewhere on the platform, when a DM should continue
+    it (the answer to an invitation to DM); None when the DM's own conversation is already open
+    or there is nothing to continue."""
+    query = f"{OPEN_QUERY} AND {search.CUSTOMER.name} = '{customer}'"
+    found: list[tuple[datetime, str]] = []
+    with explained(client):
+        async for execution in client.list_workflows(query):
+            if execution.id == own_id:
+                return None
+            found.append((execution.start_time, execution.id))
+    return max(found)[1] if found else None
 
 
 async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool:

@@ -24,6 +24,9 @@ MISSED_INTERNAL = SearchAttributeKey.for_keyword_list("CareMissedInternal")
 FIRST_RESPONSE = SearchAttributeKey.for_int("CareFirstResponseSeconds")
 RESOLUTION = SearchAttributeKey.for_int("CareResolutionSeconds")
 REOPENS = SearchAttributeKey.for_int("CareReopens")
+# The customer across a platform's public and private channels ("x:<user id>"), set by intake
+# at start, so a DM can find the public inquiry that invited it.
+CUSTOMER = SearchAttributeKey.for_keyword("CareCustomer")
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -39,6 +42,7 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     FIRST_RESPONSE,
     RESOLUTION,
     REOPENS,
+    CUSTOMER,
 )
 
 _TYPE_NAMES = {
