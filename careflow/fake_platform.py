@@ -3,7 +3,8 @@
 It answers like the real APIs (shapes from the X API v2 and Graph API references):
 
 - X API v2: ``POST /2/tweets`` (``{"text", "reply": {"in_reply_to_tweet_id"}}`` → 201
-  ``{"data": {"id", "text"}}``; a text over 280 characters is a 400), ``POST
+  ``{"data": {"id", "text"}}``; a text over 280 characters as X counts them — a URL is 23, CJK
+  and emoji 2 — is a 400), ``POST
   /2/dm_conversations/with/{participant_id}/messages`` (``{"text"}`` → 201 ``{"data":
   {"dm_conversation_id", "dm_event_id"}}``) and ``GET /2/users/by/username/{username}`` (→
   ``{"data": {"id", "name", "username"}}``, a stable made-up id per name);
@@ -11,7 +12,13 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
   (``{"message"}`` → ``{"id"}``),
   ``POST /{version}/{object_id}/private_replies`` (the legacy edge, ``{"message"}`` → ``{"id"}``)
   and ``POST /{version}/me/messages`` (``{"recipient": {"id"} or {"comment_id"}, "message":
-  {"text"}}`` → ``{"recipient_id", "message_id"}``);
+  {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message).
+  Meta's Private Replies: a send to ``recipient.comment_id`` (recorded as kind
+  ``private_reply``, like the legacy edge) is allowed once per comment; the second is a 400
+  ``(#10900)`` Graph error, as Meta answers;
+- a live-chat service: ``POST /chat/sessions`` (any JSON, no token needed; headers recorded,
+  kind ``chat_session``) → 201 ``{"id", "url"}``, and the same ``Idempotency-Key`` again → 200
+  with the same session; ``GET /chat/{id}`` shows a session (its transcript, its agent);
 - a Slack-style incoming webhook: ``POST /hooks/{name}`` (any JSON → ``ok``), whose headers are
   recorded so tests can check the signature.
 
@@ -19,9 +26,9 @@ The platform endpoints want ``Authorization: Bearer <token>`` (Graph also takes
 ``?access_token=``); 401 otherwise. Every accepted post is recorded: ``GET /_fake/posts`` lists
 them, ``DELETE /_fake/posts`` forgets them and the faults, ``GET /_fake/faults`` counts the
 requests still to be spoiled. ``POST /_fake/faults`` with
-``{"status": 500|429|503, "count": n, "retry_after": s, "delay": s, "drop": true|"after"}``
-applies to the next ``n`` requests: ``delay`` sleeps before answering, ``status`` answers with
-that error (a 429 with ``Retry-After`` and ``x-rate-limit-reset``), ``drop`` closes the connection
+``{"status": 500|429|503, "count": n, "retry_after": s, "delay": s, "drop": true|"after",
+"skip": k}`` applies to the next ``n`` requests after letting ``k`` through: ``delay`` sleeps
+before answering, ``status`` answers with that error (a 429 with ``Retry-After`` and ``x-rate-limit-reset``), ``drop`` closes the connection
 without a complete answer — ``true`` before the post is processed, ``"after"`` once it is recorded
 (the platform accepted it, its answer was lost). Dropping is done by starting the response and
 then raising: uvicorn cannot finish an answer it started, so it closes the connection and the
@@ -35,7 +42,9 @@ import hashlib
 import itertools
 import json
 import logging
+import re
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -47,6 +56,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 X_TEXT_LIMIT = 280
+X_URL_LENGTH = 23  # every URL counts as a t.co link
+MESSENGER_TEXT_LIMIT = 2000
 DEFAULT_TOKEN = "careflow-fake-token"
 FAKE_PREFIX = "/_fake/"
 
@@ -72,6 +83,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     drop: bool | str = False
+    skip: int = 0  # requests to let through first
 
 
 @dataclass
@@ -81,6 +93,9 @@ class FakeState:
     tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
     posts: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    private_replies: set[str] = field(default_factory=set)  # comments privately replied to
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # sessions by id
+    chat_keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key → session id
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> str:
@@ -93,9 +108,32 @@ class FakeState:
             if fault.count <= 0:
                 self.faults.pop(0)
                 continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
             fault.count -= 1
             return fault
         return None
+
+
+def x_length(text: str) -> int:
+    """A text's length as X counts it: each URL 23, code points from Latin to Ethiopic and some
+    punctuation 1, anything else (CJK, emoji) 2."""
+    total = 0
+    for token in re.split(r"(\s+)", unicodedata.normalize("NFC", text)):
+        if re.match(r"https?://", token, re.IGNORECASE):
+            total += X_URL_LENGTH
+            continue
+        for char in token:
+            point = ord(char)
+            light = (
+                point <= 4351
+                or 8192 <= point <= 8205
+                or 8208 <= point <= 8223
+                or 8242 <= point <= 8247
+            )
+            total += 1 if light else 2
+    return total
 
 
 def user_id(username: str) -> str:
@@ -187,6 +225,23 @@ class FakePlatform:
         await self.routes(scope, receive, send)
 
 
+def _already_replied() -> Response:
+    """Meta's answer to a second private reply to one comment."""
+    return _graph_error(
+        400,
+        "(#10900) Activity already replied to: a comment takes one private reply",
+        10900,
+    )
+
+
+def _chat_url(request: Request, session_id: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/chat/{session_id}"
+
+
+def _chat_answer(request: Request, session: dict[str, Any]) -> dict[str, Any]:
+    return {"id": session["id"], "url": _chat_url(request, session["id"])}
+
+
 async def _swallow(message: Any) -> None:
     """An ASGI ``send`` that throws the answer away (the answer that gets lost)."""
 
@@ -225,11 +280,12 @@ def _routes(state: FakeState) -> Starlette:
         text = body.get("text") if body else None
         if not isinstance(text, str) or not text:
             return _x_problem(400, "Invalid Request", "The `text` field is required.")
-        if len(text) > X_TEXT_LIMIT:
+        if x_length(text) > X_TEXT_LIMIT:
             return _x_problem(
                 400,
                 "Invalid Request",
-                f"The `text` field is too long: {len(text)} characters, at most {X_TEXT_LIMIT}.",
+                f"The `text` field is too long: {x_length(text)} characters, "
+                f"at most {X_TEXT_LIMIT}.",
             )
         reply = (body or {}).get("reply") or {}
         post = record(request, "tweet", text=text, in_reply_to=reply.get("in_reply_to_tweet_id"))
@@ -267,7 +323,12 @@ def _routes(state: FakeState) -> Starlette:
             return _graph_error(400, "(#100) Missing message", 100, "GraphMethodException")
         edge = request.url.path.rsplit("/", 1)[-1]
         kind = "private_reply" if edge == "private_replies" else "comment"
-        post = record(request, kind, text=message, in_reply_to=request.path_params["object_id"])
+        object_id = request.path_params["object_id"]
+        if kind == "private_reply":
+            if object_id in state.private_replies:
+                return _already_replied()
+            state.private_replies.add(object_id)
+        post = record(request, kind, text=message, in_reply_to=object_id)
         return JSONResponse({"id": post["id"]})
 
     async def messages(request: Request) -> Response:
@@ -276,17 +337,70 @@ def _routes(state: FakeState) -> Starlette:
         body = await _json(request) or {}
         recipient = body.get("recipient") or {}
         text = (body.get("message") or {}).get("text")
-        to = recipient.get("id") or recipient.get("comment_id")
+        comment = recipient.get("comment_id")
+        to = recipient.get("id") or comment
         if not to or not isinstance(text, str) or not text:
             return _graph_error(400, "(#100) recipient and message.text are required", 100)
+        if len(text) > MESSENGER_TEXT_LIMIT:
+            return _graph_error(
+                400,
+                f"(#100) Length of param message[text] must be less than or equal to "
+                f"{MESSENGER_TEXT_LIMIT}",
+                100,
+                "GraphMethodException",
+            )
+        if comment and not recipient.get("id"):
+            if comment in state.private_replies:
+                return _already_replied()
+            state.private_replies.add(comment)
         post = record(
             request,
-            "message",
+            "private_reply" if comment and not recipient.get("id") else "message",
             text=text,
             recipient=to,
             messaging_type=body.get("messaging_type"),
         )
         return JSONResponse({"recipient_id": to, "message_id": f"m_{post['id']}"})
+
+    async def chat_session(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return JSONResponse({"error": "send a JSON object"}, status_code=400)
+        key = request.headers.get("idempotency-key")
+        if key and key in state.chat_keys:
+            return JSONResponse(_chat_answer(request, state.chats[state.chat_keys[key]]))
+        post = record(
+            request,
+            "chat_session",
+            text=body.get("reason"),
+            body=body,
+            headers={
+                name: value
+                for name, value in request.headers.items()
+                if name.startswith("x-careflow-")
+                or name in ("content-type", "idempotency-key", "authorization")
+            },
+        )
+        session = {
+            "id": f"chat-{post['id']}",
+            "created_at": post["at"],
+            "agent": body.get("agent"),
+            "customer": body.get("customer"),
+            "channel": body.get("channel"),
+            "conversation_id": body.get("conversation_id"),
+            "reason": body.get("reason"),
+            "transcript": body.get("transcript") or [],
+        }
+        state.chats[session["id"]] = session
+        if key:
+            state.chat_keys[key] = session["id"]
+        return JSONResponse(_chat_answer(request, session), status_code=201)
+
+    async def chat(request: Request) -> Response:
+        session = state.chats.get(request.path_params["session_id"])
+        if session is None:
+            return JSONResponse({"error": "no such chat session"}, status_code=404)
+        return JSONResponse({**session, "url": _chat_url(request, session["id"])})
 
     async def hook(request: Request) -> Response:
         raw = await request.body()
@@ -311,6 +425,9 @@ def _routes(state: FakeState) -> Starlette:
         if request.method == "DELETE":
             state.posts.clear()
             state.faults.clear()
+            state.private_replies.clear()
+            state.chats.clear()
+            state.chat_keys.clear()
             return Response(status_code=204)
         return JSONResponse(state.posts)
 
@@ -327,6 +444,7 @@ def _routes(state: FakeState) -> Starlette:
                 retry_after=int(body["retry_after"]) if "retry_after" in body else None,
                 delay=float(body.get("delay", 0)),
                 drop=body.get("drop", False),
+                skip=int(body.get("skip", 0)),
             )
         except (TypeError, ValueError) as error:
             return JSONResponse({"error": str(error)}, status_code=400)
@@ -349,6 +467,8 @@ def _routes(state: FakeState) -> Starlette:
             Route("/{version}/{object_id}/replies", comment, methods=["POST"]),
             Route("/{version}/{object_id}/private_replies", comment, methods=["POST"]),
             Route("/hooks/{name:path}", hook, methods=["POST"]),
+            Route("/chat/sessions", chat_session, methods=["POST"]),
+            Route("/chat/{session_id}", chat, methods=["GET"]),
             Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
             Route("/_fake/faults", faults, methods=["GET", "POST"]),
         ]

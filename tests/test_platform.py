@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import socket
 import threading
 import time
@@ -27,7 +28,7 @@ import uvicorn
 from temporalio.exceptions import ApplicationError
 
 from activities.outbound import Outbound
-from activities.platform import PlatformAdapter, retry_after, sign
+from activities.platform import PlatformAdapter, retry_after, sign, split_text, x_length
 from careflow.config import Settings
 from careflow.fake_platform import user_id
 from careflow.worker import channel_adapter
@@ -167,9 +168,11 @@ def test_an_instagram_reply_uses_the_replies_edge(fake: Fake, tmp_path: Path) ->
     assert [post["path"] for post in fake.posts()] == ["/v21.0/1789/replies"]
 
 
-def test_a_messenger_private_reply_is_a_send_api_message(fake: Fake, tmp_path: Path) -> None:
+def test_a_private_conversation_reply_is_a_send_api_message(fake: Fake, tmp_path: Path) -> None:
     adapter = PlatformAdapter(settings(fake, tmp_path))
-    message = outbound(channel="facebook", private=True, conversation_id="psid-40005")
+    message = outbound(
+        channel="facebook", private=True, conversation_kind="private", conversation_id="psid-40005"
+    )
     delivery = deliver(adapter, message, "Here is your return label")
     [post] = fake.posts()
     assert (post["path"], post["kind"]) == ("/v21.0/me/messages", "message")
@@ -242,14 +245,6 @@ def test_a_missing_token_names_the_setting(fake: Fake, tmp_path: Path) -> None:
     error = failure(adapter, outbound(channel="facebook"))
     assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
     assert "CAREFLOW_META_PAGE_TOKEN" in error.message
-
-
-def test_a_reply_too_long_for_x_is_rejected_before_posting(fake: Fake, tmp_path: Path) -> None:
-    adapter = PlatformAdapter(settings(fake, tmp_path))
-    error = failure(adapter, outbound(), "x" * 281)
-    assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
-    assert "281 characters" in error.message
-    assert fake.posts() == []
 
 
 def test_the_fake_refuses_a_post_over_280_characters_like_x(fake: Fake) -> None:
@@ -358,3 +353,360 @@ def test_a_platform_failing_twice_gets_the_reply_posted_once(fake: Fake, tmp_pat
 
 def test_a_rate_limit_storm_gets_the_reply_posted_once(fake: Fake, tmp_path: Path) -> None:
     _reply_once(fake, tmp_path, status=429, count=3, retry_after=1)
+
+
+# ---------------------------------------------------------------- Messenger
+
+
+def test_a_messenger_reply_goes_to_the_customers_psid(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = outbound(
+        channel="messenger", conversation_kind="private", conversation_id="psid-7", private=True
+    )
+    delivery = deliver(adapter, message, "Your parcel left today")
+    [post] = fake.posts()
+    assert (post["path"], post["kind"], post["recipient"]) == (
+        "/v21.0/me/messages",
+        "message",
+        "psid-7",
+    )
+    assert (delivery.id, delivery.private, delivery.parts) == (f"m_{post['id']}", None, 1)
+
+
+def test_a_reply_asked_public_in_a_private_conversation_goes_privately(
+    fake: Fake, tmp_path: Path
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    messenger = outbound(channel="messenger", conversation_id="psid-8", key="k/messenger")
+    instagram = outbound(
+        channel="instagram", conversation_kind="private", conversation_id="igsid-9", key="k/ig"
+    )
+    x_dm = outbound(conversation_kind="private", conversation_id="42", key="k/x")
+    moved = [deliver(adapter, m, "hello").private for m in (messenger, instagram, x_dm)]
+    assert moved == [True, True, True]
+    posts = fake.posts()
+    assert [(p["kind"], p["recipient"]) for p in posts] == [
+        ("message", "psid-8"),
+        ("message", "igsid-9"),
+        ("dm", "42"),  # an X DM conversation is keyed by the customer's user id: no lookup
+    ]
+
+
+def words(count: int, word: str = "parcel") -> str:
+    return " ".join(f"{word}{n}" for n in range(count))
+
+
+def unnumbered(text: str) -> str:
+    return text.rsplit(" (", 1)[0]
+
+
+def test_a_long_messenger_reply_is_several_messages(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = words(500)  # about 4400 characters
+    message = outbound(channel="messenger", conversation_kind="private", conversation_id="psid-1")
+    delivery = deliver(adapter, message, text)
+    posts = fake.posts()
+    assert len(posts) == delivery.parts == 3
+    assert [p["text"].rsplit(" ", 1)[1] for p in posts] == ["(1/3)", "(2/3)", "(3/3)"]
+    assert all(len(p["text"]) <= 2000 and p["recipient"] == "psid-1" for p in posts)
+    assert " ".join(unnumbered(p["text"]) for p in posts) == text  # cut between words only
+    assert delivery.text == text
+
+
+def test_the_fake_refuses_a_messenger_message_over_2000_characters(fake: Fake) -> None:
+    response = httpx.post(
+        f"{fake.url}/v21.0/me/messages",
+        json={"recipient": {"id": "psid-1"}, "message": {"text": "x" * 2001}},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert "2000" in response.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- Meta Private Replies
+
+
+@pytest.mark.parametrize("channel", ["facebook", "instagram"])
+def test_a_private_message_on_a_public_comment_is_a_private_reply(
+    fake: Fake, tmp_path: Path, channel: str
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = outbound(channel=channel, kind="invitation", private=True, in_reply_to="123_456")
+    delivery = deliver(adapter, message, "Could you send us a message with your order number?")
+    [post] = fake.posts()
+    assert (post["path"], post["kind"], post["recipient"]) == (
+        "/v21.0/me/messages",
+        "private_reply",
+        "123_456",
+    )
+    assert (delivery.id, delivery.private) == (f"m_{post['id']}", None)
+
+
+def test_a_second_private_message_on_one_public_comment_is_refused(
+    fake: Fake, tmp_path: Path
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    first = outbound(channel="facebook", private=True, in_reply_to="123_456", key="k/1")
+    deliver(adapter, first, "Could you send us a message?")
+    assert deliver(adapter, first, "Could you send us a message?").duplicate  # a retry: fine
+    error = failure(adapter, first.model_copy(update={"key": "k/2"}))
+    assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
+    assert "one private reply" in error.message and "message the Page first" in error.message
+    assert len(fake.posts()) == 1  # refused before asking Meta
+    # Another comment has its own private reply.
+    deliver(adapter, first.model_copy(update={"key": "k/3", "in_reply_to": "123_789"}), "Hi")
+    assert [p["recipient"] for p in fake.posts()] == ["123_456", "123_789"]
+
+
+def test_meta_refusing_a_second_private_reply_is_explained(fake: Fake, tmp_path: Path) -> None:
+    message = outbound(channel="facebook", private=True, in_reply_to="123_456")
+    deliver(PlatformAdapter(settings(fake, tmp_path / "a")), message, "first")
+    # A worker with another record: only Meta knows the comment had its private reply.
+    error = failure(PlatformAdapter(settings(fake, tmp_path / "b")), message)
+    assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
+    assert "message the Page first" in error.message and "code 10900" in error.message
+    assert len(fake.posts()) == 1
+
+
+def test_the_fake_allows_one_private_reply_per_comment_like_meta(fake: Fake) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    send = {"recipient": {"comment_id": "123_456"}, "message": {"text": "hi"}}
+    assert httpx.post(f"{fake.url}/v21.0/me/messages", json=send, headers=auth).status_code == 200
+    again = httpx.post(f"{fake.url}/v21.0/me/messages", json=send, headers=auth)
+    legacy = httpx.post(
+        f"{fake.url}/v21.0/123_456/private_replies", json={"message": "hi"}, headers=auth
+    )
+    for refused in (again, legacy):
+        assert refused.status_code == 400
+        assert refused.json()["error"]["code"] == 10900
+        assert "already replied" in refused.json()["error"]["message"]
+    assert [p["kind"] for p in fake.posts()] == ["private_reply"]
+
+
+def test_a_private_reply_over_one_message_is_refused(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = outbound(channel="instagram", private=True, in_reply_to="1789")
+    error = failure(adapter, message, words(400))
+    assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
+    assert "one message of at most 2000" in error.message
+    assert fake.posts() == []
+
+
+# ---------------------------------------------------------------- X long replies
+
+
+def test_a_long_x_reply_is_a_numbered_thread(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = words(80)  # about 630 characters
+    delivery = deliver(adapter, outbound(), text)
+    posts = fake.posts()
+    assert len(posts) == delivery.parts == 3
+    assert [p["text"].rsplit(" ", 1)[1] for p in posts] == ["(1/3)", "(2/3)", "(3/3)"]
+    assert all(x_length(p["text"]) <= 280 for p in posts)
+    assert " ".join(unnumbered(p["text"]) for p in posts) == text
+    # Each part answers the one before; the first answers the customer.
+    assert [p["in_reply_to"] for p in posts] == [POST_ID, posts[0]["id"], posts[1]["id"]]
+    assert (delivery.id, delivery.private, delivery.text) == (posts[0]["id"], None, text)
+
+
+def test_a_thread_failing_after_part_two_posts_only_part_three_again(
+    fake: Fake, tmp_path: Path
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = words(80)
+    fake.fault(status=500, count=1, skip=2)  # parts 1 and 2 go through, part 3 fails
+    error = failure(adapter, outbound(), text)
+    assert (error.type, error.non_retryable) == ("PlatformUnavailable", False)
+    assert [unnumbered(p["text"])[-8:] for p in fake.posts()] == [
+        unnumbered(t)[-8:] for t in split_text(text, 280, x_length)[:2]
+    ]
+    # The activity's retry, from another worker sharing $CAREFLOW_HOME.
+    retried = deliver(PlatformAdapter(settings(fake, tmp_path)), outbound(), text)
+    posts = fake.posts()
+    assert [p["text"].rsplit(" ", 1)[1] for p in posts] == ["(1/3)", "(2/3)", "(3/3)"]
+    assert posts[2]["in_reply_to"] == posts[1]["id"]
+    assert (retried.id, retried.parts, retried.duplicate) == (posts[0]["id"], 3, False)
+    again = deliver(adapter, outbound(), text)
+    assert (again.id, again.parts, again.duplicate) == (posts[0]["id"], 3, True)
+    assert len(fake.posts()) == 3
+
+
+def test_a_long_x_reply_can_go_by_dm_with_a_public_pointer(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = words(80)
+    delivery = deliver(adapter, outbound(long_replies="private"), text)
+    dm, pointer = fake.posts()
+    assert (dm["kind"], dm["text"], dm["recipient"]) == ("dm", text, user_id("hikerjules"))
+    assert (pointer["kind"], pointer["in_reply_to"]) == ("tweet", POST_ID)
+    assert pointer["text"] == "@hikerjules we've sent you a DM with the details."
+    assert (delivery.id, delivery.private, delivery.parts) == (dm["id"], True, 1)
+    again = deliver(adapter, outbound(long_replies="private"), text)
+    assert (again.private, again.duplicate, len(fake.posts())) == (True, True, 2)
+
+
+def test_x_length_counts_urls_as_23_and_wide_characters_as_2() -> None:
+    assert x_length("hello") == 5
+    assert x_length("see https://example.com/" + "a" * 200) == 4 + 23
+    assert x_length("see https://example.com/a.") == 4 + 23 + 1  # the full stop is not the URL's
+    assert x_length("acme.com/returns") == 23  # X links bare domains too
+    assert x_length("日本") == 4
+    assert x_length("ok 👍") == 5
+
+
+def test_a_post_with_a_long_url_fits_as_x_counts_it(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = "Here is the form: https://help.example.com/" + "r" * 300
+    delivery = deliver(adapter, outbound(), text)
+    [post] = fake.posts()
+    assert (post["text"], delivery.parts) == (text, 1)
+
+
+def test_split_text_cuts_a_word_only_when_it_is_longer_than_a_part() -> None:
+    parts = split_text("short " + "y" * 600 + " end", 280)
+    assert [len(p) <= 280 for p in parts] == [True] * len(parts)
+    assert parts[0] == "short (1/4)"
+    assert "".join(unnumbered(p) for p in parts[1:3]) + unnumbered(parts[3]).split(" ")[0] == (
+        "y" * 600
+    )
+    assert split_text("fits", 280) == ["fits"]
+    many = split_text(words(400), 100)
+    assert len(many) >= 10 and many[-1].endswith(f"({len(many)}/{len(many)})")
+    assert all(len(p) <= 100 for p in many)
+
+
+# ---------------------------------------------------------------- per-target webhooks
+
+
+def notification(**changes: Any) -> Outbound:
+    return outbound(kind="notification", key="inquiry-x-1/received/2", **changes)
+
+
+def test_a_notification_goes_to_its_targets_own_webhook(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = notification(target="pr-team", target_webhook=f"{fake.url}/hooks/pr-team")
+    deliver(adapter, message, "High-reach complaint")
+    [post] = fake.posts()
+    assert (post["path"], post["text"]) == ("/hooks/pr-team", "High-reach complaint")
+    assert post["headers"]["x-careflow-signature"] == sign(SECRET, post["body"].encode())
+
+
+def test_a_targets_webhook_variable_is_read_when_sending(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = notification(target="supervisors", target_webhook="${SUPERVISORS_WEBHOOK_URL}")
+    monkeypatch.setenv("SUPERVISORS_WEBHOOK_URL", f"{fake.url}/hooks/supervisors")
+    deliver(adapter, message, "Unhappy customer")
+    assert [p["path"] for p in fake.posts()] == ["/hooks/supervisors"]
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_targets_missing_variable_is_rejected_by_name(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv("SUPERVISORS_WEBHOOK_URL", raising=False)
+    else:
+        monkeypatch.setenv("SUPERVISORS_WEBHOOK_URL", value)
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    message = notification(target="supervisors", target_webhook="${SUPERVISORS_WEBHOOK_URL}")
+    error = failure(adapter, message)
+    assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
+    assert "SUPERVISORS_WEBHOOK_URL" in error.message and "'supervisors'" in error.message
+    assert fake.posts() == []  # not even to the default webhook
+
+
+def test_webhook_urls_stay_out_of_errors_and_logs(
+    fake: Fake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    monkeypatch.setenv("PR_HOOK", "not-a-url/secret-token")
+    error = failure(adapter, notification(target="pr-team", target_webhook="${PR_HOOK}"))
+    assert "PR_HOOK" in error.message and "secret-token" not in error.message
+    error = failure(adapter, notification(target="pr-team", target_webhook="hooks/secret-token"))
+    assert "'pr-team'" in error.message and "secret-token" not in error.message
+    missing = f"{fake.url}/nowhere/secret-token"
+    error = failure(adapter, notification(target="pr-team", target_webhook=missing))
+    assert "404" in error.message and "'pr-team'" in error.message
+    deliver(adapter, notification(target="pr-team", target_webhook=f"{fake.url}/hooks/s3"), "hi")
+    assert "secret-token" not in error.message
+    assert "/nowhere" not in caplog.text and "/hooks/s3" not in caplog.text
+
+
+def test_notifications_without_their_own_webhook_and_escalations_use_the_default(
+    fake: Fake, tmp_path: Path
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    deliver(adapter, notification(target="supervisors"), "a notification")
+    escalation = outbound(
+        kind="escalation", key="k/esc", target="supervisor", target_webhook=f"{fake.url}/hooks/x"
+    )
+    deliver(adapter, escalation, "an escalation")
+    assert [p["path"] for p in fake.posts()] == ["/hooks/care", "/hooks/care"]
+
+
+# ---------------------------------------------------------------- live-chat hand-off
+
+CHAT_SECRET = "chat-secret"
+TRANSCRIPT = [
+    {"direction": "in", "text": "my order is late"},
+    {"direction": "out", "text": "on it"},
+]
+
+
+def handoff(**changes: Any) -> Outbound:
+    values: dict[str, Any] = {
+        "kind": "chat_handoff",
+        "key": "inquiry-x-1/escalate/3",
+        "target": "chat",
+        "agent": "Ana",
+        "transcript": TRANSCRIPT,
+    }
+    return outbound(**{**values, **changes})
+
+
+def chat_settings(fake: Fake, home: Path) -> Settings:
+    return settings(fake, home, chat_url=f"{fake.url}/chat/sessions", chat_secret=CHAT_SECRET)
+
+
+def test_a_chat_handoff_opens_a_session_with_a_link(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(chat_settings(fake, tmp_path))
+    delivery = deliver(adapter, handoff(), "customer asked for a call (agent: Ana)")
+    [post] = fake.posts()
+    assert post["kind"] == "chat_session"
+    assert post["headers"]["idempotency-key"] == "inquiry-x-1/escalate/3"
+    raw = json.dumps(post["body"], ensure_ascii=False).encode()
+    assert post["headers"]["x-careflow-signature"] == sign(CHAT_SECRET, raw)
+    assert post["body"]["agent"] == "Ana" and post["body"]["customer"] == "hikerjules"
+    assert (post["body"]["channel"], post["body"]["conversation_id"]) == ("x", POST_ID)
+    assert post["body"]["reason"] == "customer asked for a call (agent: Ana)"
+    assert delivery.link == f"{fake.url}/chat/{delivery.id}"
+    session = httpx.get(delivery.link).json()
+    assert (session["agent"], session["transcript"]) == ("Ana", TRANSCRIPT)
+    again = deliver(adapter, handoff(), "customer asked for a call (agent: Ana)")
+    assert (again.duplicate, again.id, again.link) == (True, delivery.id, delivery.link)
+    assert len(fake.posts()) == 1
+
+
+def test_a_chat_handoff_whose_answer_is_lost_opens_one_session(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(chat_settings(fake, tmp_path))
+    fake.fault(drop="after", count=1)
+    error = failure(adapter, handoff())
+    assert error.type == "PlatformUnavailable"
+    delivery = deliver(adapter, handoff(), "hello")  # the retry: the service knows the key
+    [post] = fake.posts()
+    assert delivery.id == f"chat-{post['id']}" and delivery.link is not None
+
+
+def test_a_chat_handoff_without_a_chat_service_goes_to_the_webhook(
+    fake: Fake, tmp_path: Path
+) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    delivery = deliver(adapter, handoff(), "customer asked for a call")
+    [post] = fake.posts()
+    assert (post["path"], post["text"], delivery.link) == (
+        "/hooks/care",
+        "customer asked for a call",
+        None,
+    )
