@@ -35,6 +35,7 @@ from temporalio.client import Client
 from temporalio.exceptions import TemporalError
 
 from careflow import webhooks
+from careflow.agent_api import agent_routes, docs_routes, with_agent_api
 from careflow.client import CareflowError, explain_error, intake, workflow_id
 from careflow.config import Settings
 from careflow.engine.ruleset import Ruleset, load_ruleset
@@ -145,7 +146,7 @@ def create_app(
     it; ``ruleset`` is the firehose filter (default: the file ``settings.rules`` names)."""
     rules = ruleset or load_ruleset(Path(settings.rules))
     temporal = _Temporal(client_factory, settings.temporal_address)
-    schemas = SchemaGenerator(_openapi_base())
+    schemas = SchemaGenerator(with_agent_api(_openapi_base()))
 
     async def take_in(found: Normalized, platform: str) -> JSONResponse:
         """Each inquiry through the firehose filter and signal-with-start."""
@@ -379,5 +380,7 @@ def create_app(
             Route("/webhooks/meta", meta_verify, methods=["GET"]),
             Route("/webhooks/meta", meta_webhook, methods=["POST"]),
             Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
+            *agent_routes(settings, temporal.client),
+            *docs_routes(),
         ]
     )

@@ -4,6 +4,8 @@ Each webhook needs its platform's secret in the environment (``CAREFLOW_WEBHOOK_
 ``CAREFLOW_X_CONSUMER_SECRET``, ``CAREFLOW_META_APP_SECRET`` and ``CAREFLOW_META_VERIFY_TOKEN``);
 one without answers 503 naming the variable, so the others can run alone. The firehose filter
 reads ``CAREFLOW_RULES``; Temporal is reached as every command reaches it (``TEMPORAL_ADDRESS``…).
+The agent API (``/queue``, ``/inquiries``) needs ``CAREFLOW_API_TOKENS`` or
+``CAREFLOW_API_TOKENS_FILE``; a malformed entry stops the command before it listens.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
-from careflow.cli.common import leave, require_free_port
+from careflow.api_tokens import ENV, TokenError, Tokens, load_tokens
+from careflow.cli.common import fail, leave, require_free_port
 from careflow.cli.inquiries import read_rules
 from careflow.config import Settings
 from careflow.intake_api import create_app
@@ -31,6 +34,23 @@ SECRETS = {
 }
 
 
+def check_tokens(settings: Settings) -> Tokens:
+    """The agent API's tokens, or exit with the bad entry named (``careflow api`` and ``up``)."""
+    try:
+        return load_tokens(settings)
+    except TokenError as error:
+        fail(str(error))
+
+
+def announce_tokens(tokens: Tokens) -> None:
+    """One start-up line: how many tokens of each role, or that the agent API is off."""
+    if tokens:
+        roles = ", ".join(f"{count} {role}" for role, count in sorted(tokens.roles().items()))
+        typer.echo(f"  agent API: {len(tokens)} token(s) ({roles}); Swagger UI at /docs")
+    else:
+        typer.echo(f"  {ENV} is not set: the agent API (/queue, /inquiries) answers 503", err=True)
+
+
 @api_cli.command("api")
 def api_command(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
@@ -38,9 +58,10 @@ def api_command(
         str, typer.Option("--host", help="Address to listen on (0.0.0.0 for every interface).")
     ] = "127.0.0.1",
 ) -> None:
-    """Serve the signed webhooks (/webhooks/x, /webhooks/meta, /webhooks/generic) and /openapi.json."""
+    """Serve the signed webhooks, the agent API (/queue, /inquiries), /openapi.json and /docs."""
     settings = Settings.from_env()
     ruleset = read_rules(settings.rules)
+    tokens = check_tokens(settings)
     require_free_port(port, host)
     connected = False
 
@@ -59,6 +80,7 @@ def api_command(
     for variable, (name, route) in SECRETS.items():
         if not getattr(settings, name):
             typer.echo(f"  {variable} is not set: {route} answers 503", err=True)
+    announce_tokens(tokens)
     # No access log: nothing in a webhook's URL is worth a line per delivery.
     uvicorn.run(
         create_app(settings, client_factory, ruleset),
