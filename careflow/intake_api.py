@@ -41,6 +41,7 @@ from careflow.config import Settings
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http_body import read_body
 from careflow.inquiry import Inquiry
+from careflow.telemetry import traced_app
 from careflow.webhooks import ECHO, Ignored, Normalized, PayloadError
 
 log = logging.getLogger("careflow.intake_api")
@@ -372,7 +373,7 @@ def create_app(
         # SchemaGenerator.OpenAPIResponse would answer YAML; this route promises JSON.
         return JSONResponse(schemas.get_schema(routes=request.app.routes))
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/webhooks/generic", generic_webhook, methods=["POST"]),
             Route("/webhooks/x", x_crc, methods=["GET"]),
@@ -384,3 +385,4 @@ def create_app(
             *docs_routes(),
         ]
     )
+    return traced_app(app, settings)  # a server span per request when traces are on
