@@ -193,9 +193,10 @@ ACTIONS = (
 
 def _failure(error: BaseException, inquiry_id: str | None) -> JSONResponse:
     """The status code for a Temporal failure; the sentence is ``careflow.client``'s."""
-    cause = error.__cause__ if isinstance(error, care.CareflowError) else error
-    message = str(error) if isinstance(error, care.CareflowError) else None
-    message = message or care.explain_error(error, inquiry_id, "Temporal") or "Temporal failed"
+    if isinstance(error, care.CareflowError):
+        cause, message = error.__cause__, str(error)
+    else:  # one ``careflow.client`` did not recognise
+        cause, message = error, f"Temporal failed: {type(error).__name__}: {error}"
     if isinstance(cause, WorkflowUpdateFailedError):
         rejected = (
             isinstance(cause.cause, ApplicationError) and cause.cause.type == "ActionRejected"
@@ -212,8 +213,8 @@ def _failure(error: BaseException, inquiry_id: str | None) -> JSONResponse:
             return _error(503, message)
         if cause.status == RPCStatusCode.INVALID_ARGUMENT:
             return _error(422, message)
-    if isinstance(cause, RuntimeError) and not isinstance(cause, TemporalError):
-        return _error(503, message)  # "Failed client connect"
+    if isinstance(cause, RuntimeError) and str(cause).startswith("Failed client connect"):
+        return _error(503, message)
     log.warning("Temporal failed on %s: %s", inquiry_id or "the queue", message)
     return _error(502, message)
 
@@ -327,7 +328,7 @@ def agent_routes(settings: Settings, get_client: ClientGetter) -> list[BaseRoute
 
     def action_endpoint(action: _Action) -> Callable[[Request], Awaitable[Response]]:
         async def act(request: Request) -> Response:
-            caller = authorize(request, ACTORS, f"{action.path} inquiries")
+            caller = authorize(request, ACTORS, f"act on inquiries ({action.path})")
             if isinstance(caller, Response):
                 return caller
             inquiry_id = request.path_params["id"]

@@ -136,7 +136,7 @@ def test_no_token_or_a_wrong_one_is_401() -> None:
 def test_roles_are_enforced_before_anything_is_asked() -> None:
     audited = call("POST", "/inquiries/x/reply", headers=AUDRA, json={"text": "hi"})
     assert audited.status_code == 403
-    assert audited.json() == {"error": "the auditor role may not reply inquiries"}
+    assert audited.json() == {"error": "the auditor role may not act on inquiries (reply)"}
     other = call("POST", "/inquiries/x/assign", headers=ANA, json={"assignee": "Bob"})
     assert other.status_code == 403
     assert "only to themselves" in other.json()["error"]
@@ -357,3 +357,19 @@ def test_actions_run_as_the_tokens_agent_and_rejections_are_409(server: Server) 
     assert twice.status_code == 409
     assert twice.json()["error"] == "the inquiry is already resolved (code fixed): reopen it first"
     assert server.queue_ids("/queue?agent=Ana", until=lambda ids: ids == [wid]) == [wid]
+
+
+def test_an_action_on_a_closed_inquiry_is_409(server: Server) -> None:
+    async def start_and_terminate() -> str:
+        inquiry = example("late-delivery", datetime.now(UTC))
+        pack = load_ruleset(DEFAULT_PACK)
+        settings = Settings(task_queue="agent-api-test")
+        result = await care.intake(server.client, settings, inquiry, pack)
+        assert result.workflow_id
+        await server.client.get_workflow_handle(result.workflow_id).terminate("test")
+        return result.workflow_id
+
+    wid = server.run(start_and_terminate())
+    answer = server.call("POST", f"/inquiries/{wid}/reply", headers=ANA, json={"text": "Hello?"})
+    assert answer.status_code == 409
+    assert answer.json() == {"error": f"inquiry {wid} is closed"}
