@@ -34,7 +34,7 @@ from careflow.fake_platform import user_id
 from careflow.worker import channel_adapter
 from tests.harness import careflow, example, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
-from workflows.messages import ReplyRequest
+from workflows.messages import EscalateRequest, ReplyRequest
 
 TOKEN = "test-token-0123456789"
 SECRET = "webhook-secret"
@@ -710,3 +710,54 @@ def test_a_chat_handoff_without_a_chat_service_goes_to_the_webhook(
         "customer asked for a call",
         None,
     )
+
+
+def test_an_escalation_to_chat_sends_the_customer_the_session_link(
+    fake: Fake, tmp_path: Path
+) -> None:
+    """The workflow end to end: the hand-off opens a session on the fake chat service, and the
+    customer (a public X post) gets its link by DM."""
+    adapter = PlatformAdapter(chat_settings(fake, tmp_path))
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
+            handle = await h.start(example("question", await h.now()))
+            await h.status(handle)
+            await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Let me check")
+            )
+            await handle.execute_update(
+                InquiryWorkflow.escalate,
+                EscalateRequest(agent="Ana", to="chat", reason="needs a call"),
+            )
+            posts = await asyncio.to_thread(fake.posts)
+            [session] = [p for p in posts if p["kind"] == "chat_session"]
+            [dm] = [p for p in posts if p["kind"] == "dm"]
+            link = f"{fake.url}/chat/chat-{session['id']}"
+            assert link in dm["text"]
+            shown = await asyncio.to_thread(lambda: httpx.get(link).json())
+            assert shown["agent"] == "Ana"
+            assert any(m.get("text") == "Let me check ^Ana" for m in shown["transcript"])
+
+    asyncio.run(scenario())
+
+
+def test_a_long_agent_reply_through_the_workflow_is_one_thread(fake: Fake, tmp_path: Path) -> None:
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    text = words(80)
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path), adapter) as h:
+            handle = await h.start(example("question", await h.now()))
+            await h.status(handle)
+            await asyncio.to_thread(fake.fault, status=500, count=1, skip=1)  # part 2 fails once
+            await handle.execute_update(InquiryWorkflow.reply, ReplyRequest(agent="Ana", text=text))
+            status = await h.status(handle)
+            assert status.escalations == []
+            tweets = [p for p in await asyncio.to_thread(fake.posts) if p["kind"] == "tweet"]
+            thread = [p for p in tweets if p["text"].endswith("/3)")]
+            assert [p["text"][-5:] for p in thread] == ["(1/3)", "(2/3)", "(3/3)"]
+            assert status.messages[-1].id == thread[0]["id"]
+            assert await asyncio.to_thread(fake.pending) == 0  # the fault was met, and retried
+
+    asyncio.run(scenario())
