@@ -70,6 +70,10 @@ class ChannelAdapter(Protocol):
 
     async def deliver(self, outbound: Outbound, text: str) -> Delivery: ...
 
+    async def aclose(self) -> None:
+        """Release connections when the worker stops."""
+        ...
+
 
 def compose(outbound: Outbound) -> str:
     """The final text: the agent's words or the rendered template, then the signature."""

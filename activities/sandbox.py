@@ -77,3 +77,6 @@ class SandboxAdapter:
                 return delivery
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    async def aclose(self) -> None:
+        """Nothing to release: each delivery opens and closes the outbox file."""

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
@@ -37,6 +38,15 @@ EXAMPLES = ROOT / "examples" / "inquiries"
 POLL = 0.5
 PATIENCE = 90.0  # the longest any cue waits for a workflow to get somewhere
 SHOWN_AS_MESSAGES = frozenset({"message.out", "customer.message"})
+PLATFORM_KINDS = {
+    "tweet": "posted on X",
+    "dm": "X direct message",
+    "comment": "Facebook comment",
+    "private_reply": "Meta private reply",
+    "message": "Messenger message",
+    "webhook": "notification webhook",
+    "chat_session": "live-chat session",
+}
 EVENT_STYLE = {
     "window.published": "bold red",
     "window.internal": "yellow",
@@ -60,6 +70,7 @@ class Watched:
 
     label: str
     workflow_id: str
+    post: Inquiry
     timeline: int = 0
     messages: int = 0
     status: InquiryStatus | None = None
@@ -74,6 +85,8 @@ class Demo:
     settings: Settings
     console: Console
     pack: Path = DEMO_PACK
+    platform: str | None = None  # the fake platform's URL: posts go through the intake
+    shown_posts: int = 0
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     watched: dict[str, Watched] = field(default_factory=dict)
@@ -110,11 +123,26 @@ class Demo:
 
     async def watch(self) -> None:
         """Print what every watched inquiry does, as it happens, until cancelled."""
-        while True:
-            for item in list(self.watched.values()):
-                if not item.done:
-                    await self._show_news(item)
-            await asyncio.sleep(POLL)
+        async with httpx.AsyncClient(timeout=10) as http:
+            while True:
+                for item in list(self.watched.values()):
+                    if not item.done:
+                        await self._show_news(item)
+                if self.platform is not None:
+                    await self._show_platform_posts(http)
+                await asyncio.sleep(POLL)
+
+    async def _show_platform_posts(self, http: httpx.AsyncClient) -> None:
+        """What careflow posted on the fake platform (GET /_fake/posts), as it lands."""
+        try:
+            posts = (await http.get(f"{self.platform}/_fake/posts")).json()
+        except (httpx.HTTPError, ValueError):
+            return
+        for post in posts[self.shown_posts :]:
+            where = PLATFORM_KINDS.get(post.get("kind"), post.get("kind"))
+            text = excerpt(str(post.get("text") or ""), 100)
+            self.line("platform", f"⇢ {where} #{post.get('id')}: “{escape(text)}”", style="green")
+        self.shown_posts = max(self.shown_posts, len(posts))
 
     async def _show_news(self, item: Watched) -> None:
         try:
@@ -162,10 +190,30 @@ class Demo:
             }
         )
 
+    async def post(self, body: dict[str, Any]) -> care.IntakeResult:
+        """A customer posts on the fake platform, which sends careflow's intake the signed
+        webhook; the intake's answer says what became of it."""
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = (await http.post(f"{self.platform}/_fake/webhooks", json=body)).json()
+        said = answer.get("intake") or {}
+        if answer.get("intake_status") != 200:
+            raise care.CareflowError(f"the intake refused the post: {said or answer}")
+        for dropped in said.get("dropped", []):
+            return care.IntakeResult(
+                workflow_id=None, dropped=True, reason=dropped["reason"], rule=dropped["rule"]
+            )
+        reached = [*said.get("started", []), *said.get("continued", [])]
+        if reached:
+            return care.IntakeResult(workflow_id=reached[0], continued=bool(said.get("continued")))
+        return care.IntakeResult(workflow_id=None, duplicate=bool(said.get("ignored")))
+
     async def submit(self, label: str, inquiry: Inquiry) -> str | None:
-        result = await care.intake(
-            self.client, self.settings, inquiry, self.ruleset, str(self.pack)
-        )
+        if self.platform is not None:
+            result = await self.post(inquiry.model_dump(mode="json", exclude_none=True))
+        else:
+            result = await care.intake(
+                self.client, self.settings, inquiry, self.ruleset, str(self.pack)
+            )
         if result.dropped or result.workflow_id is None:
             self.line(
                 label,
@@ -182,7 +230,7 @@ class Demo:
                 f"→ workflow {result.workflow_id}",
                 style="bold",
             )
-            self.watched[result.workflow_id] = Watched(label, result.workflow_id)
+            self.watched[result.workflow_id] = Watched(label, result.workflow_id, inquiry)
         return result.workflow_id
 
     async def agent(
@@ -199,6 +247,22 @@ class Demo:
     async def customer(self, label: str, workflow_id: str, text: str, private: bool) -> None:
         where = "sends a DM" if private else "writes again, publicly"
         self.line(label, f"▶ the customer {where}", style="bold")
+        if self.platform is not None:
+            post = self.watched[workflow_id].post
+            body: dict[str, Any] = {
+                "channel": post.channel,
+                "kind": "private" if private else "public",
+                "author": post.author.model_dump(mode="json", exclude_none=True),
+                "text": text,
+            }
+            if not private:
+                body["conversation_id"] = post.conversation_id
+            result = await self.post(body)
+            if private and result.workflow_id == workflow_id:
+                self.line(
+                    label, "  the DM joined the public inquiry that asked for it", style="dim"
+                )
+            return
         message = CustomerMessage(
             id=f"demo-{uuid.uuid4().hex[:10]}", text=text, private=private, at=datetime.now(UTC)
         )
@@ -370,9 +434,13 @@ def _summary(demo: Demo) -> None:
         demo.console.print(f"  {'':<13} clocks (internal/published): {verdicts}", style="dim")
 
 
-async def run_demo(client: Client, settings: Settings, console: Console) -> None:
-    """Play every scene, print the story, then a summary and the open queue; keep watching."""
-    demo = Demo(client, settings, console)
+async def run_demo(
+    client: Client, settings: Settings, console: Console, platform: str | None = None
+) -> None:
+    """Play every scene, print the story, then a summary and the open queue; keep watching.
+    With ``platform`` (the fake platform's URL) customers post there and careflow's replies
+    show up there."""
+    demo = Demo(client, settings, console, platform=platform)
     console.rule("[bold]demo: four posts arrive[/] (rules/demo.yaml: windows in seconds)")
     watcher = asyncio.create_task(demo.watch())
     try:
@@ -397,7 +465,11 @@ async def _play(demo: Demo, watcher: asyncio.Task[None]) -> None:
             f"\nTry: export TEMPORAL_ADDRESS={settings.temporal_address}\n"
             f"     careflow status {first}\n"
             f'     careflow reply {first} --agent you --text "Anything else we can do?"\n'
-            "     careflow outbox"
+            + (
+                f"     curl {demo.platform}/_fake/posts"
+                if demo.platform
+                else "     careflow outbox"
+            )
         )
     console.print("\nThe service keeps running (Ctrl-C stops it).")
     await watcher

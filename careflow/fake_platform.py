@@ -55,6 +55,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from careflow.fake_webhooks import NO_SECRETS, Secrets, WebhookSender
+
 X_TEXT_LIMIT = 280
 X_URL_LENGTH = 23  # every URL counts as a t.co link
 MESSENGER_TEXT_LIMIT = 2000
@@ -97,6 +99,7 @@ class FakeState:
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # sessions by id
     chat_keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key → session id
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sender: WebhookSender = field(default_factory=WebhookSender)  # customers' posts → intake
 
     def next_id(self) -> str:
         return str(1_990_000_000_000_000_000 + next(self.ids))
@@ -171,9 +174,15 @@ async def _json(request: Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def fake_platform_app(tokens: tuple[str, ...] = (DEFAULT_TOKEN,)) -> FakePlatform:
-    """The ASGI app: the fault layer around the Starlette routes."""
-    return FakePlatform(FakeState(tokens=tokens))
+def fake_platform_app(
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,),
+    intake_url: str | None = None,
+    secrets: Secrets = NO_SECRETS,
+) -> FakePlatform:
+    """The ASGI app: the fault layer around the Starlette routes. With ``intake_url`` (and the
+    secrets the intake checks), ``POST /_fake/webhooks`` delivers customers' posts there."""
+    sender = WebhookSender(intake_url=intake_url, secrets=secrets)
+    return FakePlatform(FakeState(tokens=tokens, sender=sender))
 
 
 class FakePlatform:
@@ -471,5 +480,6 @@ def _routes(state: FakeState) -> Starlette:
             Route("/chat/{session_id}", chat, methods=["GET"]),
             Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
             Route("/_fake/faults", faults, methods=["GET", "POST"]),
+            Route("/_fake/webhooks", state.sender.endpoint, methods=["POST"]),
         ]
     )

@@ -36,7 +36,7 @@ from temporalio.exceptions import TemporalError
 
 from careflow import webhooks
 from careflow.agent_api import agent_routes, docs_routes, with_agent_api
-from careflow.client import CareflowError, explain_error, intake, workflow_id
+from careflow.client import CareflowError, explain_error, firehose, intake, workflow_id
 from careflow.config import Settings
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http_body import read_body
@@ -124,6 +124,7 @@ def _openapi_base() -> dict[str, Any]:
                     "properties": {
                         "received": {"type": "integer"},
                         "started": {"type": "array", "items": {"type": "string"}},
+                        "continued": {"type": "array", "items": {"type": "string"}},
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
                     },
@@ -152,6 +153,7 @@ def create_app(
     async def take_in(found: Normalized, platform: str) -> JSONResponse:
         """Each inquiry through the firehose filter and signal-with-start."""
         started: list[str] = []
+        continued: list[str] = []  # DMs that answer an open public inquiry of the same customer
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
         inquiries: list[Inquiry] = []
@@ -165,18 +167,22 @@ def create_app(
         for inquiry in found.inquiries:
             if webhooks.is_brand_author(inquiry, settings):
                 ignored.append(Ignored(inquiry.id, ECHO).as_json())
+            elif (turned_away := firehose(inquiry, rules)) is not None:
+                dropped.append(
+                    {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
+                )
             else:
                 inquiries.append(inquiry)
         try:
             if inquiries:
                 client = await temporal.client()
             for inquiry in inquiries:
-                result = await intake(client, settings, inquiry, rules)
-                if result.dropped:
-                    dropped.append({"id": inquiry.id, "reason": result.reason, "rule": result.rule})
-                elif result.duplicate:
+                result = await intake(client, settings, inquiry, rules, filtered=True)
+                if result.duplicate:
                     reason = f"already handled by the closed inquiry {result.workflow_id}"
                     ignored.append(Ignored(inquiry.id, reason).as_json())
+                elif result.continued and result.workflow_id:
+                    continued.append(result.workflow_id)
                 elif result.workflow_id:
                     started.append(result.workflow_id)
         except (Unavailable, CareflowError, TemporalError) as error:
@@ -192,7 +198,12 @@ def create_app(
             len(dropped),
             len(ignored),
         )
-        answer = {"received": found.received, "started": started, "dropped": dropped}
+        answer = {
+            "received": found.received,
+            "started": started,
+            "continued": continued,
+            "dropped": dropped,
+        }
         return JSONResponse({**answer, "ignored": ignored})
 
     async def signed_payload(

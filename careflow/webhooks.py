@@ -340,7 +340,11 @@ META_OBJECTS = {"page": "messenger", "instagram": "instagram"}  # object → cha
 
 def meta(data: Any, settings: Settings) -> Normalized:
     """``POST /webhooks/meta``: Page feed comments, Messenger, Instagram comments and messages."""
-    if not isinstance(data, dict) or data.get("object") not in META_OBJECTS:
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("object"), str)
+        or (data["object"] not in META_OBJECTS)
+    ):
         raise PayloadError(
             400,
             "not a Meta webhook payload careflow handles: expected an object with "

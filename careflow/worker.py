@@ -15,6 +15,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from activities.outbound import ChannelAdapter, OutboundActivities
@@ -97,6 +98,31 @@ async def connect(settings: Settings) -> Client:
     )
 
 
+# Failures careflow raises on purpose: the platform refused, is rate limiting, or is down.
+EXPECTED_FAILURES = frozenset(
+    {"DeliveryRejected", "PlatformUnavailable", "PlatformRateLimited", "TemplateRenderError"}
+)
+
+
+class ExpectedFailureLines(logging.Filter):
+    """The SDK logs every failed activity attempt with a traceback; for the failures careflow
+    raises on purpose one line says it all (what failed, and the platform's words)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ApplicationError) and error.type in EXPECTED_FAILURES:
+            record.msg = f"{record.getMessage()}: {error.type}: {error.message}"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+def quiet_expected_failures() -> None:
+    activity_log = logging.getLogger("temporalio.activity")
+    if not any(isinstance(f, ExpectedFailureLines) for f in activity_log.filters):
+        activity_log.addFilter(ExpectedFailureLines())
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -117,7 +143,9 @@ def build_worker(
 async def run_worker(settings: Settings, client: Client | None = None) -> None:
     """Run until SIGTERM or SIGINT, then let in-flight activities finish."""
     client = client or await connect(settings)
-    worker = build_worker(client, settings)
+    adapter = channel_adapter(settings)
+    worker = build_worker(client, settings, adapter)
+    quiet_expected_failures()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -133,6 +161,7 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     async with telemetry(settings).exporting(), worker:
         await stop.wait()
         log.info("stopping: waiting for in-flight activities")
+    await adapter.aclose()  # after the last delivery: the platform client's connections
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(signum)
 

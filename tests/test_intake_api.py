@@ -285,6 +285,8 @@ def test_bad_payloads_say_what_is_wrong_and_start_nothing() -> None:
     assert post("/webhooks/x", b'{"hello": 1}').status_code == 400
     unknown = post("/webhooks/meta", b'{"object": "whatsapp_business_account", "entry": []}')
     assert unknown.status_code == 400
+    # A list where the object's name goes was a TypeError (a 500) once the fuzzer found it.
+    assert post("/webhooks/meta", b'{"object": ["page"], "entry": []}').status_code == 400
 
     broken = x_delivery(datetime.now(UTC))
     broken["tweet_create_events"][0]["created_at"] = "yesterday"
@@ -306,6 +308,7 @@ def test_deliveries_without_inquiries_are_answered_without_temporal() -> None:
     assert answer.json() == {
         "received": 1,
         "started": [],
+        "continued": [],
         "dropped": [],
         "ignored": [{"id": None, "reason": "follow_events: not inquiries"}],
     }
@@ -329,7 +332,7 @@ def test_openapi_describes_the_routes() -> None:
     assert answer.status_code == 200
     spec = answer.json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/webhooks/generic", "/webhooks/x", "/webhooks/meta"}
+    assert {"/webhooks/generic", "/webhooks/x", "/webhooks/meta"} <= set(spec["paths"])
     assert set(spec["paths"]["/webhooks/x"]) == {"get", "post"}
     assert "401" in {str(code) for code in spec["paths"]["/webhooks/generic"]["post"]["responses"]}
     assert "Inquiry" in spec["components"]["schemas"]
@@ -473,6 +476,7 @@ def test_the_generic_webhook_starts_once_drops_spam_and_refuses_forgeries(tmp_pa
         assert first.json() == {
             "received": 1,
             "started": ["inquiry-x-c-1001"],
+            "continued": [],
             "dropped": [],
             "ignored": [],
         }

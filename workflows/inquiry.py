@@ -833,9 +833,15 @@ class InquiryWorkflow:
             return None
         now = workflow.now()
         if delivery.private is not None and delivery.private != private:
-            # The platform's limit moved it (a long public reply sent as a direct message).
+            # The adapter sent it elsewhere: a DM conversation has no public side, and a reply
+            # too long for a public post went as a direct message (flow.long_replies: private).
             private = delivery.private
-            self._note("moved", f"{kind} {key} was too long to post publicly: sent privately")
+            why = (
+                "the conversation is private"
+                if inquiry.kind == "private"
+                else "too long to post publicly"
+            )
+            self._note("moved", f"{kind} {key} was sent privately: {why}")
         message = Message(
             at=now,
             direction="out",

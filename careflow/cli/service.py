@@ -10,20 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
-import threading
 from dataclasses import replace
 from pathlib import Path
+from secrets import token_urlsafe
 from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 from temporalio.client import Client
 
 from careflow import client as care
+from careflow.api_tokens import Tokens
+from careflow.cli.api import check_tokens
 from careflow.cli.common import fail, leave, require_free_port, with_client
 from careflow.cli.inquiries import read_rules
 from careflow.cli.render import console as make_console
@@ -31,7 +33,10 @@ from careflow.config import Settings
 from careflow.demo import DEMO_PACK, run_demo
 from careflow.devserver import DevServer
 from careflow.engine.ruleset import Ruleset
+from careflow.fake_platform import DEFAULT_TOKEN, fake_platform_app
+from careflow.fake_webhooks import BRAND_INSTAGRAM_ID, BRAND_PAGE_ID, BRAND_X_USER_ID, Secrets
 from careflow.intake_api import create_app
+from careflow.serving import ThreadedServer
 from careflow.worker import (
     ConfigurationError,
     channel_adapter,
@@ -99,43 +104,75 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-class IntakeApi:
-    """The webhook intake (``careflow.intake_api``) served by uvicorn in its own thread.
+def intake_server(settings: Settings, ruleset: Ruleset, port: int) -> ThreadedServer:
+    """The webhook intake and agent API in a thread, with its own event loop and client."""
 
-    In a thread, uvicorn leaves signal handling alone: Ctrl-C stays careflow's, which stops the
-    worker, this, then the server. The thread has its own event loop and its own client.
-    """
+    async def client_factory() -> Client:
+        return await connect(settings)
 
-    def __init__(self, settings: Settings, ruleset: Ruleset, port: int) -> None:
-        async def client_factory() -> Client:
-            return await connect(settings)
+    return ThreadedServer(create_app(settings, client_factory, ruleset), port, "careflow-api")
 
-        app = create_app(settings, client_factory, ruleset)
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, access_log=False, log_level="warning"
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="careflow-api", daemon=True)
 
-    def start(self) -> None:
-        self.thread.start()
+def with_fake_platform(settings: Settings, port: int) -> Settings:
+    """Settings that point the platform adapter and the chat hand-off at the fake platform on
+    ``port``, and give the intake webhook secrets (this run's own, unless set) that the fake
+    signs customers' posts with."""
+    base = f"http://127.0.0.1:{port}"
+    return replace(
+        settings,
+        adapter="platform",
+        x_api_base=base,
+        x_bearer_token=DEFAULT_TOKEN,
+        meta_graph_base=f"{base}/v21.0",
+        meta_page_token=DEFAULT_TOKEN,
+        notify_webhook_url=settings.notify_webhook_url or f"{base}/hooks/care",
+        notify_webhook_secret=settings.notify_webhook_secret or token_urlsafe(24),
+        chat_url=settings.chat_url or f"{base}/chat/sessions",
+        x_consumer_secret=settings.x_consumer_secret or token_urlsafe(24),
+        meta_app_secret=settings.meta_app_secret or token_urlsafe(24),
+        brand_x_user_id=settings.brand_x_user_id or BRAND_X_USER_ID,
+        brand_page_id=settings.brand_page_id or BRAND_PAGE_ID,
+        brand_instagram_id=settings.brand_instagram_id or BRAND_INSTAGRAM_ID,
+    )
 
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+
+def fake_targets(rulesets: list[Ruleset], base: str) -> None:
+    """Notification targets whose ``${VARIABLE}`` is unset post to the fake platform's
+    ``/hooks/<target>`` (set in this process's environment, where the worker reads them)."""
+    for ruleset in rulesets:
+        for name, target in ruleset.rule_file.targets.items():
+            if target.webhook.startswith("${"):
+                variable = target.webhook[2:-1]
+                os.environ.setdefault(variable, f"{base}/hooks/{name}")
+
+
+def fake_platform_server(settings: Settings, port: int, intake_url: str) -> ThreadedServer:
+    secrets = Secrets(settings.x_consumer_secret, settings.meta_app_secret)
+    app = fake_platform_app((DEFAULT_TOKEN,), intake_url=intake_url, secrets=secrets)
+    return ThreadedServer(app, port, "careflow-fake-platform")
 
 
 def _banner(
-    console: Console, server: DevServer, api: IntakeApi, settings: Settings, demo: bool
+    console: Console,
+    server: DevServer,
+    api: ThreadedServer,
+    fake: ThreadedServer | None,
+    settings: Settings,
+    tokens: Tokens,
+    demo: bool,
 ) -> None:
     console.print("[bold]careflow is up[/]")
     console.print(f"  Temporal gRPC  {server.address}   (TEMPORAL_ADDRESS for other commands)")
     console.print(f"  Web UI         {server.ui_url}")
-    console.print(
-        f"  webhooks       {api.url}/webhooks/{{generic,x,meta}}   ({api.url}/openapi.json)"
-    )
-    console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
+    console.print(f"  webhooks       {api.url}/webhooks/{{generic,x,meta}}   ({api.url}/docs)")
+    console.print(f"  agent API      {api.url}/queue   ({_token_summary(settings, tokens)})")
+    if fake is not None:
+        console.print(
+            f"  fake platform  {fake.url}/_fake/posts   (what careflow posted; customers post "
+            f"with POST {fake.url}/_fake/webhooks)"
+        )
+    else:
+        console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
     console.print(f"  rules          {settings.rules}")
     console.print(f"  encryption     {encryption_summary(settings)}")
     if demo and Path(settings.rules).resolve() != DEMO_PACK:
@@ -146,14 +183,50 @@ def _banner(
     console.print("Ctrl-C stops the worker (in-flight deliveries finish), then the server.")
 
 
+def _token_summary(settings: Settings, tokens: Tokens) -> str:
+    if not tokens:
+        return "off: set CAREFLOW_API_TOKENS"
+    roles = ", ".join(f"{count} {role}" for role, count in sorted(tokens.roles().items()))
+    where = settings.api_tokens_file or "CAREFLOW_API_TOKENS"
+    return f"tokens: {roles}, from {where}"
+
+
+def demo_tokens(settings: Settings) -> Settings:
+    """For the demo, when no agent API tokens are configured: this home's own token file (made
+    once, readable only by its owner) with an agent, a supervisor and an auditor."""
+    if settings.api_tokens or settings.api_tokens_file:
+        return settings
+    path = settings.home / "api-tokens"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        lines = [
+            "# careflow up --demo made these agent API tokens; delete the file for new ones",
+            f"{token_urlsafe(18)}=agent:Ana",
+            f"{token_urlsafe(18)}=supervisor:Sam",
+            f"{token_urlsafe(18)}=auditor:Audra",
+        ]
+        path.touch(mode=0o600)
+        path.write_text("\n".join(lines) + "\n")
+    return replace(settings, api_tokens_file=str(path))
+
+
 async def _serve(
-    server: DevServer, api: IntakeApi, settings: Settings, demo: bool, console: Console
+    server: DevServer,
+    api: ThreadedServer,
+    fake: ThreadedServer | None,
+    settings: Settings,
+    tokens: Tokens,
+    demo: bool,
+    console: Console,
 ) -> None:
     client = await server.wait_ready(settings)
-    api.start()
-    _banner(console, server, api, settings, demo)
+    await asyncio.to_thread(api.start)
+    if fake is not None:
+        await asyncio.to_thread(fake.start)
+    _banner(console, server, api, fake, settings, tokens, demo)
     worker = asyncio.create_task(run_worker(settings, client))
-    feed = asyncio.create_task(run_demo(client, settings, console)) if demo else None
+    platform = fake.url if fake is not None else None
+    feed = asyncio.create_task(run_demo(client, settings, console, platform)) if demo else None
     try:
         await worker  # returns once SIGINT/SIGTERM stopped it
     except ConfigurationError as error:
@@ -179,6 +252,14 @@ def up_command(
     demo: Annotated[
         bool, typer.Option("--demo", help="Play a two-minute demo feed once the worker is up.")
     ] = False,
+    fake_platform: Annotated[
+        bool,
+        typer.Option(
+            "--fake-platform",
+            help="Post to a local fake X and Meta (careflow fake-platform) instead of the outbox.",
+        ),
+    ] = False,
+    fake_port: Annotated[int, typer.Option("--fake-port", help="Fake platform port.")] = 8090,
 ) -> None:
     """Temporal dev server, worker and webhook intake in one command; state under $CAREFLOW_HOME."""
     with contextlib.suppress(AttributeError, ValueError):
@@ -186,11 +267,21 @@ def up_command(
     _log_worker_lines()
     env = Settings.from_env()
     settings = replace(env, temporal_address=f"127.0.0.1:{temporal_port}", rules=rules or env.rules)
-    ruleset = _check_config(settings)
+    if fake_platform:
+        require_free_port(fake_port, "127.0.0.1")
+        settings = with_fake_platform(settings, fake_port)
     if demo:
-        read_rules(str(DEMO_PACK))  # it lives in the source tree, next to the examples
+        settings = demo_tokens(settings)
+    ruleset = _check_config(settings)
+    tokens = check_tokens(settings)  # a bad entry is said now, with where it is
+    rulesets = [ruleset]
+    if demo:
+        rulesets.append(read_rules(str(DEMO_PACK)))  # in the source tree, next to the examples
+    if fake_platform:
+        fake_targets(rulesets, f"http://127.0.0.1:{fake_port}")
     require_free_port(api_port, "127.0.0.1")
-    api = IntakeApi(settings, ruleset, api_port)
+    api = intake_server(settings, ruleset, api_port)
+    fake = fake_platform_server(settings, fake_port, api.url) if fake_platform else None
     console = make_console()
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
     try:
@@ -199,7 +290,7 @@ def up_command(
         fail(str(error))
     code = 0
     try:
-        asyncio.run(_serve(server, api, settings, demo, console))
+        asyncio.run(_serve(server, api, fake, settings, tokens, demo, console))
     except KeyboardInterrupt:
         pass
     except care.CareflowError as error:
@@ -207,6 +298,8 @@ def up_command(
         code = 1
     finally:
         api.stop()
+        if fake is not None:
+            fake.stop()
         console.print("stopping the Temporal server…")
         server.stop()
     console.print("stopped")
