@@ -61,6 +61,7 @@ class Delivery(BaseModel):
     private: bool | None = None  # where it went, when not where asked (a long reply moved to DM)
     parts: int = 1  # posts it took (a long reply split into a thread)
     link: str | None = None  # chat hand-off: the session the customer is sent to
+    also: list[str] = []  # the platform ids of its other posts (thread parts, a public pointer)
 
 
 class ChannelAdapter(Protocol):

@@ -382,15 +382,22 @@ class PlatformAdapter:
             async with lock:  # two attempts of one key in this worker: the second sees the first
                 known = self.record.entry(outbound.key)
                 if known is not None:
-                    return self._again(outbound, text, *known)
+                    return self._with_every_post(self._again(outbound, text, *known))
                 delivery = await self._post(client, outbound, text)
                 self.record.add(
                     outbound.key, delivery.id, outbound.channel, outbound.kind, delivery.link
                 )
-                return delivery
+                return self._with_every_post(delivery)
         finally:
             if not lock.locked():
                 self._locks.pop(outbound.key, None)
+
+    def _with_every_post(self, delivery: Delivery) -> Delivery:
+        """The delivery with the ids of its other posts (thread parts, the public pointer), so
+        the workflow can tell its own posts from the brand's native replies when the platform
+        echoes them back."""
+        others = [id for id in self.record.parts(delivery.key).values() if id != delivery.id]
+        return delivery.model_copy(update={"also": others}) if others else delivery
 
     def _again(self, outbound: Outbound, text: str, id: str, link: str | None) -> Delivery:
         """What a key already delivered was, rebuilt from the record: nothing is posted."""

@@ -46,7 +46,7 @@ from careflow.worker import connect
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import WORKFLOW_NAME, ActionResult, CustomerMessage, InquiryInput
-from workflows.state import InquiryStatus
+from workflows.state import BrandMessage, InquiryStatus
 
 OPEN_QUERY = f"WorkflowType='{WORKFLOW_NAME}' AND ExecutionStatus='Running'"
 MEMO_TEXT_LIMIT = 280
@@ -184,7 +184,7 @@ async def intake(
         if dropped is not None:
             return dropped
     wid = workflow_id(inquiry)
-    customer = customer_key(inquiry)
+    customer = customer_key(inquiry.channel, inquiry.author.id)
     if inquiry.kind == "private" and customer is not None:
         invited_by = await _open_public_inquiry(client, customer, wid)
         if invited_by is not None:
@@ -224,10 +224,10 @@ CUSTOMER_FAMILY = {"messenger": "facebook"}
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$")
 
 
-def customer_key(inquiry: Inquiry) -> str | None:
-    """``<platform>:<author id>``: the same person in a public thread and in a DM (None when the
-    id could not be used safely in a visibility query)."""
-    key = f"{CUSTOMER_FAMILY.get(inquiry.channel, inquiry.channel)}:{inquiry.author.id}"
+def customer_key(channel: str, person: str) -> str | None:
+    """``<platform>:<person's id>``: the same person in a public thread and in a DM (None when
+    the id could not be used safely in a visibility query)."""
+    key = f"{CUSTOMER_FAMILY.get(channel, channel)}:{person}"
     return key if SAFE_KEY.match(key) else None
 
 
@@ -283,6 +283,32 @@ async def act(client: Client, inquiry_id: str, action: Action, request: BaseMode
     with explained(client, inquiry_id):
         async with asyncio.timeout(ACTION_TIMEOUT):
             return await handle(client, inquiry_id).execute_update(action, request)
+
+
+async def record_brand_post(client: Client, echo: Inquiry) -> str | None:
+    """The brand's own post or DM (an echo) to its conversation's open inquiry, as an agent
+    message; a DM goes to the inquiry it continues. The inquiry's id, or None when the
+    conversation has no open inquiry (nothing to record it on)."""
+    message = BrandMessage(
+        id=echo.id,
+        text=echo.text,
+        private=echo.kind == "private",
+        at=echo.created_at,
+        by=echo.author.handle,
+    )
+    target = workflow_id(echo)
+    # A private conversation is keyed by the customer: their DM may continue a public inquiry.
+    customer = customer_key(echo.channel, echo.conversation_id)
+    if echo.kind == "private" and customer is not None:
+        target = await _open_public_inquiry(client, customer, target) or target
+    with explained(client, target):
+        try:
+            await handle(client, target).signal(InquiryWorkflow.brand_message, message)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None  # no inquiry open on this conversation
+            raise
+    return target
 
 
 async def send_customer_message(client: Client, inquiry_id: str, message: CustomerMessage) -> None:

@@ -277,6 +277,7 @@ def _routes(state: FakeState) -> Starlette:
             **entry,
         }
         state.posts.append(post)
+        state.sender.echo_soon(post)  # the platform tells the brand about its own post
         return post
 
     def refused(request: Request) -> bool:
@@ -319,8 +320,9 @@ def _routes(state: FakeState) -> Starlette:
         if refused(request):
             return _x_problem(401, "Unauthorized", "Unauthorized")
         username = request.path_params["username"]
+        known = state.sender.users.get(username.lower())  # a customer who posted through the fake
         return JSONResponse(
-            {"data": {"id": user_id(username), "name": username, "username": username}}
+            {"data": {"id": known or user_id(username), "name": username, "username": username}}
         )
 
     async def comment(request: Request) -> Response:

@@ -11,11 +11,13 @@ reaches the intake is what the platforms would send, not a normalized shortcut.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -26,6 +28,7 @@ from starlette.responses import JSONResponse, Response
 
 from careflow.inquiry import Inquiry
 
+log = logging.getLogger("careflow.fake_platform")
 X_SIGNATURE = "x-twitter-webhooks-signature"
 META_SIGNATURE = "X-Hub-Signature-256"
 X_TIME_FORMAT = "%a %b %d %H:%M:%S +0000 %Y"
@@ -101,6 +104,37 @@ def x_mention(
         tweet["in_reply_to_status_id_str"] = conversation_id
         tweet["conversation_id_str"] = conversation_id
     return PlatformEvent("x", {"for_user_id": brand_id, "tweet_create_events": [tweet]})
+
+
+def x_brand_direct_message(
+    event_id: str, recipient_id: str, text: str, at: datetime, brand_id: str = BRAND_X_USER_ID
+) -> PlatformEvent:
+    """The brand's own DM to a customer, as Account Activity echoes it to the brand."""
+    event = {
+        "type": "message_create",
+        "id": event_id,
+        "created_timestamp": str(_millis(at)),
+        "message_create": {
+            "target": {"recipient_id": recipient_id},
+            "sender_id": brand_id,
+            "message_data": {"text": text},
+        },
+    }
+    return PlatformEvent("x", {"for_user_id": brand_id, "direct_message_events": [event]})
+
+
+def messenger_echo(
+    message_id: str, recipient_id: str, text: str, at: datetime, page_id: str = BRAND_PAGE_ID
+) -> PlatformEvent:
+    """The Page's own Messenger message, as Meta echoes it (``is_echo``)."""
+    event = {
+        "sender": {"id": page_id},
+        "recipient": {"id": recipient_id},
+        "timestamp": _millis(at),
+        "message": {"mid": message_id, "text": text, "is_echo": True},
+    }
+    entry = {"id": page_id, "time": _millis(at), "messaging": [event]}
+    return PlatformEvent("meta", {"object": "page", "entry": [entry]})
 
 
 def x_direct_message(
@@ -273,6 +307,10 @@ class WebhookSender:
     secrets: Secrets = NO_SECRETS
     first_id: int = 1_880_000_000_000_000_000
     sent: int = 0
+    # What the fake knows of its customers: X handles → user ids, post ids → thread roots.
+    users: dict[str, str] = field(default_factory=dict)
+    roots: dict[str, str] = field(default_factory=dict)
+    echoing: set[asyncio.Task[None]] = field(default_factory=set)
 
     def next_id(self) -> str:
         self.sent += 1
@@ -288,6 +326,8 @@ class WebhookSender:
             data = json.loads(await request.body())
             post = customer_post(data, self.next_id(), datetime.now(UTC))
             raw, headers = signed(event_for(post), self.secrets)
+            self.users[post.author.handle.lower()] = post.author.id
+            self.roots[post.id] = post.conversation_id
         except ValidationError as error:
             problems = [
                 f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
@@ -319,3 +359,47 @@ class WebhookSender:
                 "intake": said,
             }
         )
+
+    def echo_soon(self, post: dict[str, Any]) -> None:
+        """Like the real platforms, tell the intake about the brand's own post (an echo), in
+        the background: careflow must recognise its own posts among them."""
+        if not self.intake_url:
+            return
+        event = self.echo_event(post)
+        if event is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._deliver_echo(event))
+        self.echoing.add(task)
+        task.add_done_callback(self.echoing.discard)
+
+    def echo_event(self, post: dict[str, Any]) -> PlatformEvent | None:
+        """The webhook event the platform sends the brand for one of its own posts."""
+        at, text, kind = datetime.now(UTC), str(post.get("text") or ""), post.get("kind")
+        if kind == "tweet":
+            parent = str(post.get("in_reply_to") or post["id"])
+            root = self.roots.get(parent, parent)
+            self.roots[post["id"]] = root
+            return x_mention(post["id"], BRAND_ON_X, text, at, root)
+        if kind == "dm":
+            return x_brand_direct_message(post["id"], str(post["recipient"]), text, at)
+        if kind == "comment" and post.get("in_reply_to"):
+            parent = str(post["in_reply_to"])
+            if str(post.get("path", "")).endswith("/replies"):
+                return instagram_comment(post["id"], BRAND_ON_INSTAGRAM, text, at, parent)
+            return facebook_comment(post["id"], BRAND_ON_FACEBOOK, text, at, parent)
+        if kind == "message":
+            return messenger_echo(f"m_{post['id']}", str(post["recipient"]), text, at)
+        return None  # private replies, webhooks and chat sessions are not echoed
+
+    async def _deliver_echo(self, event: PlatformEvent) -> None:
+        assert self.intake_url is not None
+        try:
+            async with httpx.AsyncClient(timeout=30) as http:
+                await send(http, self.intake_url, event, self.secrets)
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("the echo of a brand post did not reach the intake: %s", error)
+
+
+BRAND_ON_X = Customer(id=BRAND_X_USER_ID, handle="acme", name="Acme")
+BRAND_ON_FACEBOOK = Customer(id=BRAND_PAGE_ID, handle="Acme")
+BRAND_ON_INSTAGRAM = Customer(id=BRAND_INSTAGRAM_ID, handle="acme")

@@ -6,7 +6,10 @@ in constant time), the payload must parse and normalize (else 400 or 422 saying 
 and nothing is started), and then each inquiry goes through ``careflow.client.intake``: the
 firehose filter, then signal-with-start on ``inquiry-<channel>-<conversation>``, so a platform's
 retry of a delivery reaches the same workflow and is recorded once. The brand's own posts
-(echoes) start nothing. When Temporal cannot be reached the answer is 503, which platforms retry.
+(echoes: replies made in the platform's own app, or careflow's posts coming back) start nothing:
+each is signalled to its conversation's open inquiry, which records it as an agent message (and
+recognises its own posts by id). When Temporal cannot be reached the answer is 503, which
+platforms retry.
 
 Routes: ``POST /webhooks/generic`` (a normalized inquiry, ``X-Careflow-Signature: sha256=<hex>``),
 ``GET|POST /webhooks/x`` (the Account Activity CRC and deliveries,
@@ -36,7 +39,14 @@ from temporalio.exceptions import TemporalError
 
 from careflow import webhooks
 from careflow.agent_api import agent_routes, docs_routes, with_agent_api
-from careflow.client import CareflowError, explain_error, firehose, intake, workflow_id
+from careflow.client import (
+    CareflowError,
+    explain_error,
+    firehose,
+    intake,
+    record_brand_post,
+    workflow_id,
+)
 from careflow.config import Settings
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http_body import read_body
@@ -125,6 +135,7 @@ def _openapi_base() -> dict[str, Any]:
                         "received": {"type": "integer"},
                         "started": {"type": "array", "items": {"type": "string"}},
                         "continued": {"type": "array", "items": {"type": "string"}},
+                        "brand_posts": {"type": "array", "items": {"type": "string"}},
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
                     },
@@ -154,6 +165,7 @@ def create_app(
         """Each inquiry through the firehose filter and signal-with-start."""
         started: list[str] = []
         continued: list[str] = []  # DMs that answer an open public inquiry of the same customer
+        recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
         inquiries: list[Inquiry] = []
@@ -164,9 +176,10 @@ def create_app(
                     f"the conversation id of post {inquiry.id[:40]!r} is too long for a workflow "
                     f"id ({MAX_WORKFLOW_ID} characters at most)",
                 )
+        echoes = list(found.echoes)
         for inquiry in found.inquiries:
             if webhooks.is_brand_author(inquiry, settings):
-                ignored.append(Ignored(inquiry.id, ECHO).as_json())
+                echoes.append(inquiry)
             elif (turned_away := firehose(inquiry, rules)) is not None:
                 dropped.append(
                     {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
@@ -174,7 +187,7 @@ def create_app(
             else:
                 inquiries.append(inquiry)
         try:
-            if inquiries:
+            if inquiries or echoes:
                 client = await temporal.client()
             for inquiry in inquiries:
                 result = await intake(client, settings, inquiry, rules, filtered=True)
@@ -185,16 +198,26 @@ def create_app(
                     continued.append(result.workflow_id)
                 elif result.workflow_id:
                     started.append(result.workflow_id)
+            for echo in echoes:  # after the inquiries: a delivery may hold a post and its answer
+                # The brand answered on the platform itself: an agent message on the inquiry.
+                reached = await record_brand_post(client, echo)
+                if reached is None:
+                    ignored.append(Ignored(echo.id, ECHO).as_json())
+                else:
+                    recorded.append(reached)
         except (Unavailable, CareflowError, TemporalError) as error:
             message = str(error) or type(error).__name__
             log.warning("%s delivery not taken in: %s", platform, message)
             # What was started stays started: the platform's retry reaches the same workflows.
             return _error(503, message, started=started)
         log.info(
-            "%s delivery: %d received, %d started, %d dropped, %d ignored",
+            "%s delivery: %d received, %d started, %d continued, %d brand posts, %d dropped, "
+            "%d ignored",
             platform,
             found.received,
             len(started),
+            len(continued),
+            len(recorded),
             len(dropped),
             len(ignored),
         )
@@ -202,6 +225,7 @@ def create_app(
             "received": found.received,
             "started": started,
             "continued": continued,
+            "brand_posts": recorded,
             "dropped": dropped,
         }
         return JSONResponse({**answer, "ignored": ignored})
@@ -306,7 +330,7 @@ def create_app(
         summary: X Account Activity deliveries.
         description: >
           tweet_create_events (mentions, replies) become public inquiries, direct_message_events
-          private ones; the subscribed account's own posts are echoes and start nothing. Signed
+          private ones; the subscribed account's own posts are echoes, recorded on their inquiry. Signed
           with x-twitter-webhooks-signature sha256=<base64 HMAC-SHA256 of the raw body>
           (CAREFLOW_X_CONSUMER_SECRET).
         responses:
@@ -355,7 +379,7 @@ def create_app(
         description: >
           object page - feed comments (public, channel facebook) and messaging (private, channel
           messenger); object instagram - comments (public) and messaging (private). The Page's
-          or account's own posts and message echoes start nothing. Signed with
+          or account's own posts and message echoes are recorded on their inquiry. Signed with
           X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_META_APP_SECRET).
         responses:
           200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}

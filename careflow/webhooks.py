@@ -60,16 +60,26 @@ class Ignored:
         return {"id": self.id, "reason": self.reason}
 
 
+@dataclass(frozen=True)
+class Echo:
+    """The brand's own post or message, normalized like an inquiry whose ``conversation_id`` is
+    the customer's conversation: a reply made natively on the platform (or careflow's own post
+    coming back), which the conversation's inquiry records as an agent message."""
+
+    post: Inquiry
+
+
 @dataclass
 class Normalized:
-    """What one delivery holds: ``received`` events, as inquiries or ignored."""
+    """What one delivery holds: ``received`` events, as inquiries, echoes or ignored."""
 
     inquiries: list[Inquiry] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
+    echoes: list[Inquiry] = field(default_factory=list)
 
     @property
     def received(self) -> int:
-        return len(self.inquiries) + len(self.ignored)
+        return len(self.inquiries) + len(self.ignored) + len(self.echoes)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -240,19 +250,23 @@ def x_account_activity(data: Any, settings: Settings) -> Normalized:
     return found
 
 
-def _add(found: Normalized, item: Inquiry | Ignored) -> None:
+def _add(found: Normalized, item: Inquiry | Echo | Ignored) -> None:
     if isinstance(item, Inquiry):
         found.inquiries.append(item)
+    elif isinstance(item, Echo):
+        found.echoes.append(item.post)
     else:
         found.ignored.append(item)
 
 
-def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Ignored:
+def _from(inquiry: Inquiry, brand: bool) -> Inquiry | Echo:
+    return Echo(inquiry) if brand else inquiry
+
+
+def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo:
     tweet_id = _id(tweet, "id_str", where)
     user = _object(tweet.get("user"), f"{where}.user")
     author_id = _id(user, "id_str", f"{where}.user")
-    if author_id in brand:
-        return Ignored(tweet_id, ECHO)
     handle = _text(user, "screen_name", f"{where}.user")
     extended = tweet.get("extended_tweet")
     if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
@@ -278,7 +292,7 @@ def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Igno
         or tweet_id
     )
     followers = user.get("followers_count")
-    return _inquiry(
+    post = _inquiry(
         where,
         id=tweet_id,
         channel="x",
@@ -295,18 +309,23 @@ def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Igno
         created_at=created_at,
         url=f"https://x.com/{handle}/status/{tweet_id}",
     )
+    return _from(post, author_id in brand)
 
 
 def _direct_message(
     event: dict[str, Any], where: str, users: dict[str, Any], brand: set[str]
-) -> Inquiry | Ignored:
+) -> Inquiry | Echo | Ignored:
     event_id = _id(event, "id", where)
     if event.get("type") != "message_create":
         return Ignored(event_id, f"direct message event of type {event.get('type')!r}")
     create = _object(event.get("message_create"), f"{where}.message_create")
     sender = _id(create, "sender_id", f"{where}.message_create")
-    if sender in brand:
-        return Ignored(event_id, ECHO)
+    echo = sender in brand
+    if echo:  # the brand's DM: the conversation is the customer it went to
+        target = create.get("target")
+        recipient = target.get("recipient_id") if isinstance(target, dict) else None
+        if not isinstance(recipient, str) or not recipient:
+            return Ignored(event_id, ECHO)
     data = _object(create.get("message_data"), f"{where}.message_create.message_data")
     text = _text(data, "text", f"{where}.message_create.message_data")
     created_at = _epoch(event.get("created_timestamp"), f"{where}.created_timestamp")
@@ -314,12 +333,12 @@ def _direct_message(
     user = user if isinstance(user, dict) else {}
     handle = user.get("screen_name")
     followers = user.get("followers_count")
-    return _inquiry(
+    post = _inquiry(
         where,
         id=event_id,
         channel="x",
         kind="private",
-        conversation_id=sender,
+        conversation_id=recipient if echo else sender,
         author={
             "id": sender,
             "handle": handle if isinstance(handle, str) and handle else sender,
@@ -330,6 +349,7 @@ def _direct_message(
         text=text,
         created_at=created_at,
     )
+    return _from(post, echo)
 
 
 # ---------------------------------------------------------------------- Meta
@@ -370,7 +390,7 @@ def meta(data: Any, settings: Settings) -> Normalized:
 
 def _change(
     kind: str, change: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
-) -> Inquiry | Ignored:
+) -> Inquiry | Echo | Ignored:
     field_name = change.get("field")
     value = _object(change.get("value"), f"{where}.value")
     if kind == "page" and field_name == "feed":
@@ -386,18 +406,16 @@ def _change(
     return Ignored(None, f"{kind} field {field_name!r}: not handled")
 
 
-def _facebook_comment(value: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Ignored:
+def _facebook_comment(value: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo:
     comment_id = _id(value, "comment_id", where)
     author = _object(value.get("from"), f"{where}.from")
     author_id = _id(author, "id", f"{where}.from")
-    if author_id in brand:
-        return Ignored(comment_id, ECHO)
     post_id = _optional_id(value, "post_id", where)
     parent_id = _optional_id(value, "parent_id", where)
     name = author.get("name") if isinstance(author.get("name"), str) else None
     post = value.get("post")
     permalink = post.get("permalink_url") if isinstance(post, dict) else None
-    return _inquiry(
+    comment = _inquiry(
         where,
         id=comment_id,
         channel="facebook",
@@ -409,6 +427,7 @@ def _facebook_comment(value: dict[str, Any], where: str, brand: set[str]) -> Inq
         created_at=_facebook_time(value.get("created_time"), f"{where}.created_time"),
         url=permalink if isinstance(permalink, str) else None,
     )
+    return _from(comment, author_id in brand)
 
 
 def _facebook_time(value: Any, where: str) -> datetime:
@@ -423,16 +442,14 @@ def _facebook_time(value: Any, where: str) -> datetime:
 
 def _instagram_comment(
     value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
-) -> Inquiry | Ignored:
+) -> Inquiry | Echo:
     comment_id = _id(value, "id", where)
     author = _object(value.get("from"), f"{where}.from")
     author_id = _id(author, "id", f"{where}.from")
-    if author_id in brand:
-        return Ignored(comment_id, ECHO)
     username = _text(author, "username", f"{where}.from")
     parent_id = _optional_id(value, "parent_id", where)
     # The comment notification has no time of its own: the entry's is when Meta sent it.
-    return _inquiry(
+    post = _inquiry(
         where,
         id=comment_id,
         channel="instagram",
@@ -442,29 +459,39 @@ def _instagram_comment(
         text=_text(value, "text", where),
         created_at=_epoch(entry.get("time"), where.rsplit(".changes", 1)[0] + ".time"),
     )
+    return _from(post, author_id in brand)
 
 
-def _message(channel: str, event: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Ignored:
+def _message(
+    channel: str, event: dict[str, Any], where: str, brand: set[str]
+) -> Inquiry | Echo | Ignored:
     message = event.get("message")
     if not isinstance(message, dict):
         other = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
         return Ignored(None, f"messaging event {other!r}: not a message")
     sender = _id(_object(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
     mid = _id(message, "mid", f"{where}.message")
-    if message.get("is_echo") is True or sender in brand:
-        return Ignored(mid, ECHO)
+    echo = message.get("is_echo") is True or sender in brand
+    customer = sender
+    if echo:  # the Page's own message: the conversation is the person it went to
+        recipient = event.get("recipient")
+        to = recipient.get("id") if isinstance(recipient, dict) else None
+        if not isinstance(to, str) or not to or to in brand:
+            return Ignored(mid, ECHO)
+        customer = to
     text = message.get("text")
     if not isinstance(text, str):
         if "attachments" not in message:
             raise PayloadError(422, f"{where}.message.text: missing")
         text = "(attachment)"
-    return _inquiry(
+    post = _inquiry(
         where,
         id=mid,
         channel=channel,
         kind="private",
-        conversation_id=sender,
+        conversation_id=customer,
         author={"id": sender, "handle": sender},
         text=text,
         created_at=_epoch(event.get("timestamp"), f"{where}.timestamp"),
     )
+    return _from(post, echo)

@@ -107,7 +107,8 @@ async def story(
         return await care.status(client, wid)
 
     # A customer tweets at the brand; X sends the signed Account Activity webhook.
-    post = x_mention("1870000000000000501", SAM, POST_TEXT, datetime.now(UTC))
+    post_id = "1870000000000000501"
+    post = x_mention(post_id, SAM, POST_TEXT, datetime.now(UTC))
     answer = await send(http, api, post, SECRETS)
     assert answer.status_code == 200, answer.text
     wid = "inquiry-x-1870000000000000501"
@@ -178,6 +179,22 @@ async def story(
     assert [m.text for m in final.messages if m.direction == "out"].count(f"{text} ^Ana") == 1
     assert [p["text"] for p in await posts()].count(f"{text} ^Ana") == 1
 
+    # Every post careflow made came back as the platform's echo webhook; the inquiry knew them
+    # as its own. A reply someone makes in X's own app is recorded as the brand's native reply.
+    native = await http.post(
+        f"{fake}/2/tweets",
+        headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        json={
+            "text": "@sam_k our team lead is on this too",
+            "reply": {"in_reply_to_tweet_id": post_id},
+        },
+    )
+    assert native.status_code == 201
+    recorded = await eventually(
+        lambda: _native_replies(status, wid), "the native reply to be recorded"
+    )
+    assert [(m.text, m.by) for m in recorded] == [("@sam_k our team lead is on this too", "acme")]
+
 
 async def _step_is(
     status: Callable[[str], Awaitable[InquiryStatus]], wid: str, step: str
@@ -187,6 +204,13 @@ async def _step_is(
     except care.CareflowError:
         return None
     return found if found.step == step else None
+
+
+async def _native_replies(
+    status: Callable[[str], Awaitable[InquiryStatus]], wid: str
+) -> list[Any] | None:
+    found = [m for m in (await status(wid)).messages if m.kind == "native_reply"]
+    return found or None
 
 
 async def _posts_of(

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from careflow.intake_api import GENERIC_SIGNATURE, META_SIGNATURE, X_SIGNATURE, 
 from careflow.worker import build_worker
 from tests.conftest import DEFAULT_PACK
 from tests.harness import dev_server, example, round_the_clock_pack
+from workflows.state import InquiryStatus
 
 GENERIC_SECRET = "generic-secret-0123456789"
 X_SECRET = "x-consumer-secret-0123456789"
@@ -309,6 +311,7 @@ def test_deliveries_without_inquiries_are_answered_without_temporal() -> None:
         "received": 1,
         "started": [],
         "continued": [],
+        "brand_posts": [],
         "dropped": [],
         "ignored": [{"id": None, "reason": "follow_events: not inquiries"}],
     }
@@ -477,6 +480,7 @@ def test_the_generic_webhook_starts_once_drops_spam_and_refuses_forgeries(tmp_pa
             "received": 1,
             "started": ["inquiry-x-c-1001"],
             "continued": [],
+            "brand_posts": [],
             "dropped": [],
             "ignored": [],
         }
@@ -503,6 +507,18 @@ def test_the_generic_webhook_starts_once_drops_spam_and_refuses_forgeries(tmp_pa
     on_dev_server(tmp_path, scenario)
 
 
+async def until_status(
+    client: Client, wid: str, ready: Callable[[InquiryStatus], bool]
+) -> InquiryStatus:
+    """The inquiry's status once ``ready`` (a signal is handled on the next workflow task)."""
+    for _ in range(100):
+        status = await care.status(client, wid)
+        if ready(status):
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{wid} never got there: {status}")
+
+
 def test_x_and_meta_deliveries_start_one_inquiry_per_conversation(tmp_path: Path) -> None:
     async def scenario(client: Client, app: Any, now: datetime) -> None:
         async def deliver(path: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -516,10 +532,23 @@ def test_x_and_meta_deliveries_start_one_inquiry_per_conversation(tmp_path: Path
         assert x["received"] == 4
         assert x["started"] == ["inquiry-x-1870000000000000001", "inquiry-x-41002"]
         assert {item["id"]: item["reason"] for item in x["ignored"]} == {
-            "1870000000000000002": "echo: the brand's own post (not an inquiry)",
             "fav-1": "favorite_events: not inquiries",
         }
-        mention = await care.status(client, "inquiry-x-1870000000000000001")
+        # The brand's reply, made in X's own app, is an agent message on the mention's inquiry.
+        assert x["brand_posts"] == ["inquiry-x-1870000000000000001"]
+        mention = await until_status(
+            client,
+            "inquiry-x-1870000000000000001",
+            lambda s: any(m.kind == "native_reply" for m in s.messages),
+        )
+        (native,) = [m for m in mention.messages if m.kind == "native_reply"]
+        assert (native.direction, native.kind, native.by, native.text) == (
+            "out",
+            "native_reply",
+            "acme",
+            "@maya_r sorry, checking now",
+        )
+        assert mention.clocks["acknowledge"].met_at is not None
         assert mention.inquiry.kind == "public"
         assert mention.inquiry.author.handle == "maya_r"
         assert mention.inquiry.author.followers == 250
@@ -533,7 +562,8 @@ def test_x_and_meta_deliveries_start_one_inquiry_per_conversation(tmp_path: Path
         page = await deliver("/webhooks/meta", meta_page_delivery(now))
         assert page["received"] == 4
         assert page["started"] == ["inquiry-facebook-700_801", "inquiry-messenger-62001"]
-        assert [item["id"] for item in page["ignored"]] == [f"{PAGE}_700", "m_echo_1"]
+        assert [item["id"] for item in page["ignored"]] == [f"{PAGE}_700"]
+        assert page["brand_posts"] == ["inquiry-messenger-62001"]
         comment = await care.status(client, "inquiry-facebook-700_801")
         assert comment.inquiry.author.name == "Lena Fischer"
         assert comment.inquiry.text == "my order never arrived"

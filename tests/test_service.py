@@ -43,8 +43,8 @@ def free_port() -> int:
 class Service:
     """A `careflow up` child process and the environment its commands share."""
 
-    def __init__(self, home: Path, rules: Path) -> None:
-        self.home, self.rules = home, rules
+    def __init__(self, home: Path, rules: Path, *extra: str) -> None:
+        self.home, self.rules, self.extra = home, rules, extra
         self.port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("CAREFLOW_", "TEMPORAL_"))},
@@ -72,6 +72,7 @@ class Service:
                     str(self.ui_port),
                     "--api-port",
                     str(self.api_port),
+                    *self.extra,
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -157,8 +158,8 @@ def group_members(pgid: int) -> list[int]:
 
 
 @contextmanager
-def service(home: Path, rules: Path) -> Iterator[Service]:
-    running = Service(home, rules)
+def service(home: Path, rules: Path, *extra: str) -> Iterator[Service]:
+    running = Service(home, rules, *extra)
     try:
         running.start()
         yield running
@@ -268,3 +269,44 @@ def test_up_submit_act_stop_and_restart(tmp_path: Path) -> None:
         code, _ = again.interrupt()
         assert code == 0
         assert not alive(again.server_pid)
+
+
+def test_up_with_the_fake_platform_answers_customers_there(tmp_path: Path) -> None:
+    """`careflow up --fake-platform` (what `make run` uses): a customer's tweet reaches the
+    intake as X's signed webhook, and an agent's acknowledgement through the agent API lands on
+    the fake X as a reply."""
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(DEFAULT_PACK, rules)
+    fake_port = free_port()
+    fake = f"http://127.0.0.1:{fake_port}"
+    with service(tmp_path / "home", rules, "--fake-platform", "--fake-port", str(fake_port)) as svc:
+        assert f"{fake}/_fake/posts" in svc.output()
+        api = f"http://127.0.0.1:{svc.api_port}"
+        assert "SwaggerUIBundle" in httpx.get(f"{api}/docs").text
+        post = {
+            "channel": "x",
+            "author": {"id": "40014", "handle": "hikerjules"},
+            "text": "@acme do you have the trail boots in size 44?",
+        }
+        sent = httpx.post(f"{fake}/_fake/webhooks", json=post, timeout=30).json()
+        assert sent["intake_status"] == 200, sent
+        (wid,) = sent["intake"]["started"]
+        assert svc.status(wid)["step"] == "acknowledge"
+
+        tokens = (tmp_path / "home" / "api-tokens").read_text()
+        agent = next(line.split("=")[0] for line in tokens.splitlines() if "=agent:" in line)
+        ack = httpx.post(
+            f"{api}/inquiries/{wid}/ack",
+            headers={"Authorization": f"Bearer {agent}"},
+            json={"text": "Checking the stock now"},
+            timeout=60,
+        )
+        assert ack.status_code == 200, ack.text
+        tweets = [p for p in httpx.get(f"{fake}/_fake/posts").json() if p["kind"] == "tweet"]
+        assert [(t["text"], t["in_reply_to"]) for t in tweets] == [
+            ("Checking the stock now ^Ana", sent["id"])
+        ]
+        code, _ = svc.interrupt()
+        assert code == 0, svc.output()
+        assert not alive(svc.server_pid)
+        assert group_members(svc.server_pid) == []

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
         ResolveRequest,
     )
     from workflows.state import (
+        BrandMessage,
         CustomerMessage,
         Escalation,
         FiredRule,
@@ -113,6 +114,7 @@ class InquiryWorkflow:
         self._state: InquiryState | None = None
         carried = input.state
         self._inbox: list[CustomerMessage] = list(carried.inbox) if carried else []
+        self._brand_inbox: list[BrandMessage] = list(carried.brand_inbox) if carried else []
         # Insertion-ordered, so the carried list is identical on every replay.
         self._seen: dict[str, None] = dict.fromkeys(carried.seen_message_ids if carried else [])
         self._duplicates = carried.duplicate_deliveries if carried else 0
@@ -150,7 +152,9 @@ class InquiryWorkflow:
             self._ruleset = compiled_ruleset(
                 carried.rules.text, carried.rules.digest, carried.rules.file
             )
-            self._state = carried.model_copy(update={"inbox": [], "runs": carried.runs + 1})
+            self._state = carried.model_copy(
+                update={"inbox": [], "brand_inbox": [], "runs": carried.runs + 1}
+            )
             self._index()
 
         while self.state.step != "closed":
@@ -192,6 +196,16 @@ class InquiryWorkflow:
         self._seen[message.id] = None
         if message.id != self._input.inquiry.id:
             self._inbox.append(message)
+
+    @workflow.signal(name="brand_message")
+    def brand_message(self, message: BrandMessage) -> None:
+        """The brand posted in the conversation on the platform itself (an agent answering in
+        the platform's own app): it counts as an agent's reply. A redelivery changes nothing."""
+        if message.id in self._seen:
+            self._duplicates += 1
+            return
+        self._seen[message.id] = None
+        self._brand_inbox.append(message)
 
     @workflow.query(name="status")
     def status(self) -> InquiryStatus:
@@ -442,12 +456,12 @@ class InquiryWorkflow:
         """Sleep until the next deadline, a customer message, or an agent action."""
         wake = self._next_wake()
         now = workflow.now()
-        if (wake is not None and wake <= now) or self._inbox or self._changed:
+        if (wake is not None and wake <= now) or self._inbox or self._brand_inbox or self._changed:
             self._changed = False
             return
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: bool(self._inbox) or self._changed,
+                lambda: bool(self._inbox) or bool(self._brand_inbox) or self._changed,
                 timeout=(wake - now) if wake is not None else None,
             )
         self._changed = False
@@ -461,6 +475,8 @@ class InquiryWorkflow:
         await self._flow_timers(now)
         while self._inbox and self.state.step != "closed":
             await self._on_customer_message(self._inbox.pop(0))
+        while self._brand_inbox and self.state.step != "closed":
+            await self._on_brand_message(self._brand_inbox.pop(0))
         await self._advance()
         await self._drain_clock_events()
 
@@ -566,6 +582,30 @@ class InquiryWorkflow:
             self._start_clock(clock, inquiry.created_at)
         await self._act(decision)
         await self._catch_up()
+
+    async def _on_brand_message(self, posted: BrandMessage) -> None:
+        """A reply made on the platform: recorded and counted like an agent's, unless it is one
+        of careflow's own posts coming back (its id is among the messages sent)."""
+        state = self.state
+        ours = {
+            id
+            for message in state.messages
+            if message.direction == "out"
+            for id in (message.id, *message.also)
+        }
+        if posted.id in ours:
+            return
+        message = Message(
+            at=min(posted.at, workflow.now()),
+            direction="out",
+            private=posted.private,
+            text=posted.text,
+            by=posted.by,
+            kind="native_reply",
+            id=posted.id,
+        )
+        self._record_sent(message, "native_reply", human=True)
+        await self._run_event("agent.message", self._message_fields(message))
 
     async def _on_customer_message(self, message: CustomerMessage) -> None:
         state, now = self.state, workflow.now()
@@ -852,21 +892,28 @@ class InquiryWorkflow:
             id=delivery.id,
             key=key,
             link=delivery.link,
+            also=delivery.also,
         )
         if kind in CUSTOMER_FACING:
-            state.messages.append(message)
-            if state.first_response_at is None:
-                state.first_response_at = now
-                metrics.first_response(
-                    inquiry.channel, max(now - inquiry.created_at, timedelta(0)), human
-                )
-            self._note("message.out", f"{kind} by {by}" + (" (private)" if private else ""))
-            for name in ("acknowledge", "next_reply"):
-                clock = state.clocks.get(name)
-                if clock is not None:
-                    self._queue_clock_events(clock, pass_deadlines(clock, now))
-                    meet_clock(clock, now, by_human=human)
+            self._record_sent(message, kind, human)
         return message
+
+    def _record_sent(self, message: Message, kind: str, human: bool) -> None:
+        """A message the customer got: in the record, and it meets the reply clocks."""
+        state, now, inquiry = self.state, message.at, self.state.inquiry
+        state.messages.append(message)
+        if state.first_response_at is None:
+            state.first_response_at = now
+            metrics.first_response(
+                inquiry.channel, max(now - inquiry.created_at, timedelta(0)), human
+            )
+        where = " (private)" if message.private else ""
+        self._note("message.out", f"{kind} by {message.by}{where}")
+        for name in ("acknowledge", "next_reply"):
+            clock = state.clocks.get(name)
+            if clock is not None:
+                self._queue_clock_events(clock, pass_deadlines(clock, now))
+                meet_clock(clock, now, by_human=human)
 
     def _template_variables(self, agent: str | None) -> dict[str, Any]:
         state = self.state
@@ -940,6 +987,7 @@ class InquiryWorkflow:
         state.seen_message_ids = list(self._seen)
         state.duplicate_deliveries = self._duplicates
         state.inbox = list(self._inbox)
+        state.brand_inbox = list(self._brand_inbox)
         return state
 
     def _index(self) -> None:

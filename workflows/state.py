@@ -69,6 +69,20 @@ class CustomerMessage(BaseModel):
     at: AwareDatetime
 
 
+class BrandMessage(BaseModel):
+    """The ``brand_message`` signal: the brand's own post or DM in the conversation, made on the
+    platform rather than through careflow (or careflow's own post, echoed back by the platform's
+    webhook, which the workflow recognises by its id and leaves alone)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    text: str
+    private: bool = False
+    at: AwareDatetime
+    by: str = "brand"  # the account that posted it
+
+
 class Message(BaseModel):
     """One message in the conversation, in or out."""
 
@@ -81,6 +95,7 @@ class Message(BaseModel):
     id: str | None = None  # platform id (in) or delivery id (out)
     key: str | None = None  # idempotency key of an outbound message
     link: str | None = None  # a chat hand-off's session, sent on to the customer
+    also: list[str] = []  # platform ids of the message's other posts (thread parts, a pointer)
 
 
 class TimelineEntry(BaseModel):
@@ -126,6 +141,7 @@ class InquiryState(BaseModel):
     timeline: list[TimelineEntry] = []
     seen_message_ids: list[str] = []
     inbox: list[CustomerMessage] = []  # received but not yet handled (carried over)
+    brand_inbox: list[BrandMessage] = []  # the brand's native replies not yet handled
     duplicate_deliveries: int = 0
     sequence: int = 0  # numbers outbound actions: part of each idempotency key
     reopens: int = 0

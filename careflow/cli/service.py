@@ -191,16 +191,16 @@ def _token_summary(settings: Settings, tokens: Tokens) -> str:
     return f"tokens: {roles}, from {where}"
 
 
-def demo_tokens(settings: Settings) -> Settings:
-    """For the demo, when no agent API tokens are configured: this home's own token file (made
-    once, readable only by its owner) with an agent, a supervisor and an auditor."""
+def local_tokens(settings: Settings) -> Settings:
+    """For the demo and the fake platform, when no agent API tokens are configured: this home's
+    own token file (made once, readable only by its owner): an agent, a supervisor, an auditor."""
     if settings.api_tokens or settings.api_tokens_file:
         return settings
     path = settings.home / "api-tokens"
     if not path.exists():
         settings.home.mkdir(parents=True, exist_ok=True)
         lines = [
-            "# careflow up --demo made these agent API tokens; delete the file for new ones",
+            "# careflow up made these local agent API tokens; delete the file for new ones",
             f"{token_urlsafe(18)}=agent:Ana",
             f"{token_urlsafe(18)}=supervisor:Sam",
             f"{token_urlsafe(18)}=auditor:Audra",
@@ -270,8 +270,8 @@ def up_command(
     if fake_platform:
         require_free_port(fake_port, "127.0.0.1")
         settings = with_fake_platform(settings, fake_port)
-    if demo:
-        settings = demo_tokens(settings)
+    if demo or fake_platform:
+        settings = local_tokens(settings)
     ruleset = _check_config(settings)
     tokens = check_tokens(settings)  # a bad entry is said now, with where it is
     rulesets = [ruleset]
