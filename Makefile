@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/careflow up --rules rules/demo.yaml --demo
+	$(BIN)/careflow up --rules rules/demo.yaml --demo --fake-platform
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
