@@ -32,6 +32,7 @@ from workflows.messages import (
     ReplyRequest,
     ResolveRequest,
 )
+from workflows.state import BrandMessage
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
@@ -133,6 +134,52 @@ def test_published_breach_is_recorded_and_a_supervisor_told(tmp_path: Path) -> N
             events = [e.event for e in status.timeline]
             assert events.count("window.published") == 1  # passes once per clock instance
             await keep_history(handle, "published-breach")
+
+    run(scenario())
+
+
+def test_a_reply_made_on_the_platform_counts_and_careflows_own_echoes_do_not(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", await h.now()))
+            await h.skip(5 * MINUTE)
+            ack = await handle.execute_update(
+                InquiryWorkflow.acknowledge,
+                AcknowledgeRequest(agent="Ana", text="Hi Jules, checking the stock."),
+            )
+            (ours,) = [m for m in (await h.status(handle)).messages if m.direction == "out"]
+            assert ours.text == ack.text
+            # The platform echoes careflow's own reply back (twice: a webhook retry)…
+            echo = BrandMessage(id=str(ours.id), text=str(ack.text), at=await h.now(), by="acme")
+            await handle.signal(InquiryWorkflow.brand_message, echo)
+            await handle.signal(InquiryWorkflow.brand_message, echo)
+            # …and a colleague answers in X's own app.
+            native = BrandMessage(
+                id="1870000000000000777",
+                text="@hikerjules size 44 is back in stock online",
+                at=await h.now(),
+                by="acme",
+            )
+            await handle.signal(InquiryWorkflow.brand_message, native)
+            status = await h.until(
+                handle, lambda s: any(m.kind == "native_reply" for m in s.messages)
+            )
+            sent = [(m.kind, m.text, m.by) for m in status.messages if m.direction == "out"]
+            assert sent == [
+                ("reply", "Hi Jules, checking the stock. ^Ana", "Ana"),
+                ("native_reply", "@hikerjules size 44 is back in stock online", "acme"),
+            ]
+            assert status.duplicate_deliveries == 1
+            assert kinds(h.outbox()) == ["reply"]  # nothing was posted for the echoes
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.skip(100 * HOUR)  # the follow-up goes unanswered: closed
+            result = await handle.result()
+            assert result.kind == "closed" and result.status.step == "closed"
+            await keep_history(handle, "native-reply")
 
     run(scenario())
 
@@ -473,6 +520,9 @@ class RefusingAdapter:
             return Delivery(key=outbound.key, id="esc-1", text=text)
         raise ApplicationError("401 invalid token", type="DeliveryRejected", non_retryable=True)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
 
 def test_a_reply_that_cannot_be_delivered_becomes_an_escalation(tmp_path: Path) -> None:
     adapter = RefusingAdapter()
@@ -567,6 +617,9 @@ class FlakyAdapter:
             raise ApplicationError("503 service unavailable", type="PlatformUnavailable")
         self.posted.append(text)
         return Delivery(key=outbound.key, id=f"post-{len(self.posted)}", text=text)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
 
 
 def test_a_flaky_platform_is_retried_and_the_reply_posted_once(tmp_path: Path) -> None:

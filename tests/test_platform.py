@@ -32,9 +32,9 @@ from activities.platform import PlatformAdapter, retry_after, sign, split_text, 
 from careflow.config import Settings
 from careflow.fake_platform import user_id
 from careflow.worker import channel_adapter
-from tests.harness import careflow, example, round_the_clock_pack
+from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
-from workflows.messages import EscalateRequest, ReplyRequest
+from workflows.messages import EscalateRequest, ReplyRequest, ResolveRequest
 
 TOKEN = "test-token-0123456789"
 SECRET = "webhook-secret"
@@ -738,6 +738,16 @@ def test_an_escalation_to_chat_sends_the_customer_the_session_link(
             shown = await asyncio.to_thread(lambda: httpx.get(link).json())
             assert shown["agent"] == "Ana"
             assert any(m.get("text") == "Let me check ^Ana" for m in shown["transcript"])
+            status = await h.status(handle)
+            assert status.agent == "Ana"  # the same agent carries on in the chat
+            [sent] = [m for m in status.messages if m.kind == "chat_link"]
+            assert sent.private and link in sent.text
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.skip(timedelta(hours=100))  # the follow-up goes unanswered: closed
+            await handle.result()
+            await keep_history(handle, "chat-link")
 
     asyncio.run(scenario())
 

@@ -70,6 +70,8 @@ def test_every_recorded_path_is_kept() -> None:
         "friday-evening",
         "duplicate-message",
         "validators",
+        "native-reply",
+        "chat-link",
     } <= names
 
 
