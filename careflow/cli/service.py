@@ -272,6 +272,8 @@ def up_command(
         settings = with_fake_platform(settings, fake_port)
     if demo or fake_platform:
         settings = local_tokens(settings)
+    if demo:  # the demo prints every post and reply itself; one log line each would be noise
+        logging.getLogger("careflow.intake_api").setLevel(logging.WARNING)
     ruleset = _check_config(settings)
     tokens = check_tokens(settings)  # a bad entry is said now, with where it is
     rulesets = [ruleset]
