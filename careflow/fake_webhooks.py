@@ -106,51 +106,31 @@ def x_mention(
     return PlatformEvent("x", {"for_user_id": brand_id, "tweet_create_events": [tweet]})
 
 
-def x_brand_direct_message(
-    event_id: str, recipient_id: str, text: str, at: datetime, brand_id: str = BRAND_X_USER_ID
-) -> PlatformEvent:
-    """The brand's own DM to a customer, as Account Activity echoes it to the brand."""
-    event = {
+def _x_dm_event(event_id: str, sender: str, recipient: str, text: str, at: datetime) -> Any:
+    return {
         "type": "message_create",
         "id": event_id,
         "created_timestamp": str(_millis(at)),
         "message_create": {
-            "target": {"recipient_id": recipient_id},
-            "sender_id": brand_id,
+            "target": {"recipient_id": recipient},
+            "sender_id": sender,
             "message_data": {"text": text},
         },
     }
-    return PlatformEvent("x", {"for_user_id": brand_id, "direct_message_events": [event]})
 
 
-def messenger_echo(
-    message_id: str, recipient_id: str, text: str, at: datetime, page_id: str = BRAND_PAGE_ID
+def x_brand_direct_message(
+    event_id: str, recipient_id: str, text: str, at: datetime, brand_id: str = BRAND_X_USER_ID
 ) -> PlatformEvent:
-    """The Page's own Messenger message, as Meta echoes it (``is_echo``)."""
-    event = {
-        "sender": {"id": page_id},
-        "recipient": {"id": recipient_id},
-        "timestamp": _millis(at),
-        "message": {"mid": message_id, "text": text, "is_echo": True},
-    }
-    entry = {"id": page_id, "time": _millis(at), "messaging": [event]}
-    return PlatformEvent("meta", {"object": "page", "entry": [entry]})
+    """The brand's own DM to a customer, as Account Activity echoes it to the brand."""
+    event = _x_dm_event(event_id, brand_id, recipient_id, text, at)
+    return PlatformEvent("x", {"for_user_id": brand_id, "direct_message_events": [event]})
 
 
 def x_direct_message(
     event_id: str, customer: Customer, text: str, at: datetime, brand_id: str = BRAND_X_USER_ID
 ) -> PlatformEvent:
     """A DM to the brand (``direct_message_events``, with the sender in ``users``)."""
-    event = {
-        "type": "message_create",
-        "id": event_id,
-        "created_timestamp": str(_millis(at)),
-        "message_create": {
-            "target": {"recipient_id": brand_id},
-            "sender_id": customer.id,
-            "message_data": {"text": text},
-        },
-    }
     users = {
         customer.id: {
             "id": customer.id,
@@ -160,8 +140,33 @@ def x_direct_message(
             "verified": customer.verified,
         }
     }
-    body = {"for_user_id": brand_id, "direct_message_events": [event], "users": users}
+    body = {
+        "for_user_id": brand_id,
+        "direct_message_events": [_x_dm_event(event_id, customer.id, brand_id, text, at)],
+        "users": users,
+    }
     return PlatformEvent("x", body)
+
+
+def _messaging(
+    message_id: str, sender: str, recipient: str, account: str, text: str, at: datetime, **more: Any
+) -> list[dict[str, Any]]:
+    """One ``entry`` holding one ``messaging`` event (Messenger and Instagram alike)."""
+    event = {
+        "sender": {"id": sender},
+        "recipient": {"id": recipient},
+        "timestamp": _millis(at),
+        "message": {"mid": message_id, "text": text, **more},
+    }
+    return [{"id": account, "time": _millis(at), "messaging": [event]}]
+
+
+def messenger_echo(
+    message_id: str, recipient_id: str, text: str, at: datetime, page_id: str = BRAND_PAGE_ID
+) -> PlatformEvent:
+    """The Page's own Messenger message, as Meta echoes it (``is_echo``)."""
+    entry = _messaging(message_id, page_id, recipient_id, page_id, text, at, is_echo=True)
+    return PlatformEvent("meta", {"object": "page", "entry": entry})
 
 
 def facebook_comment(
@@ -198,14 +203,8 @@ def meta_message(
 ) -> PlatformEvent:
     """A Messenger (or Instagram) message to the Page (``messaging``)."""
     account = account_id or (BRAND_INSTAGRAM_ID if instagram else BRAND_PAGE_ID)
-    event = {
-        "sender": {"id": customer.id},
-        "recipient": {"id": account},
-        "timestamp": _millis(at),
-        "message": {"mid": message_id, "text": text},
-    }
-    entry = {"id": account, "time": _millis(at), "messaging": [event]}
-    return PlatformEvent("meta", {"object": "instagram" if instagram else "page", "entry": [entry]})
+    entry = _messaging(message_id, customer.id, account, account, text, at)
+    return PlatformEvent("meta", {"object": "instagram" if instagram else "page", "entry": entry})
 
 
 def instagram_comment(

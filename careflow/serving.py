@@ -8,6 +8,7 @@ the worker, then these servers, then Temporal. Each thread runs its own event lo
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 
@@ -15,6 +16,14 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from careflow.fake_platform import QuietDrops
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (tests and benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 class ThreadedServer:

@@ -26,10 +26,10 @@ from temporalio.testing import WorkflowEnvironment
 from careflow.codec import ENCODING, EncryptionCodec, parse_keys
 from careflow.codec_server import TokenConfigError, check_tokens, codec_app
 from careflow.config import Settings
+from careflow.serving import free_port
 from careflow.worker import build_worker, data_converter
 from tests.conftest import ROOT
 from tests.harness import DEV_SERVER, example, round_the_clock_pack
-from tests.test_service import free_port
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import AcknowledgeRequest, InquiryInput
 

@@ -24,10 +24,9 @@ from careflow.engine.ruleset import load_ruleset
 from careflow.fake_platform import DEFAULT_TOKEN, fake_platform_app
 from careflow.fake_webhooks import Customer, Secrets, send, x_mention
 from careflow.intake_api import create_app
-from careflow.serving import ThreadedServer
+from careflow.serving import ThreadedServer, free_port
 from careflow.worker import build_worker, connect
 from tests.harness import dev_server, round_the_clock_pack
-from tests.test_platform import free_port
 from workflows.state import InquiryStatus
 
 SECRETS = Secrets(x_consumer_secret="x-consumer-e2e", meta_app_secret="meta-app-e2e")

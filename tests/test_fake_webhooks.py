@@ -20,9 +20,8 @@ from careflow.fake_platform import fake_platform_app
 from careflow.fake_webhooks import Customer, Secrets, event_for, meta_message, signed
 from careflow.inquiry import Inquiry
 from careflow.intake_api import create_app
-from careflow.serving import ThreadedServer
+from careflow.serving import ThreadedServer, free_port
 from tests.conftest import DEFAULT_PACK
-from tests.test_platform import free_port
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples" / "inquiries").glob("*.json"))
 SECRETS = Secrets(x_consumer_secret="x-secret-for-tests", meta_app_secret="meta-secret-for-tests")

@@ -12,9 +12,6 @@ import hashlib
 import hmac
 import json
 import logging
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,13 +21,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from temporalio.exceptions import ApplicationError
 
 from activities.outbound import Outbound
 from activities.platform import PlatformAdapter, retry_after, sign, split_text, x_length
 from careflow.config import Settings
-from careflow.fake_platform import user_id
+from careflow.fake_platform import fake_platform_app, user_id
+from careflow.serving import ThreadedServer, free_port
 from careflow.worker import channel_adapter
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
@@ -62,33 +59,14 @@ class Fake:
         httpx.delete(f"{self.url}/_fake/posts").raise_for_status()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def server() -> Iterator[Fake]:
-    from careflow.fake_platform import fake_platform_app
-
-    port = free_port()
-    config = uvicorn.Config(
-        fake_platform_app((TOKEN,)), host="127.0.0.1", port=port, log_level="critical"
-    )
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not running.started:
-        assert time.monotonic() < deadline, "the fake platform did not start"
-        time.sleep(0.02)
+    app = fake_platform_app((TOKEN,))
+    running = ThreadedServer(app, free_port(), "fake-platform", "critical").start()
     try:
-        yield Fake(f"http://127.0.0.1:{port}")
+        yield Fake(running.url)
     finally:
-        running.should_exit = True
-        thread.join(timeout=10)
+        running.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from careflow.serving import free_port
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
 
 CAREFLOW = [sys.executable, "-m", "careflow.cli.main"]
@@ -32,12 +32,6 @@ QUESTION_ID = "inquiry-x-1860000000000000014"
 WEBHOOK_SECRET = "test-webhook-secret"
 SPAM_ID = "inquiry-x-1860000000000000001"
 STATUS_KEYS = {"step", "category", "priority", "queue", "privatize", "fired", "clocks"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Service:

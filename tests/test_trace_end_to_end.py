@@ -12,9 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +20,6 @@ from typing import Any
 import httpx
 import opentelemetry.trace
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -39,6 +35,7 @@ from careflow.config import Settings
 from careflow.engine.ruleset import load_ruleset
 from careflow.fake_platform import fake_platform_app
 from careflow.intake_api import GENERIC_SIGNATURE, create_app
+from careflow.serving import ThreadedServer, free_port
 from careflow.telemetry import temporal_plugin
 from careflow.worker import build_worker
 from tests.harness import TEST_SERVER, example, round_the_clock_pack
@@ -71,24 +68,11 @@ def collect_spans() -> None:
 @pytest.fixture
 def platform() -> Iterator[str]:
     """The fake X/Meta (and webhook receiver) on a free port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    config = uvicorn.Config(
-        fake_platform_app((TOKEN,)), host="127.0.0.1", port=port, log_level="critical"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the fake platform did not start"
-        time.sleep(0.02)
+    server = ThreadedServer(fake_platform_app((TOKEN,)), free_port(), "fake", "critical").start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.stop()
 
 
 async def with_search_attributes(client: Client) -> None:

@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from secrets import token_urlsafe
 from types import FrameType
@@ -152,15 +152,21 @@ def fake_platform_server(settings: Settings, port: int, intake_url: str) -> Thre
     return ThreadedServer(app, port, "careflow-fake-platform")
 
 
-def _banner(
-    console: Console,
-    server: DevServer,
-    api: ThreadedServer,
-    fake: ThreadedServer | None,
-    settings: Settings,
-    tokens: Tokens,
-    demo: bool,
-) -> None:
+@dataclass(frozen=True)
+class Stack:
+    """What ``careflow up`` runs: the dev server, the HTTP app, the fake platform if asked."""
+
+    server: DevServer
+    api: ThreadedServer
+    fake: ThreadedServer | None
+    settings: Settings
+    tokens: Tokens
+    demo: bool
+
+
+def _banner(console: Console, stack: Stack) -> None:
+    server, api, fake, settings = stack.server, stack.api, stack.fake, stack.settings
+    tokens, demo = stack.tokens, stack.demo
     console.print("[bold]careflow is up[/]")
     console.print(f"  Temporal gRPC  {server.address}   (TEMPORAL_ADDRESS for other commands)")
     console.print(f"  Web UI         {server.ui_url}")
@@ -210,23 +216,18 @@ def local_tokens(settings: Settings) -> Settings:
     return replace(settings, api_tokens_file=str(path))
 
 
-async def _serve(
-    server: DevServer,
-    api: ThreadedServer,
-    fake: ThreadedServer | None,
-    settings: Settings,
-    tokens: Tokens,
-    demo: bool,
-    console: Console,
-) -> None:
-    client = await server.wait_ready(settings)
-    await asyncio.to_thread(api.start)
+async def _serve(stack: Stack, console: Console) -> None:
+    settings, fake = stack.settings, stack.fake
+    client = await stack.server.wait_ready(settings)
+    await asyncio.to_thread(stack.api.start)
     if fake is not None:
         await asyncio.to_thread(fake.start)
-    _banner(console, server, api, fake, settings, tokens, demo)
+    _banner(console, stack)
     worker = asyncio.create_task(run_worker(settings, client))
     platform = fake.url if fake is not None else None
-    feed = asyncio.create_task(run_demo(client, settings, console, platform)) if demo else None
+    feed = (
+        asyncio.create_task(run_demo(client, settings, console, platform)) if stack.demo else None
+    )
     try:
         await worker  # returns once SIGINT/SIGTERM stopped it
     except ConfigurationError as error:
@@ -292,7 +293,7 @@ def up_command(
         fail(str(error))
     code = 0
     try:
-        asyncio.run(_serve(server, api, fake, settings, tokens, demo, console))
+        asyncio.run(_serve(Stack(server, api, fake, settings, tokens, demo), console))
     except KeyboardInterrupt:
         pass
     except care.CareflowError as error:
