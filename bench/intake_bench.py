@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -375,52 +376,54 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     server = ThreadedServer(
         create_app(settings, client_factory, ruleset), free_port(), "bench-intake", "critical"
     )
-    await asyncio.to_thread(server.start)
     run = uuid.uuid4().hex[:6]
     post_ids = iter(range(FIRST_POST_ID, FIRST_POST_ID + 10**12, 10**6))
-    try:
-        async with env, httpx.AsyncClient(timeout=60) as http:
-            client = await connect(settings)
-            ways = {
-                DIRECT: direct_way(client, settings, ruleset),
-                HTTP: http_way(http, server.url, keys),
-            }
+    async with (
+        contextlib.AsyncExitStack() as stack
+    ):  # closes the intake, then httpx, then the dev server
+        await stack.enter_async_context(env)
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
+        await asyncio.to_thread(server.start)
+        stack.push_async_callback(asyncio.to_thread, server.stop)
+        client = await connect(settings)
+        ways = {
+            DIRECT: direct_way(client, settings, ruleset),
+            HTTP: http_way(http, server.url, keys),
+        }
 
-            async def phase(round: int, way: str, mix: str, count: int) -> Phase:
-                tag = f"{run}-r{round}-{way}-{mix}"
-                batch = deliveries(tag, count, mix, settings, next(post_ids))
-                check_firehose(batch, ruleset)
-                wall, latencies, cpu, used = await run_phase(ways[way], batch, args.concurrency)
-                started = sum(not d.spam for d in batch)
-                await check_visible(client, tag, started)
-                return Phase(round, way, mix, count, started, wall, latencies, cpu, used)
+        async def phase(round: int, way: str, mix: str, count: int) -> Phase:
+            tag = f"{run}-r{round}-{way}-{mix}"
+            batch = deliveries(tag, count, mix, settings, next(post_ids))
+            check_firehose(batch, ruleset)
+            wall, latencies, cpu, used = await run_phase(ways[way], batch, args.concurrency)
+            started = sum(not d.spam for d in batch)
+            await check_visible(client, tag, started)
+            return Phase(round, way, mix, count, started, wall, latencies, cpu, used)
 
-            # Warm-up (untimed): connects both clients, and checks both ways end to end.
-            for way in ways:
-                for mix in (CLEAN, SPAM):
-                    await phase(0, way, mix, WARM_UP)
-            print(
-                f"warm-up: {WARM_UP} deliveries per way and mix, answers and visible workflows "
-                "checked; intake over HTTP at " + server.url
-            )
-            print(
-                f"\ntimed: {args.deliveries} deliveries per way and mix per round, "
-                f"{args.rounds} round(s), at most {args.concurrency} in flight; the spam mix "
-                "drops every other post at the firehose"
-            )
-            order = [(mix, way) for mix in (CLEAN, SPAM) for way in (DIRECT, HTTP)]
-            phases: list[Phase] = []
-            for round in range(1, args.rounds + 1):
-                for mix, way in order if round % 2 else order[::-1]:
-                    done = await phase(round, way, mix, args.deliveries)
-                    phases.append(done)
-                    print(
-                        f"round {round} {mix} {way}: {done.rate:.1f} deliveries/s, "
-                        f"{done.started} workflows checked "
-                        f"({time.perf_counter() - began:.0f} s)"
-                    )
-    finally:
-        await asyncio.to_thread(server.stop)
+        # Warm-up (untimed): connects both clients, and checks both ways end to end.
+        for way in ways:
+            for mix in (CLEAN, SPAM):
+                await phase(0, way, mix, WARM_UP)
+        print(
+            f"warm-up: {WARM_UP} deliveries per way and mix, answers and visible workflows "
+            "checked; intake over HTTP at " + server.url
+        )
+        print(
+            f"\ntimed: {args.deliveries} deliveries per way and mix per round, "
+            f"{args.rounds} round(s), at most {args.concurrency} in flight; the spam mix "
+            "drops every other post at the firehose"
+        )
+        order = [(mix, way) for mix in (CLEAN, SPAM) for way in (DIRECT, HTTP)]
+        phases: list[Phase] = []
+        for round in range(1, args.rounds + 1):
+            for mix, way in order if round % 2 else order[::-1]:
+                done = await phase(round, way, mix, args.deliveries)
+                phases.append(done)
+                print(
+                    f"round {round} {mix} {way}: {done.rate:.1f} deliveries/s, "
+                    f"{done.started} workflows checked "
+                    f"({time.perf_counter() - began:.0f} s)"
+                )
     report(phases)
     print(f"total {time.perf_counter() - began:.0f} s")
     return 0
