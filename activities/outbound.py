@@ -49,6 +49,8 @@ class Outbound(BaseModel):
     conversation_kind: Literal["public", "private"] = "public"  # the inquiry's own kind
     long_replies: Literal["split", "private"] = "split"  # a public reply over the platform limit
     agent: str | None = None  # the agent on the inquiry (chat hand-off keeps them)
+    recipient_id: str | None = None  # the customer's platform id (page-scoped on Meta)
+    customer_in_private: bool = False  # the customer has written privately: a DM thread is open
 
 
 class Delivery(BaseModel):

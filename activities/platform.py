@@ -544,12 +544,22 @@ class PlatformAdapter:
             raise rejected("no Meta Page token: set CAREFLOW_META_PAGE_TOKEN")
         base = self.settings.meta_graph_base.rstrip("/")
         headers = {"Authorization": f"Bearer {token}"}
-        if outbound.conversation_kind == "private" or outbound.channel == "messenger":
+        # A public comment's author who has since messaged the Page (their answer to the
+        # invitation) is written to in that Messenger thread, by their page-scoped id.
+        thread = outbound.conversation_id
+        public_to_private = outbound.conversation_kind == "public" and outbound.private
+        if public_to_private and outbound.customer_in_private and outbound.recipient_id:
+            thread = outbound.recipient_id
+        if (
+            outbound.conversation_kind == "private"
+            or outbound.channel == "messenger"
+            or thread != outbound.conversation_id
+        ):
             url = f"{base}/me/messages"
 
             async def post(piece: str, key: str, previous: str) -> str:
                 payload = {
-                    "recipient": {"id": outbound.conversation_id},
+                    "recipient": {"id": thread},
                     "messaging_type": "RESPONSE",
                     "message": {"text": piece},
                 }

@@ -436,6 +436,25 @@ def test_a_second_private_message_on_one_public_comment_is_refused(
     assert [p["recipient"] for p in fake.posts()] == ["123_456", "123_789"]
 
 
+def test_once_the_customer_messaged_the_page_private_replies_go_to_their_thread(
+    fake: Fake, tmp_path: Path
+) -> None:
+    """After the invitation (the comment's one Private Reply) the customer writes to the Page;
+    from then on the inquiry's private messages go to that Messenger thread, by their id."""
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    invite = outbound(channel="facebook", private=True, in_reply_to="123_456", key="k/1")
+    deliver(adapter, invite, "Could you send us a message?")
+    answer = invite.model_copy(
+        update={"key": "k/2", "recipient_id": "61001", "customer_in_private": True}
+    )
+    delivery = deliver(adapter, answer, "Thanks Lena, a new one is on its way.")
+    assert [(p["kind"], p["recipient"]) for p in fake.posts()] == [
+        ("private_reply", "123_456"),
+        ("message", "61001"),
+    ]
+    assert delivery.private is None  # it went privately, as asked
+
+
 def test_meta_refusing_a_second_private_reply_is_explained(fake: Fake, tmp_path: Path) -> None:
     message = outbound(channel="facebook", private=True, in_reply_to="123_456")
     deliver(PlatformAdapter(settings(fake, tmp_path / "a")), message, "first")

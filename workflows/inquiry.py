@@ -855,6 +855,8 @@ class InquiryWorkflow:
             conversation_kind=inquiry.kind,
             long_replies=self.ruleset.rule_file.flow.long_replies,
             agent=state.agent,
+            recipient_id=inquiry.author.id,
+            customer_in_private=state.private_at is not None,
         )
         try:
             delivery = await workflow.execute_activity_method(
