@@ -45,7 +45,6 @@ import asyncio
 import contextlib
 import os
 import secrets
-import socket
 import sys
 import tempfile
 import time
@@ -72,7 +71,7 @@ from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
 from careflow.inquiry import Inquiry
 from careflow.intake_api import create_app
-from careflow.serving import ThreadedServer
+from careflow.serving import ThreadedServer, free_port
 from careflow.worker import connect
 from workflows import search
 
@@ -319,13 +318,6 @@ def report(phases: Sequence[Phase]) -> None:
 
 
 # --------------------------------------------------------------------------- main
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
