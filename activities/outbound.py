@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -51,6 +51,8 @@ class Outbound(BaseModel):
     agent: str | None = None  # the agent on the inquiry (chat hand-off keeps them)
     recipient_id: str | None = None  # the customer's platform id (page-scoped on Meta)
     customer_in_private: bool = False  # the customer has written privately: a DM thread is open
+    customer_last_at: AwareDatetime | None = None  # their latest message (Meta's 24-hour window)
+    human: bool = False  # an agent's own words, not an automated message
 
 
 class Delivery(BaseModel):

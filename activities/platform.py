@@ -101,7 +101,10 @@ ALREADY_REPLIED_CODES = frozenset({10900})
 # Below the workflow's 10 s start-to-close timeout, so a slow platform is our timeout, not its.
 HTTP_TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 SIGNATURE_HEADER = "X-Careflow-Signature"
-MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's rate-limit window
+MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)
+# Meta's messaging policy: any message within 24 h of the customer's latest, a person's for 7 days.
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)  # X's rate-limit window
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 HTTP_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 # A bare domain X would link (acme.com/returns): counted as at least a URL, to be safe.
@@ -262,6 +265,25 @@ def _posted_id(body: dict[str, Any], key: str, channel: str, *path: str) -> str:
     if value:
         return str(value)
     return f"{channel}-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def messaging_window(outbound: Outbound, now: datetime) -> dict[str, str]:
+    """How a Messenger/Instagram message may go under Meta's messaging policy: a ``RESPONSE``
+    within 24 hours of the customer's latest message; after that only a person may write, for
+    7 days, with the ``HUMAN_AGENT`` tag. An automated message after 24 hours (a follow-up, a
+    reminder) is refused here, so a person sends it (the workflow escalates)."""
+    last = outbound.customer_last_at
+    if last is None or now - last <= STANDARD_WINDOW:
+        return {"messaging_type": "RESPONSE"}
+    if outbound.human and now - last <= HUMAN_AGENT_WINDOW:
+        return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+    waited = now - last
+    hours = int(waited.total_seconds() // 3600)
+    who = "an agent's message" if outbound.human else f"an automated {outbound.kind}"
+    raise rejected(
+        f"Meta's messaging window is closed for {who}: the customer last wrote {hours} hours "
+        "ago (24 hours for any message, 7 days for a person's, with the HUMAN_AGENT tag)"
+    )
 
 
 def _is_private(outbound: Outbound) -> bool:
@@ -557,12 +579,10 @@ class PlatformAdapter:
         ):
             url = f"{base}/me/messages"
 
+            window = messaging_window(outbound, datetime.now(UTC))
+
             async def post(piece: str, key: str, previous: str) -> str:
-                payload = {
-                    "recipient": {"id": thread},
-                    "messaging_type": "RESPONSE",
-                    "message": {"text": piece},
-                }
+                payload = {"recipient": {"id": thread}, **window, "message": {"text": piece}}
                 body = await self._call(client, "Meta", "POST", url, headers, payload)
                 return _posted_id(body, key, outbound.channel, "message_id")
 

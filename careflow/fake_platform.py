@@ -370,6 +370,7 @@ def _routes(state: FakeState) -> Starlette:
             text=text,
             recipient=to,
             messaging_type=body.get("messaging_type"),
+            tag=body.get("tag"),
         )
         return JSONResponse({"recipient_id": to, "message_id": f"m_{post['id']}"})
 

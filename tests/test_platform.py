@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -453,6 +453,41 @@ def test_once_the_customer_messaged_the_page_private_replies_go_to_their_thread(
         ("message", "61001"),
     ]
     assert delivery.private is None  # it went privately, as asked
+
+
+def test_messenger_follows_metas_24_hour_window(fake: Fake, tmp_path: Path) -> None:
+    """Within 24 hours of the customer's latest message anything goes as a RESPONSE; later only
+    a person's message, tagged HUMAN_AGENT, for up to 7 days; an automated one is refused."""
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    now = datetime.now(UTC)
+    dm = outbound(channel="messenger", conversation_kind="private", conversation_id="62001")
+
+    def sent(key: str, hours_ago: float, human: bool, kind: str = "reply") -> dict[str, Any]:
+        message = dm.model_copy(
+            update={
+                "key": key,
+                "kind": kind,
+                "human": human,
+                "customer_last_at": now - timedelta(hours=hours_ago),
+            }
+        )
+        deliver(adapter, message, "hello")
+        return fake.posts()[-1]
+
+    fresh = sent("k/1", 2, human=False)
+    assert (fresh["messaging_type"], fresh["tag"]) == ("RESPONSE", None)
+    late = sent("k/2", 30, human=True)
+    assert (late["messaging_type"], late["tag"]) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    automated = dm.model_copy(
+        update={"key": "k/3", "kind": "follow_up", "customer_last_at": now - timedelta(hours=30)}
+    )
+    error = failure(adapter, automated)
+    assert error.type == "DeliveryRejected" and "automated follow_up" in error.message
+    too_late = automated.model_copy(
+        update={"key": "k/4", "human": True, "customer_last_at": now - timedelta(days=8)}
+    )
+    assert "messaging window is closed" in failure(adapter, too_late).message
+    assert len(fake.posts()) == 2
 
 
 def test_meta_refusing_a_second_private_reply_is_explained(fake: Fake, tmp_path: Path) -> None:

@@ -857,6 +857,10 @@ class InquiryWorkflow:
             agent=state.agent,
             recipient_id=inquiry.author.id,
             customer_in_private=state.private_at is not None,
+            customer_last_at=max(
+                (m.at for m in state.messages if m.direction == "in"), default=None
+            ),
+            human=human,
         )
         try:
             delivery = await workflow.execute_activity_method(
