@@ -26,8 +26,10 @@ Long texts:
 Meta's Private Replies allow one message per comment, within 7 days of it. The adapter remembers
 which comments it has privately replied to, and refuses (``DeliveryRejected``) a second private
 message on the same public comment before asking Meta: from there on only the customer can open
-the conversation, by messaging the Page (which starts a Messenger inquiry keyed by their PSID).
-Meta's own refusal (Graph error 10900) says the same. The 7-day limit is Meta's to enforce: its
+the conversation, by messaging the Page. Their message continues the comment's inquiry, and its
+later private messages go to their Messenger thread (``recipient.id = recipient_id``, once
+``customer_in_private``). Meta's own refusal (Graph error 10900) says the same. Messenger and
+Instagram messages follow Meta's 24-hour window (``messaging_window``). The 7-day limit is Meta's to enforce: its
 refusal is final too.
 
 Notifications (``kind == "notification"``) go to their target's webhook: ``target_webhook`` as
@@ -101,10 +103,10 @@ ALREADY_REPLIED_CODES = frozenset({10900})
 # Below the workflow's 10 s start-to-close timeout, so a slow platform is our timeout, not its.
 HTTP_TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 SIGNATURE_HEADER = "X-Careflow-Signature"
-MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)
+MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's rate-limit window
 # Meta's messaging policy: any message within 24 h of the customer's latest, a person's for 7 days.
 STANDARD_WINDOW = timedelta(hours=24)
-HUMAN_AGENT_WINDOW = timedelta(days=7)  # X's rate-limit window
+HUMAN_AGENT_WINDOW = timedelta(days=7)
 ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 HTTP_URL = re.compile(r"https?://\S+", re.IGNORECASE)
 # A bare domain X would link (acme.com/returns): counted as at least a URL, to be safe.
