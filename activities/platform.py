@@ -536,6 +536,8 @@ class PlatformAdapter:
     ) -> list[str]:
         if outbound.conversation_kind == "private":
             participant = outbound.conversation_id  # a DM conversation is keyed by the sender
+        elif outbound.recipient_id:
+            participant = outbound.recipient_id  # the post's author: the same X user id
         else:
             participant = await self._x_user_id(client, base, headers, outbound.recipient)
         url = f"{base}/2/dm_conversations/with/{participant}/messages"

@@ -130,6 +130,15 @@ def test_an_x_private_reply_is_a_dm_to_the_customers_user_id(fake: Fake, tmp_pat
     assert delivery.id == post["id"]  # the dm_event_id
 
 
+def test_an_x_dm_goes_to_the_posts_author_id_when_known(fake: Fake, tmp_path: Path) -> None:
+    """The tweet's author id is their DM participant id: no lookup by a handle that may have
+    changed since."""
+    adapter = PlatformAdapter(settings(fake, tmp_path))
+    deliver(adapter, outbound(private=True, recipient_id="40014"), "Thanks, checking now")
+    [post] = fake.posts()
+    assert post["path"] == "/2/dm_conversations/with/40014/messages"
+
+
 def test_a_facebook_reply_is_a_comment_on_the_comment(fake: Fake, tmp_path: Path) -> None:
     adapter = PlatformAdapter(settings(fake, tmp_path))
     message = outbound(channel="facebook", in_reply_to="123_456")
