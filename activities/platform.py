@@ -4,7 +4,7 @@ Where each message goes:
 
 | channel | public | private |
 | --- | --- | --- |
-| ``x`` | ``POST /2/tweets`` replying to ``in_reply_to`` | a DM: ``POST /2/dm_conversations/with/{user id}/messages``: in a private conversation the conversation id is the user id, otherwise it is looked up from the handle with ``GET /2/users/by/username/{handle}`` |
+| ``x`` | ``POST /2/tweets`` replying to ``in_reply_to`` | a DM: ``POST /2/dm_conversations/with/{user id}/messages``: in a private conversation the conversation id is the user id, otherwise the post author's id (``recipient_id``), or else it is looked up from the handle with ``GET /2/users/by/username/{handle}`` |
 | ``facebook`` | ``POST /{comment}/comments`` on ``in_reply_to`` | on a public comment: Meta's Private Replies, ``POST /me/messages`` to ``recipient.comment_id = in_reply_to``; in a private conversation ``recipient.id = conversation_id`` |
 | ``instagram`` | ``POST /{comment}/replies`` on ``in_reply_to`` | as ``facebook`` |
 | ``messenger`` | (none: a Messenger conversation is private) | ``POST /me/messages`` to ``recipient.id = conversation_id`` (the customer's PSID) |
