@@ -595,8 +595,9 @@ class InquiryWorkflow:
         }
         if posted.id in ours:
             return
+        now = workflow.now()
         message = Message(
-            at=min(posted.at, workflow.now()),
+            at=min(posted.at, now),
             direction="out",
             private=posted.private,
             text=posted.text,
@@ -604,7 +605,8 @@ class InquiryWorkflow:
             kind="native_reply",
             id=posted.id,
         )
-        self._record_sent(message, "native_reply", human=True)
+        # The clocks count it when careflow learns of it: a webhook's delay is never credited.
+        self._record_sent(message, "native_reply", human=True, at=now)
         await self._run_event("agent.message", self._message_fields(message))
 
     async def _on_customer_message(self, message: CustomerMessage) -> None:
@@ -904,9 +906,12 @@ class InquiryWorkflow:
             self._record_sent(message, kind, human)
         return message
 
-    def _record_sent(self, message: Message, kind: str, human: bool) -> None:
-        """A message the customer got: in the record, and it meets the reply clocks."""
-        state, now, inquiry = self.state, message.at, self.state.inquiry
+    def _record_sent(
+        self, message: Message, kind: str, human: bool, at: datetime | None = None
+    ) -> None:
+        """A message the customer got: in the record, and it meets the reply clocks (at ``at``,
+        by default when it was sent)."""
+        state, now, inquiry = self.state, at or message.at, self.state.inquiry
         state.messages.append(message)
         if state.first_response_at is None:
             state.first_response_at = now
