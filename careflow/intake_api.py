@@ -169,7 +169,7 @@ def create_app(
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
         inquiries: list[Inquiry] = []
-        for inquiry in found.inquiries:
+        for inquiry in [*found.inquiries, *found.echoes]:
             if len(workflow_id(inquiry)) > MAX_WORKFLOW_ID:
                 return _error(
                     422,

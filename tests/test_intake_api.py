@@ -289,6 +289,14 @@ def test_bad_payloads_say_what_is_wrong_and_start_nothing() -> None:
     assert unknown.status_code == 400
     # A list where the object's name goes was a TypeError (a 500) once the fuzzer found it.
     assert post("/webhooks/meta", b'{"object": ["page"], "entry": []}').status_code == 400
+    # A conversation id too long for a workflow id: a post, or the brand's answer in it.
+    endless_thread = example("question", datetime.now(UTC), conversation_id="9" * 1001)
+    too_long = post("/webhooks/generic", endless_thread.model_dump_json().encode())
+    assert too_long.status_code == 422 and "too long" in too_long.json()["error"]
+    answer = tweet("1870000000000000002", BRAND_X, "acme", "@maya_r on it", datetime.now(UTC))
+    answer["conversation_id_str"] = "9" * 1001
+    echo = json.dumps({"for_user_id": BRAND_X, "tweet_create_events": [answer]}).encode()
+    assert post("/webhooks/x", echo).status_code == 422
 
     broken = x_delivery(datetime.now(UTC))
     broken["tweet_create_events"][0]["created_at"] = "yesterday"
