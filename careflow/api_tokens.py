@@ -61,9 +61,10 @@ class Tokens:
                 found = caller
         return found
 
-    def roles(self) -> Counter[str]:
-        """How many tokens each role has (for the start-up line)."""
-        return Counter(caller.role for _, caller in self._entries)
+    def roles(self) -> str:
+        """How many tokens each role has, e.g. ``1 agent, 1 auditor`` (for start-up lines)."""
+        counts = Counter(caller.role for _, caller in self._entries)
+        return ", ".join(f"{count} {role}" for role, count in sorted(counts.items()))
 
 
 def _digest(token: str) -> bytes:

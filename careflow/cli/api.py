@@ -10,7 +10,6 @@ The agent API (``/queue``, ``/inquiries``) needs ``CAREFLOW_API_TOKENS`` or
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
@@ -18,7 +17,7 @@ import uvicorn
 from temporalio.client import Client
 
 from careflow.api_tokens import ENV, TokenError, Tokens, load_tokens
-from careflow.cli.common import fail, leave, require_free_port
+from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port
 from careflow.cli.inquiries import read_rules
 from careflow.config import Settings
 from careflow.intake_api import create_app
@@ -45,8 +44,7 @@ def check_tokens(settings: Settings) -> Tokens:
 def announce_tokens(tokens: Tokens) -> None:
     """One start-up line: how many tokens of each role, or that the agent API is off."""
     if tokens:
-        roles = ", ".join(f"{count} {role}" for role, count in sorted(tokens.roles().items()))
-        typer.echo(f"  agent API: {len(tokens)} token(s) ({roles}); Swagger UI at /docs")
+        typer.echo(f"  agent API: {len(tokens)} token(s) ({tokens.roles()}); Swagger UI at /docs")
     else:
         typer.echo(f"  {ENV} is not set: the agent API (/queue, /inquiries) answers 503", err=True)
 
@@ -71,8 +69,7 @@ def api_command(
         connected = True
         return client
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("careflow").setLevel(logging.INFO)
+    log_careflow_lines()
     typer.echo(
         f"webhook intake on http://{host}:{port}  rules {settings.rules}  "
         f"Temporal {settings.temporal_address}  OpenAPI at /openapi.json"

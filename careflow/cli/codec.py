@@ -6,13 +6,12 @@ It refuses to start without encryption keys (nothing to decode) or without
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from careflow.cli.common import fail, require_free_port
+from careflow.cli.common import fail, log_careflow_lines, require_free_port
 from careflow.codec import FILE_VARIABLE, KEYS_VARIABLE, KeyConfigError, codec_from_settings
 from careflow.codec_server import TokenConfigError, check_tokens, codec_app
 from careflow.config import Settings
@@ -53,8 +52,7 @@ def codec_server_command(
     except (KeyConfigError, TokenConfigError) as error:
         fail(str(error))
     require_free_port(port, host)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("careflow").setLevel(logging.INFO)
+    log_careflow_lines()
     typer.echo(
         f"codec server on http://{host}:{port}  keys {', '.join(codec.key_ids)}  "
         f"{len(tokens)} token(s)  CORS for {', '.join(origins)}",

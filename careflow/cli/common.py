@@ -9,6 +9,7 @@ stderr and exits 1, never a traceback. Commands that opened a Temporal client le
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -75,3 +76,10 @@ def with_client(
     if connected:
         leave(code)
     raise typer.Exit(code)
+
+
+def log_careflow_lines() -> None:
+    """For the long-running commands: careflow's own INFO lines (where it runs, what it took
+    in, when it stops) and only the SDK's and libraries' warnings."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("careflow").setLevel(logging.INFO)

@@ -26,7 +26,7 @@ from temporalio.client import Client
 from careflow import client as care
 from careflow.api_tokens import Tokens
 from careflow.cli.api import check_tokens
-from careflow.cli.common import fail, leave, require_free_port, with_client
+from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port, with_client
 from careflow.cli.inquiries import read_rules
 from careflow.cli.render import console as make_console
 from careflow.config import Settings
@@ -49,12 +49,6 @@ from careflow.worker import (
 service_app = typer.Typer()
 
 
-def _log_worker_lines() -> None:
-    """The worker's own INFO lines (where it runs, when it stops); the SDK's warnings only."""
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("careflow").setLevel(logging.INFO)
-
-
 def _check_config(settings: Settings) -> Ruleset:
     """A broken rule file or setting is said now, not at the first inquiry; the rules, checked."""
     ruleset = read_rules(settings.rules)
@@ -69,7 +63,7 @@ def _check_config(settings: Settings) -> Ruleset:
 @service_app.command("worker")
 def worker_command() -> None:
     """Run a worker for TEMPORAL_ADDRESS until SIGTERM or Ctrl-C (in-flight work finishes)."""
-    _log_worker_lines()
+    log_careflow_lines()
     settings = Settings.from_env()
     _check_config(settings)
 
@@ -192,9 +186,8 @@ def _banner(console: Console, stack: Stack) -> None:
 def _token_summary(settings: Settings, tokens: Tokens) -> str:
     if not tokens:
         return "off: set CAREFLOW_API_TOKENS"
-    roles = ", ".join(f"{count} {role}" for role, count in sorted(tokens.roles().items()))
     where = settings.api_tokens_file or "CAREFLOW_API_TOKENS"
-    return f"tokens: {roles}, from {where}"
+    return f"tokens: {tokens.roles()}, from {where}"
 
 
 def local_tokens(settings: Settings) -> Settings:
@@ -265,7 +258,7 @@ def up_command(
     """Temporal dev server, worker and webhook intake in one command; state under $CAREFLOW_HOME."""
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    _log_worker_lines()
+    log_careflow_lines()
     env = Settings.from_env()
     settings = replace(env, temporal_address=f"127.0.0.1:{temporal_port}", rules=rules or env.rules)
     if fake_platform:
