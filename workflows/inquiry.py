@@ -190,22 +190,23 @@ class InquiryWorkflow:
         The first post itself comes this way too (signal-with-start): it is the inquiry, already
         recorded, so only its id is kept.
         """
-        if message.id in self._seen:
-            self._duplicates += 1
-            return
-        self._seen[message.id] = None
-        if message.id != self._input.inquiry.id:
+        if self._first_time(message.id) and message.id != self._input.inquiry.id:
             self._inbox.append(message)
 
     @workflow.signal(name="brand_message")
     def brand_message(self, message: BrandMessage) -> None:
         """The brand posted in the conversation on the platform itself (an agent answering in
         the platform's own app): it counts as an agent's reply. A redelivery changes nothing."""
-        if message.id in self._seen:
+        if self._first_time(message.id):
+            self._brand_inbox.append(message)
+
+    def _first_time(self, message_id: str) -> bool:
+        """Whether a platform message id is new; a redelivery is counted and changes nothing."""
+        if message_id in self._seen:
             self._duplicates += 1
-            return
-        self._seen[message.id] = None
-        self._brand_inbox.append(message)
+            return False
+        self._seen[message_id] = None
+        return True
 
     @workflow.query(name="status")
     def status(self) -> InquiryStatus:
