@@ -1,6 +1,6 @@
 """The worker service: ``python worker.py`` (configured by TEMPORAL_ADDRESS, CAREFLOW_* variables)."""
 
-from careflow.worker import main
+from careflow.temporal.worker import main
 
 if __name__ == "__main__":
     main()

@@ -9,23 +9,12 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.types import LOAD_RULES, RulesSource
 from careflow.engine.checker import check_text
 from careflow.engine.ruleset import digest_of
-
-
-class RulesSource(BaseModel):
-    """A checked rule file as a workflow receives it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    file: str
-    name: str
-    digest: str
-    text: str
 
 
 class RulesActivities:
@@ -34,7 +23,7 @@ class RulesActivities:
     def __init__(self, default_path: str) -> None:
         self.default_path = default_path
 
-    @activity.defn(name="load_rules")
+    @activity.defn(name=LOAD_RULES)
     async def load_rules(self, path: str | None) -> RulesSource:
         """Load ``path``, or the worker's configured rule file when the inquiry names none."""
         return await load_rules(path or self.default_path)

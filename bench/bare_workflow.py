@@ -25,9 +25,9 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.outbound import Delivery, Outbound, OutboundKind
-    from activities.sandbox import SandboxAdapter
-    from careflow.inquiry import Inquiry
+    from activities.adapters.sandbox import SandboxAdapter
+    from activities.types import Delivery, Outbound, OutboundKind
+    from careflow.engine.post import Inquiry
     from workflows import search
     from workflows.messages import ActionResult, CustomerMessage, ReplyRequest, ResolveRequest
 

@@ -1,4 +1,4 @@
-"""Benchmark the webhook intake over HTTP against calling ``careflow.client.intake`` directly.
+"""Benchmark the webhook intake over HTTP against calling ``careflow.temporal.intake.intake`` directly.
 
 Why: every post a platform delivers goes through the intake (signature, normalization, the
 firehose filter, signal-with-start), and a platform that gets no answer in time retries and
@@ -6,12 +6,12 @@ then gives up, so what the HTTP door costs on top of the Temporal call decides h
 deliveries one ``careflow api`` carries. This script starts a local dev server once and, in
 interleaved rounds, sends the same N inquiries two ways:
 
-- ``direct``: ``careflow.client.intake(client, settings, inquiry, ruleset)``, the firehose
+- ``direct``: ``careflow.temporal.intake.intake(client, settings.temporal.task_queue, inquiry, ruleset)``, the firehose
   filter and signal-with-start, from this process's event loop (the baseline);
 - ``http``: the same inquiries as X Account Activity deliveries (``tweet_create_events``, one
-  mention each, built by ``careflow.fake_webhooks.x_mention`` and signed as X signs), POSTed by
-  one ``httpx.AsyncClient`` to the real intake app (``careflow.intake_api.create_app``) served by
-  uvicorn in a thread of this process (``careflow.serving.ThreadedServer``, its own event loop
+  mention each, built by ``careflow.devtools.fake_webhooks.x_mention`` and signed as X signs), POSTed by
+  one ``httpx.AsyncClient`` to the real intake app (``careflow.http.app.create_app``) served by
+  uvicorn in a thread of this process (``careflow.http.serving.ThreadedServer``, its own event loop
   and its own Temporal client, as in ``careflow up``).
 
 Each way runs two mixes: ``clean`` (every post starts an inquiry) and ``spam`` (every other post
@@ -64,15 +64,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.workflow_bench import DEV_SERVER, output_to, server_cpu
-from careflow import webhooks
-from careflow.client import firehose, intake, workflow_id
-from careflow.config import Settings
+from careflow.channels import common as webhooks
+from careflow.devtools.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset, load_ruleset
-from careflow.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
-from careflow.inquiry import Inquiry
-from careflow.intake_api import create_app
-from careflow.serving import ThreadedServer, free_port
-from careflow.worker import connect
+from careflow.http.app import create_app
+from careflow.http.serving import ThreadedServer, free_port
+from careflow.settings import Settings, TemporalSettings, WebhookSecrets
+from careflow.temporal.connection import connect
+from careflow.temporal.intake import firehose, intake, workflow_id
 from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +131,7 @@ def deliveries(tag: str, count: int, mix: str, settings: Settings, first_id: int
         event = x_mention(
             str(first_id + i), customer, texts[i % len(texts)], now, conversation_id=f"{tag}-{i}"
         )
-        found = webhooks.x_account_activity(event.body, settings)
+        found = webhooks.x_account_activity(event.body, settings.brand)
         if len(found.inquiries) != 1 or found.echoes or found.ignored:
             raise SystemExit(f"bench bug: the X normalizer made {found} of one mention")
         made.append(Delivery(event, found.inquiries[0], spam))
@@ -158,7 +158,7 @@ Send = Callable[[Delivery], Awaitable[None]]
 
 def direct_way(client: Client, settings: Settings, ruleset: Ruleset) -> Send:
     async def send(delivery: Delivery) -> None:
-        result = await intake(client, settings, delivery.inquiry, ruleset)
+        result = await intake(client, settings.temporal.task_queue, delivery.inquiry, ruleset)
         expected = None if delivery.spam else workflow_id(delivery.inquiry)
         reason = SPAM_REASON if delivery.spam else None
         if (result.workflow_id, result.dropped, result.reason) != (expected, delivery.spam, reason):
@@ -350,16 +350,18 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     print(f"dev server {DEV_SERVER} up in {time.perf_counter() - began:.1f} s")
     keys = Secrets(x_consumer_secret=secrets.token_hex(16), meta_app_secret=None)
     settings = Settings(
-        temporal_address=env.client.service_client.config.target_host,
         rules=str(DEFAULT_PACK),
         home=home,
-        task_queue=f"bench-intake-{uuid.uuid4().hex[:6]}",  # no worker polls it
-        x_consumer_secret=keys.x_consumer_secret,
+        temporal=TemporalSettings(
+            address=env.client.service_client.config.target_host,
+            task_queue=f"bench-intake-{uuid.uuid4().hex[:6]}",
+        ),
+        webhooks=WebhookSecrets(x_consumer_secret=keys.x_consumer_secret),
     )
     ruleset = load_ruleset(DEFAULT_PACK)
     print(
         f"pack {DEFAULT_PACK.relative_to(ROOT)} (sha256 {ruleset.digest[:12]}); no worker: "
-        f"workflows stay Running on task queue {settings.task_queue}"
+        f"workflows stay Running on task queue {settings.temporal.task_queue}"
     )
 
     async def client_factory() -> Client:  # called in the intake's own thread and loop

@@ -33,8 +33,8 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 import rule_engine
 import zen
 
+from careflow.engine.post import Author, Inquiry
 from careflow.engine.ruleset import Decision, RuleFileError, ruleset_from_text
-from careflow.inquiry import Author, Inquiry
 
 # (dropped, drop_reason, category, priority, queue, windows, privatize, tags, fired)
 Outcome = tuple[bool, str | None, str, str, str, str, str, tuple[str, ...], tuple[str, ...]]

@@ -3,7 +3,7 @@
 Why: every post careflow keeps is a durable workflow, so what the rule engine, the clocks and the
 recorded state cost on top of plain Temporal decides how many inquiries a worker carries. This
 script starts a local dev server once, runs N inquiries through careflow (the real worker from
-``careflow.worker.build_worker``) and N through ``bench/bare_workflow.py`` (the same
+``careflow.temporal.worker.build_worker``) and N through ``bench/bare_workflow.py`` (the same
 conversation written by hand: same activity calls, timers, signal, updates and search-attribute
 upserts), in interleaved rounds, and prints both rates and their ratio. The project's aim
 (careflow at >= 0.8 of the bare workflow's rate) is printed, never asserted: a shared machine is
@@ -53,17 +53,17 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.sandbox import SandboxAdapter
+from activities.adapters.sandbox import SandboxAdapter
 from bench.bare_workflow import (
     CLOSED_SILENT,
     BareActivities,
     BareInput,
     BareInquiryWorkflow,
 )
-from careflow.config import Settings
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, ruleset_from_text
-from careflow.inquiry import Inquiry
-from careflow.worker import GRACEFUL_SHUTDOWN, build_worker
+from careflow.settings import Settings, TemporalSettings
+from careflow.temporal.worker import GRACEFUL_SHUTDOWN, build_worker
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput, ReplyRequest, ResolveRequest
@@ -505,7 +505,9 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     if note:
         print(note)
     settings = Settings(
-        rules=str(pack), home=home, task_queue=f"bench-careflow-{uuid.uuid4().hex[:6]}"
+        rules=str(pack),
+        home=home,
+        temporal=TemporalSettings(task_queue=f"bench-careflow-{uuid.uuid4().hex[:6]}"),
     )
     bare_queue = f"bench-bare-{uuid.uuid4().hex[:6]}"
     bare_activities = BareActivities(SandboxAdapter(home / "bare-outbox.jsonl"))
@@ -522,7 +524,9 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     ):
         client = env.client
         variants = {
-            CAREFLOW: careflow_variant(client, settings.task_queue, base, args.search_attributes),
+            CAREFLOW: careflow_variant(
+                client, settings.temporal.task_queue, base, args.search_attributes
+            ),
             BARE: bare_variant(client, bare_queue, base, args.search_attributes, args.timer),
         }
         # One inquiry each, alone: warms the workers, and its history is the scenario's cost.

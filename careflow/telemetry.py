@@ -45,7 +45,7 @@ from temporalio.contrib.opentelemetry import (
 )
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
-from careflow.config import Settings
+from careflow.settings import PlatformSettings, TelemetrySettings
 
 EXPORTERS = ("none", "console", "otlp")
 METRIC_BUFFER_SIZE = 10_000
@@ -92,7 +92,7 @@ def _metric_exporter(name: str) -> MetricExporter:
     return OTLPMetricExporter()
 
 
-def tracing(settings: Settings) -> bool:
+def tracing(settings: TelemetrySettings) -> bool:
     """Whether ``OTEL_TRACES_EXPORTER`` turns traces on."""
     return settings.traces_exporter in EXPORTERS and settings.traces_exporter != "none"
 
@@ -131,7 +131,7 @@ def _hide_query(span: Span, scope: Mapping[str, Any]) -> None:
         span.set_attribute("url.query", REDACTED)
 
 
-def traced_app(app: Starlette, settings: Settings) -> Starlette:
+def traced_app(app: Starlette, settings: TelemetrySettings) -> Starlette:
     """``app`` with a server span per request when traces are on. The request's span is the
     current context while the route runs, so the Temporal client's plugin makes it the parent of
     the signal-with-start and carries it into the workflow."""
@@ -150,7 +150,7 @@ def traced_app(app: Starlette, settings: Settings) -> Starlette:
     return app
 
 
-def _public_url(url: str, settings: Settings) -> bool:
+def _public_url(url: str, settings: PlatformSettings) -> bool:
     """Whether ``url`` may be recorded whole: an X API v2 or Graph API call, and not a webhook
     careflow knows (notification and chat webhook URLs are secrets, and so are the rule file's
     target webhooks, which are none of these APIs)."""
@@ -161,7 +161,9 @@ def _public_url(url: str, settings: Settings) -> bool:
     return url.startswith(apis)
 
 
-def trace_http(client: httpx.AsyncClient, settings: Settings) -> httpx.AsyncClient:
+def trace_http(
+    client: httpx.AsyncClient, platform: PlatformSettings, settings: TelemetrySettings
+) -> httpx.AsyncClient:
     """``client`` with a client span per request when traces are on (only this client: nothing
     is patched process-wide). Spans keep the X and Meta URLs; any other URL, such as the
     notification webhook's, is cut to its scheme and host."""
@@ -173,7 +175,7 @@ def trace_http(client: httpx.AsyncClient, settings: Settings) -> httpx.AsyncClie
         if not span.is_recording():
             return
         url = str(request.url)
-        if not _public_url(url, settings):
+        if not _public_url(url, platform):
             parsed = httpx.URL(url)
             shown = f"{parsed.scheme}://{parsed.netloc.decode('ascii')}/{REDACTED}"
             recorded = _recorded(span)
@@ -190,7 +192,7 @@ def trace_http(client: httpx.AsyncClient, settings: Settings) -> httpx.AsyncClie
     return client
 
 
-def telemetry(settings: Settings) -> Telemetry:
+def telemetry(settings: TelemetrySettings) -> Telemetry:
     """The process's telemetry for ``settings`` (built on first use)."""
     key = (settings.traces_exporter, settings.metrics_exporter, settings.service_name)
     if key in _built:

@@ -23,12 +23,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.outbound import ChannelAdapter
-from activities.sandbox import read_outbox
-from careflow.client import first_message
-from careflow.config import Settings
-from careflow.inquiry import Inquiry
-from careflow.worker import build_worker
+from activities.adapters.base import ChannelAdapter
+from activities.adapters.sandbox import read_outbox
+from careflow.engine.post import Inquiry
+from careflow.settings import Settings, TemporalSettings
+from careflow.temporal.intake import first_message
+from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
@@ -37,7 +37,7 @@ from workflows.state import InquiryStatus
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 DEV_SERVER = Path(sys.executable).parent / "temporal"
-HISTORIES = ROOT / "tests" / "histories"
+HISTORIES = ROOT / "tests" / "workflows" / "histories"
 RECORD = os.environ.get("CAREFLOW_RECORD_HISTORIES") == "1"
 
 
@@ -86,7 +86,7 @@ class Harness:
             InquiryWorkflow.run,
             InquiryInput(inquiry=inquiry, search_attributes=False, **extra),
             id=f"inquiry-{inquiry.channel}-{inquiry.conversation_id}-{uuid.uuid4().hex[:8]}",
-            task_queue=self.settings.task_queue,
+            task_queue=self.settings.temporal.task_queue,
             start_signal="customer_message",  # as the intake does: signal-with-start
             start_signal_args=[first_message(inquiry)],
         )
@@ -143,7 +143,11 @@ async def careflow(
 ) -> AsyncIterator[Harness]:
     """A time-skipping server and a careflow worker with ``rules``, state under ``home``; the
     client and the worker use ``data_converter`` (an encrypting one in the encryption tests)."""
-    settings = Settings(rules=str(rules), home=home, task_queue=f"test-{uuid.uuid4().hex[:8]}")
+    settings = Settings(
+        rules=str(rules),
+        home=home,
+        temporal=TemporalSettings(task_queue=f"test-{uuid.uuid4().hex[:8]}"),
+    )
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER), data_converter=data_converter
     )

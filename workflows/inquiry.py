@@ -24,8 +24,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.outbound import Outbound, OutboundActivities, OutboundKind
-    from activities.rules import RulesActivities
+    from activities.types import DELIVER, LOAD_RULES, Delivery, Outbound, OutboundKind, RulesSource
     from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
     from workflows import metrics, search
@@ -128,9 +127,10 @@ class InquiryWorkflow:
     @workflow.run
     async def run(self, input: InquiryInput) -> InquiryResult:
         if input.state is None:
-            source = await workflow.execute_activity_method(
-                RulesActivities.load_rules,
+            source = await workflow.execute_activity(
+                LOAD_RULES,
                 input.rules_path,
+                result_type=RulesSource,
                 start_to_close_timeout=RULES_TIMEOUT,
                 retry_policy=RULES_RETRY,
             )
@@ -866,9 +866,10 @@ class InquiryWorkflow:
             human=human,
         )
         try:
-            delivery = await workflow.execute_activity_method(
-                OutboundActivities.deliver,
+            delivery = await workflow.execute_activity(
+                DELIVER,
                 outbound,
+                result_type=Delivery,
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from careflow.inquiry import Inquiry
+from careflow.engine.post import Inquiry
 from workflows.state import CustomerMessage as CustomerMessage  # the signal, re-exported
 from workflows.state import InquiryState, InquiryStatus
 

@@ -13,9 +13,9 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from activities.rules import RulesSource
+from activities.types import RulesSource
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Values
-from careflow.inquiry import Inquiry
 from workflows.clocks import ClockState, next_deadline
 
 Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from careflow.config import Settings
+from careflow.settings import Settings
 from careflow.telemetry import telemetry
-from careflow.worker import data_converter
+from careflow.temporal.connection import data_converter
 from workflows.inquiry import InquiryWorkflow
 
 
@@ -31,8 +31,8 @@ def replayer(settings: Settings) -> Replayer:
     """A Replayer configured as the worker is."""
     return Replayer(
         workflows=[InquiryWorkflow],
-        data_converter=data_converter(settings),
-        plugins=telemetry(settings).plugins,
+        data_converter=data_converter(settings.encryption),
+        plugins=telemetry(settings.telemetry).plugins,
     )
 
 

@@ -13,8 +13,9 @@ from typing import Literal
 from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from careflow import client as care
-from careflow.inquiry import Inquiry
+from careflow.engine.post import Inquiry
+from careflow.temporal import inquiries
+from careflow.temporal.explain import explained
 from workflows.inquiry import InquiryWorkflow
 from workflows.state import ClockView, Escalation, FiredRule, InquiryStatus, Message, TimelineEntry
 
@@ -134,12 +135,12 @@ def build_report(status: InquiryStatus, state: str) -> InquiryReport:
 async def fetch_report(client: Client, workflow_id: str) -> InquiryReport:
     """The report of inquiry ``workflow_id``, open or closed (its latest run)."""
     handle = client.get_workflow_handle_for(InquiryWorkflow.run, workflow_id)
-    with care.explained(client, workflow_id):
+    with explained(client, workflow_id):
         description = await handle.describe()
         if description.status == WorkflowExecutionStatus.COMPLETED:
             result = await handle.result()
             return build_report(result.status, result.kind)
-    status = await care.status(client, workflow_id)
+    status = await inquiries.status(client, workflow_id)
     running = description.status == WorkflowExecutionStatus.RUNNING
     state = "open" if running else (description.status.name.lower() if description.status else "?")
     return build_report(status, state)

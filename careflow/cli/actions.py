@@ -13,9 +13,9 @@ import typer
 from pydantic import BaseModel
 from temporalio.client import Client
 
-from careflow import client as care
 from careflow.cli.common import fail, with_client
-from careflow.config import Settings
+from careflow.settings import Settings
+from careflow.temporal.inquiries import Action, act
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -42,9 +42,9 @@ def _agent(agent: str | None) -> str:
     return agent
 
 
-def _run(inquiry_id: str, action: care.Action, request: BaseModel) -> None:
+def _run(inquiry_id: str, action: Action, request: BaseModel) -> None:
     async def run(client: Client, settings: Settings) -> None:
-        result = await care.act(client, inquiry_id, action, request)
+        result = await act(client, inquiry_id, action, request)
         typer.echo(f"{result.detail} (step {result.step})")
         if result.text:
             typer.echo(f"sent: {result.text}")

@@ -16,12 +16,12 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
-from careflow.api_tokens import ENV, TokenError, Tokens, load_tokens
 from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port
 from careflow.cli.inquiries import read_rules
-from careflow.config import Settings
-from careflow.intake_api import create_app
-from careflow.worker import connect
+from careflow.http.app import create_app
+from careflow.http.tokens import ENV, TokenError, Tokens, load_tokens
+from careflow.settings import Settings
+from careflow.temporal.connection import connect
 
 api_cli = typer.Typer()
 
@@ -36,7 +36,7 @@ SECRETS = {
 def check_tokens(settings: Settings) -> Tokens:
     """The agent API's tokens, or exit with the bad entry named (``careflow api`` and ``up``)."""
     try:
-        return load_tokens(settings)
+        return load_tokens(settings.api)
     except TokenError as error:
         fail(str(error))
 
@@ -72,7 +72,7 @@ def api_command(
     log_careflow_lines()
     typer.echo(
         f"webhook intake on http://{host}:{port}  rules {settings.rules}  "
-        f"Temporal {settings.temporal_address}  OpenAPI at /openapi.json"
+        f"Temporal {settings.temporal.address}  OpenAPI at /openapi.json"
     )
     for variable, (name, route) in SECRETS.items():
         if not getattr(settings, name):

@@ -27,10 +27,10 @@ from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
 from careflow.cli.common import fail, with_client
-from careflow.cli.render import console
-from careflow.codec import KeyConfigError, codec_from_settings
-from careflow.config import Settings
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
+from careflow.settings import Settings
+from careflow.temporal.codec import KeyConfigError, codec_from_settings
+from careflow.terminal import console
 
 audit_app = typer.Typer(help="Export, replay and report workflow histories.", no_args_is_help=True)
 
@@ -77,7 +77,7 @@ def export_command(
     codec = None
     if decrypt:
         try:
-            codec = codec_from_settings(settings)
+            codec = codec_from_settings(settings.encryption)
         except KeyConfigError as error:
             fail(str(error))
         if codec is None:

@@ -12,9 +12,14 @@ import typer
 import uvicorn
 
 from careflow.cli.common import fail, log_careflow_lines, require_free_port
-from careflow.codec import FILE_VARIABLE, KEYS_VARIABLE, KeyConfigError, codec_from_settings
-from careflow.codec_server import TokenConfigError, check_tokens, codec_app
-from careflow.config import Settings
+from careflow.http.codec_server import TokenConfigError, check_tokens, codec_app
+from careflow.settings import Settings
+from careflow.temporal.codec import (
+    FILE_VARIABLE,
+    KEYS_VARIABLE,
+    KeyConfigError,
+    codec_from_settings,
+)
 
 codec_cli = typer.Typer()
 UI_ORIGIN = "http://localhost:8233"
@@ -45,10 +50,10 @@ def codec_server_command(
     origins = _origins(origin)
     settings = Settings.from_env()
     try:
-        codec = codec_from_settings(settings)
+        codec = codec_from_settings(settings.encryption)
         if codec is None:
             fail(f"no encryption keys: set {KEYS_VARIABLE} or {FILE_VARIABLE} (docs/encryption.md)")
-        tokens = check_tokens(settings.codec_tokens)
+        tokens = check_tokens(settings.encryption.codec_tokens)
     except (KeyConfigError, TokenConfigError) as error:
         fail(str(error))
     require_free_port(port, host)

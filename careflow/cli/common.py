@@ -18,8 +18,9 @@ from typing import NoReturn
 import typer
 from temporalio.client import Client
 
-from careflow.client import CareflowError, open_client
-from careflow.config import Settings
+from careflow.errors import CareflowError
+from careflow.settings import Settings
+from careflow.temporal.connection import open_client
 
 # Tests that run a command in-process switch this off; the real command always leaves this way.
 HARD_EXIT = True
@@ -33,7 +34,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def require_free_port(port: int, host: str) -> None:
     """Say now, in one line, that a server cannot listen where it was asked to."""
-    from careflow.devserver import port_in_use  # careflow.devserver imports careflow.client
+    from careflow.temporal.devserver import (
+        port_in_use,  # careflow.temporal.devserver imports careflow.temporal.intake
+    )
 
     try:
         busy = port_in_use(port, host)

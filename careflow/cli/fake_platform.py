@@ -4,9 +4,9 @@ Point the platform adapter at it (``CAREFLOW_ADAPTER=platform``,
 ``CAREFLOW_X_API_BASE=http://127.0.0.1:8090``, ``CAREFLOW_META_GRAPH_BASE=
 http://127.0.0.1:8090/v21.0``, ``CAREFLOW_NOTIFY_WEBHOOK_URL=http://127.0.0.1:8090/hooks/care``
 and the token in both token variables); ``GET /_fake/posts`` shows what was posted and
-``POST /_fake/faults`` makes it misbehave (``careflow.fake_platform``). With ``--intake URL``,
+``POST /_fake/faults`` makes it misbehave (``careflow.devtools.fake_platform``). With ``--intake URL``,
 ``POST /_fake/webhooks`` plays a customer: the post goes to careflow's intake as the platform's
-signed webhook (``careflow.fake_webhooks``), signed with CAREFLOW_X_CONSUMER_SECRET and
+signed webhook (``careflow.devtools.fake_webhooks``), signed with CAREFLOW_X_CONSUMER_SECRET and
 CAREFLOW_META_APP_SECRET.
 """
 
@@ -19,9 +19,10 @@ import typer
 import uvicorn
 
 from careflow.cli.common import require_free_port
-from careflow.config import Settings
-from careflow.fake_platform import DEFAULT_TOKEN, QuietDrops, fake_platform_app
-from careflow.fake_webhooks import Secrets
+from careflow.devtools.fake_platform import DEFAULT_TOKEN, fake_platform_app
+from careflow.devtools.fake_webhooks import Secrets
+from careflow.http.serving import QuietDrops
+from careflow.settings import Settings
 
 fake_platform_cli = typer.Typer()
 
@@ -50,7 +51,7 @@ def fake_platform_command(
         f"webhooks {base}/hooks/<name>  posts {base}/_fake/posts  {len(tokens)} token(s)"
     )
     settings = Settings.from_env()
-    secrets = Secrets(settings.x_consumer_secret, settings.meta_app_secret)
+    secrets = Secrets(settings.webhooks.x_consumer_secret, settings.webhooks.meta_app_secret)
     if intake:
         typer.echo(f"customers' posts: POST {base}/_fake/webhooks → {intake}/webhooks/{{x,meta}}")
     logging.getLogger("uvicorn.error").addFilter(QuietDrops())

@@ -13,13 +13,15 @@ import typer
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from activities.sandbox import read_outbox
-from careflow import client as care
+from activities.adapters.sandbox import read_outbox
 from careflow.cli.common import fail, with_client
-from careflow.cli.render import console, outbox_line, queue_view, status_view
-from careflow.config import Settings
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
-from careflow.inquiry import Inquiry
+from careflow.settings import Settings
+from careflow.temporal import inquiries, intake
+from careflow.temporal.inquiries import list_open
+from careflow.temporal.intake import send_customer_message
+from careflow.terminal import console, outbox_line, queue_view, status_view
 from workflows.messages import CustomerMessage
 
 inquiries_app = typer.Typer()
@@ -78,7 +80,9 @@ def submit_command(
     rules_path = str(Path(rules).resolve()) if rules else None
 
     async def action(client: Client, settings: Settings) -> None:
-        result = await care.intake(client, settings, inquiry, ruleset, rules_path)
+        result = await intake.intake(
+            client, settings.temporal.task_queue, inquiry, ruleset, rules_path
+        )
         if result.dropped:
             typer.echo(f"dropped: {result.reason} (rule {result.rule})")
         elif result.duplicate:
@@ -108,7 +112,7 @@ def message_command(
     )
 
     async def action(client: Client, settings: Settings) -> None:
-        await care.send_customer_message(client, inquiry_id, message)
+        await send_customer_message(client, inquiry_id, message)
         typer.echo(f"message {message.id} sent to {inquiry_id}")
 
     with_client(action)
@@ -122,7 +126,7 @@ def status_command(
     """Where an inquiry stands: step, values, clocks, messages and timeline."""
 
     async def action(client: Client, settings: Settings) -> None:
-        status = await care.status(client, inquiry_id)
+        status = await inquiries.status(client, inquiry_id)
         if as_json:
             typer.echo(status.model_dump_json(indent=2))
         else:
@@ -138,7 +142,7 @@ def queue_command(
     """Open inquiries across channels, the nearest deadline first."""
 
     async def action(client: Client, settings: Settings) -> None:
-        rows = await care.list_open(client)
+        rows = await list_open(client)
         if as_json:
             typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
         elif not rows:

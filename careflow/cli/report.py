@@ -13,8 +13,8 @@ from temporalio.client import Client
 from careflow.audit.sla import Figures, SlaReport, collect, format_seconds, format_share, sla_report
 from careflow.cli.audit import parse_since, table
 from careflow.cli.common import with_client
-from careflow.cli.render import console
-from careflow.config import Settings
+from careflow.settings import Settings
+from careflow.terminal import console
 
 report_app = typer.Typer()
 

@@ -13,9 +13,9 @@ from careflow.engine.checker import check_file, rule_files_under
 from careflow.engine.explain import explain, format_explanation
 from careflow.engine.fields import EVENTS, FIELDS
 from careflow.engine.hours_text import hours_text
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.engine.suggest import did_you_mean
-from careflow.inquiry import Inquiry
 
 rules_app = typer.Typer(help="Check, explain and publish rule files.", no_args_is_help=True)
 

@@ -23,28 +23,28 @@ import typer
 from rich.console import Console
 from temporalio.client import Client
 
-from careflow import client as care
-from careflow.api_tokens import Tokens
 from careflow.cli.api import check_tokens
 from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port, with_client
 from careflow.cli.inquiries import read_rules
-from careflow.cli.render import console as make_console
-from careflow.config import Settings
-from careflow.demo import DEMO_PACK, run_demo
-from careflow.devserver import DevServer
-from careflow.engine.ruleset import Ruleset
-from careflow.fake_platform import DEFAULT_TOKEN, fake_platform_app
-from careflow.fake_webhooks import BRAND_INSTAGRAM_ID, BRAND_PAGE_ID, BRAND_X_USER_ID, Secrets
-from careflow.intake_api import create_app
-from careflow.serving import ThreadedServer
-from careflow.worker import (
-    ConfigurationError,
-    channel_adapter,
-    connect,
-    data_converter,
-    encryption_summary,
-    run_worker,
+from careflow.devtools.demo import DEMO_PACK, run_demo
+from careflow.devtools.fake_platform import DEFAULT_TOKEN, fake_platform_app
+from careflow.devtools.fake_webhooks import (
+    BRAND_INSTAGRAM_ID,
+    BRAND_PAGE_ID,
+    BRAND_X_USER_ID,
+    Secrets,
 )
+from careflow.engine.ruleset import Ruleset
+from careflow.errors import CareflowError, ConfigurationError
+from careflow.http.app import create_app
+from careflow.http.serving import ThreadedServer
+from careflow.http.tokens import Tokens
+from careflow.settings import BrandAccounts, Settings, TemporalSettings
+from careflow.temporal.connection import connect, data_converter, encryption_summary
+from careflow.temporal.devserver import DevServer
+from careflow.temporal.search_setup import register_search_attributes
+from careflow.temporal.worker import channel_adapter, run_worker
+from careflow.terminal import console as make_console
 
 service_app = typer.Typer()
 
@@ -54,7 +54,7 @@ def _check_config(settings: Settings) -> Ruleset:
     ruleset = read_rules(settings.rules)
     try:
         channel_adapter(settings)
-        data_converter(settings)  # the encryption keys
+        data_converter(settings.encryption)  # the encryption keys
     except ConfigurationError as error:
         fail(str(error))
     return ruleset
@@ -71,7 +71,7 @@ def worker_command() -> None:
         try:
             await run_worker(settings, client)
         except ConfigurationError as error:
-            raise care.CareflowError(str(error)) from None
+            raise CareflowError(str(error)) from None
 
     with_client(action, settings)
 
@@ -81,8 +81,8 @@ def setup_command() -> None:
     """Register careflow's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
 
     async def action(client: Client, settings: Settings) -> int:
-        done = await care.register_search_attributes(client, settings.namespace)
-        where = f"namespace {settings.namespace} at {settings.temporal_address}"
+        done = await register_search_attributes(client, settings.temporal.namespace)
+        where = f"namespace {settings.temporal.namespace} at {settings.temporal.address}"
         if done.added:
             typer.echo(f"registered on {where}: {', '.join(done.added)}")
         if done.present:
@@ -112,21 +112,30 @@ def with_fake_platform(settings: Settings, port: int) -> Settings:
     ``port``, and give the intake webhook secrets (this run's own, unless set) that the fake
     signs customers' posts with."""
     base = f"http://127.0.0.1:{port}"
+    platform = settings.platform
     return replace(
         settings,
-        adapter="platform",
-        x_api_base=base,
-        x_bearer_token=DEFAULT_TOKEN,
-        meta_graph_base=f"{base}/v21.0",
-        meta_page_token=DEFAULT_TOKEN,
-        notify_webhook_url=settings.notify_webhook_url or f"{base}/hooks/care",
-        notify_webhook_secret=settings.notify_webhook_secret or token_urlsafe(24),
-        chat_url=settings.chat_url or f"{base}/chat/sessions",
-        x_consumer_secret=settings.x_consumer_secret or token_urlsafe(24),
-        meta_app_secret=settings.meta_app_secret or token_urlsafe(24),
-        brand_x_user_id=settings.brand_x_user_id or BRAND_X_USER_ID,
-        brand_page_id=settings.brand_page_id or BRAND_PAGE_ID,
-        brand_instagram_id=settings.brand_instagram_id or BRAND_INSTAGRAM_ID,
+        platform=replace(
+            platform,
+            adapter="platform",
+            x_api_base=base,
+            x_bearer_token=DEFAULT_TOKEN,
+            meta_graph_base=f"{base}/v21.0",
+            meta_page_token=DEFAULT_TOKEN,
+            notify_webhook_url=platform.notify_webhook_url or f"{base}/hooks/care",
+            notify_webhook_secret=platform.notify_webhook_secret or token_urlsafe(24),
+            chat_url=platform.chat_url or f"{base}/chat/sessions",
+        ),
+        webhooks=replace(
+            settings.webhooks,
+            x_consumer_secret=settings.webhooks.x_consumer_secret or token_urlsafe(24),
+            meta_app_secret=settings.webhooks.meta_app_secret or token_urlsafe(24),
+        ),
+        brand=BrandAccounts(
+            x_user_id=settings.brand.x_user_id or BRAND_X_USER_ID,
+            page_id=settings.brand.page_id or BRAND_PAGE_ID,
+            instagram_id=settings.brand.instagram_id or BRAND_INSTAGRAM_ID,
+        ),
     )
 
 
@@ -141,7 +150,7 @@ def fake_targets(rulesets: list[Ruleset], base: str) -> None:
 
 
 def fake_platform_server(settings: Settings, port: int, intake_url: str) -> ThreadedServer:
-    secrets = Secrets(settings.x_consumer_secret, settings.meta_app_secret)
+    secrets = Secrets(settings.webhooks.x_consumer_secret, settings.webhooks.meta_app_secret)
     app = fake_platform_app((DEFAULT_TOKEN,), intake_url=intake_url, secrets=secrets)
     return ThreadedServer(app, port, "careflow-fake-platform")
 
@@ -174,7 +183,7 @@ def _banner(console: Console, stack: Stack) -> None:
     else:
         console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
     console.print(f"  rules          {settings.rules}")
-    console.print(f"  encryption     {encryption_summary(settings)}")
+    console.print(f"  encryption     {encryption_summary(settings.encryption)}")
     if demo and Path(settings.rules).resolve() != DEMO_PACK:
         console.print(f"  demo rules     {DEMO_PACK}   (the demo's inquiries name it)")
     console.print(
@@ -186,14 +195,14 @@ def _banner(console: Console, stack: Stack) -> None:
 def _token_summary(settings: Settings, tokens: Tokens) -> str:
     if not tokens:
         return "off: set CAREFLOW_API_TOKENS"
-    where = settings.api_tokens_file or "CAREFLOW_API_TOKENS"
+    where = settings.api.tokens_file or "CAREFLOW_API_TOKENS"
     return f"tokens: {tokens.roles()}, from {where}"
 
 
 def local_tokens(settings: Settings) -> Settings:
     """For the demo and the fake platform, when no agent API tokens are configured: this home's
     own token file (made once, readable only by its owner): an agent, a supervisor, an auditor."""
-    if settings.api_tokens or settings.api_tokens_file:
+    if settings.api.tokens or settings.api.tokens_file:
         return settings
     path = settings.home / "api-tokens"
     if not path.exists():
@@ -206,7 +215,7 @@ def local_tokens(settings: Settings) -> Settings:
         ]
         path.touch(mode=0o600)
         path.write_text("\n".join(lines) + "\n")
-    return replace(settings, api_tokens_file=str(path))
+    return replace(settings, api=replace(settings.api, tokens_file=str(path)))
 
 
 async def _serve(stack: Stack, console: Console) -> None:
@@ -224,7 +233,7 @@ async def _serve(stack: Stack, console: Console) -> None:
     try:
         await worker  # returns once SIGINT/SIGTERM stopped it
     except ConfigurationError as error:
-        raise care.CareflowError(str(error)) from None
+        raise CareflowError(str(error)) from None
     finally:
         signal.signal(signal.SIGTERM, _interrupt)  # run_worker handed SIGTERM back to default
         if feed is not None:
@@ -260,14 +269,20 @@ def up_command(
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     log_careflow_lines()
     env = Settings.from_env()
-    settings = replace(env, temporal_address=f"127.0.0.1:{temporal_port}", rules=rules or env.rules)
+    settings = replace(
+        env,
+        temporal=TemporalSettings(
+            address=f"127.0.0.1:{temporal_port}", task_queue=env.temporal.task_queue
+        ),
+        rules=rules or env.rules,
+    )
     if fake_platform:
         require_free_port(fake_port, "127.0.0.1")
         settings = with_fake_platform(settings, fake_port)
     if demo or fake_platform:
         settings = local_tokens(settings)
     if demo:  # the demo prints every post and reply itself; one log line each would be noise
-        logging.getLogger("careflow.intake_api").setLevel(logging.WARNING)
+        logging.getLogger("careflow.http.app").setLevel(logging.WARNING)
     ruleset = _check_config(settings)
     tokens = check_tokens(settings)  # a bad entry is said now, with where it is
     rulesets = [ruleset]
@@ -282,14 +297,14 @@ def up_command(
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
     try:
         server = DevServer.start(settings.home, temporal_port, ui_port)
-    except care.CareflowError as error:
+    except CareflowError as error:
         fail(str(error))
     code = 0
     try:
         asyncio.run(_serve(Stack(server, api, fake, settings, tokens, demo), console))
     except KeyboardInterrupt:
         pass
-    except care.CareflowError as error:
+    except CareflowError as error:
         typer.echo(f"error: {error}", err=True)
         code = 1
     finally:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import CLOCK_NAMES, Decision, Ruleset, TakenAction
 from careflow.engine.templates import TemplateRenderError, render_template
-from careflow.inquiry import Inquiry
 
 # The step an inquiry is usually in when an event happens, unless --field step=… says otherwise.
 _STEP_OF_EVENT = {

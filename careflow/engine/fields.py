@@ -1,7 +1,7 @@
 """What rules can react to (events) and what conditions can test (fields), in one table.
 
 The JSON Schema's condition section, the checker, the evaluator and docs/rules.md all follow this
-registry; ``tests/test_schema_agreement.py`` proves the schema lists the same fields and operators.
+registry; ``tests/engine/test_schema_agreement.py`` proves the schema lists the same fields and operators.
 """
 
 from __future__ import annotations

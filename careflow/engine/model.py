@@ -1,7 +1,7 @@
 """Pydantic models of a rule file (format v1): the structure, exactly as the JSON Schema states it.
 
 Structure only: references between sections, calendars, regexes and templates are checked by
-``careflow.engine.checker``. ``tests/test_schema_agreement.py`` proves that these models and
+``careflow.engine.checker``. ``tests/engine/test_schema_agreement.py`` proves that these models and
 ``schemas/rules.schema.json`` accept and reject the same documents.
 """
 

@@ -25,9 +25,9 @@ from careflow.engine.conditions import (
 )
 from careflow.engine.durations import humanize_duration, parse_duration
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
+from careflow.engine.post import Inquiry
 from careflow.engine.sensitive import find_sensitive
 from careflow.engine.yaml_source import load_yaml
-from careflow.inquiry import Inquiry
 
 CLOCK_NAMES = ("acknowledge", "resolve", "next_reply")
 

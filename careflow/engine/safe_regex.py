@@ -94,7 +94,7 @@ def fold(text: str) -> str:
     """Case-fold so that every pair of characters ``re.IGNORECASE`` equates becomes equal.
 
     ``str.casefold`` does that for all of Unicode but one pair: re also equates the Turkish
-    dotless i (U+0131) with 'i' (checked exhaustively, see tests/test_safe_regex.py).
+    dotless i (U+0131) with 'i' (checked exhaustively, see tests/engine/test_safe_regex.py).
     """
     return text.casefold().replace("\u0131", "i")
 

@@ -1,0 +1,476 @@
+"""A fake X and Meta, real over HTTP: the subset careflow's platform adapter calls, plus faults.
+
+It answers like the real APIs (shapes from the X API v2 and Graph API references):
+
+- X API v2: ``POST /2/tweets`` (``{"text", "reply": {"in_reply_to_tweet_id"}}`` → 201
+  ``{"data": {"id", "text"}}``; a text over 280 characters as X counts them — a URL is 23, CJK
+  and emoji 2 — is a 400), ``POST
+  /2/dm_conversations/with/{participant_id}/messages`` (``{"text"}`` → 201 ``{"data":
+  {"dm_conversation_id", "dm_event_id"}}``) and ``GET /2/users/by/username/{username}`` (→
+  ``{"data": {"id", "name", "username"}}``, a stable made-up id per name);
+- Graph API: ``POST /{version}/{object_id}/comments`` (Facebook) and ``…/replies`` (Instagram)
+  (``{"message"}`` → ``{"id"}``),
+  ``POST /{version}/{object_id}/private_replies`` (the legacy edge, ``{"message"}`` → ``{"id"}``)
+  and ``POST /{version}/me/messages`` (``{"recipient": {"id"} or {"comment_id"}, "message":
+  {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message).
+  Meta's Private Replies: a send to ``recipient.comment_id`` (recorded as kind
+  ``private_reply``, like the legacy edge) is allowed once per comment; the second is a 400
+  ``(#10900)`` Graph error, as Meta answers;
+- a live-chat service: ``POST /chat/sessions`` (any JSON, no token needed; headers recorded,
+  kind ``chat_session``) → 201 ``{"id", "url"}``, and the same ``Idempotency-Key`` again → 200
+  with the same session; ``GET /chat/{id}`` shows a session (its transcript, its agent);
+- a Slack-style incoming webhook: ``POST /hooks/{name}`` (any JSON → ``ok``), whose headers are
+  recorded so tests can check the signature.
+
+The platform endpoints want ``Authorization: Bearer <token>`` (Graph also takes
+``?access_token=``); 401 otherwise. Every accepted post is recorded: ``GET /_fake/posts`` lists
+them, ``DELETE /_fake/posts`` forgets them and the faults, ``GET /_fake/faults`` counts the
+requests still to be spoiled. ``POST /_fake/faults`` with
+``{"status": 500|429|503, "count": n, "retry_after": s, "delay": s, "drop": true|"after",
+"skip": k}`` applies to the next ``n`` requests after letting ``k`` through: ``delay`` sleeps
+before answering, ``status`` answers with that error (a 429 with ``Retry-After`` and ``x-rate-limit-reset``), ``drop`` closes the connection
+without a complete answer — ``true`` before the post is processed, ``"after"`` once it is recorded
+(the platform accepted it, its answer was lost). Dropping is done by starting the response and
+then raising: uvicorn cannot finish an answer it started, so it closes the connection and the
+client sees the peer go away mid-response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import itertools
+import json
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from careflow.devtools.fake_webhooks import NO_SECRETS, Secrets, WebhookSender
+from careflow.http.serving import DroppedConnection
+
+X_TEXT_LIMIT = 280
+X_URL_LENGTH = 23  # every URL counts as a t.co link
+MESSENGER_TEXT_LIMIT = 2000
+DEFAULT_TOKEN = "careflow-fake-token"
+FAKE_PREFIX = "/_fake/"
+
+
+@dataclass
+class Fault:
+    """What the next ``count`` requests get instead of (or before) a normal answer."""
+
+    count: int = 1
+    status: int | None = None
+    retry_after: int | None = None
+    delay: float = 0.0
+    drop: bool | str = False
+    skip: int = 0  # requests to let through first
+
+
+@dataclass
+class FakeState:
+    """Everything the fake remembers: posts in order, pending faults, its tokens."""
+
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    private_replies: set[str] = field(default_factory=set)  # comments privately replied to
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # sessions by id
+    chat_keys: dict[str, str] = field(default_factory=dict)  # Idempotency-Key → session id
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    sender: WebhookSender = field(default_factory=WebhookSender)  # customers' posts → intake
+
+    def next_id(self) -> str:
+        return str(1_990_000_000_000_000_000 + next(self.ids))
+
+    def take_fault(self) -> Fault | None:
+        """The fault for this request, if one is pending (the oldest first)."""
+        while self.faults:
+            fault = self.faults[0]
+            if fault.count <= 0:
+                self.faults.pop(0)
+                continue
+            if fault.skip > 0:
+                fault.skip -= 1
+                return None
+            fault.count -= 1
+            return fault
+        return None
+
+
+def x_length(text: str) -> int:
+    """A text's length as X counts it: each URL 23, code points from Latin to Ethiopic and some
+    punctuation 1, anything else (CJK, emoji) 2."""
+    total = 0
+    for token in re.split(r"(\s+)", unicodedata.normalize("NFC", text)):
+        if re.match(r"https?://", token, re.IGNORECASE):
+            total += X_URL_LENGTH
+            continue
+        for char in token:
+            point = ord(char)
+            light = (
+                point <= 4351
+                or 8192 <= point <= 8205
+                or 8208 <= point <= 8223
+                or 8242 <= point <= 8247
+            )
+            total += 1 if light else 2
+    return total
+
+
+def user_id(username: str) -> str:
+    """A stable made-up X user id for a handle."""
+    return str(int(hashlib.sha256(username.lower().encode()).hexdigest()[:12], 16))
+
+
+def _x_problem(status: int, title: str, detail: str) -> JSONResponse:
+    """X API v2's error shape (an RFC 7807 problem)."""
+    return JSONResponse(
+        {"title": title, "detail": detail, "type": "about:blank", "status": status},
+        status_code=status,
+    )
+
+
+def _graph_error(status: int, message: str, code: int, kind: str = "OAuthException") -> Response:
+    """The Graph API's error shape."""
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "code": code}}, status_code=status
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.query_params.get("access_token")
+
+
+async def _json(request: Request) -> dict[str, Any] | None:
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def fake_platform_app(
+    tokens: tuple[str, ...] = (DEFAULT_TOKEN,),
+    intake_url: str | None = None,
+    secrets: Secrets = NO_SECRETS,
+) -> FakePlatform:
+    """The ASGI app: the fault layer around the Starlette routes. With ``intake_url`` (and the
+    secrets the intake checks), ``POST /_fake/webhooks`` delivers customers' posts there."""
+    sender = WebhookSender(intake_url=intake_url, secrets=secrets)
+    return FakePlatform(FakeState(tokens=tokens, sender=sender))
+
+
+class FakePlatform:
+    """Applies the pending fault to each platform request, then lets the routes answer."""
+
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+        self.routes = _routes(state)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(FAKE_PREFIX):
+            await self.routes(scope, receive, send)
+            return
+        fault = self.state.take_fault()
+        if fault is None:
+            await self.routes(scope, receive, send)
+            return
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.drop is True or fault.drop == "before":
+            await _drop(send)
+        if fault.drop == "after":
+            await self.routes(scope, receive, _swallow)
+            await _drop(send)
+        if fault.status is not None:
+            headers: dict[str, str] = {}
+            if fault.status == 429:
+                wait = fault.retry_after if fault.retry_after is not None else 1
+                headers = {
+                    "Retry-After": str(wait),
+                    "x-rate-limit-limit": "300",
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": str(int(time.time()) + wait),
+                }
+            title = {429: "Too Many Requests", 503: "Service Unavailable"}.get(
+                fault.status, "Internal Server Error"
+            )
+            response = JSONResponse(
+                {
+                    "title": title,
+                    "detail": f"injected fault: {fault.status}",
+                    "status": fault.status,
+                },
+                status_code=fault.status,
+                headers=headers,
+            )
+            await response(scope, receive, send)
+            return
+        await self.routes(scope, receive, send)
+
+
+def _already_replied() -> Response:
+    """Meta's answer to a second private reply to one comment."""
+    return _graph_error(
+        400,
+        "(#10900) Activity already replied to: a comment takes one private reply",
+        10900,
+    )
+
+
+def _chat_url(request: Request, session_id: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}/chat/{session_id}"
+
+
+def _chat_answer(request: Request, session: dict[str, Any]) -> dict[str, Any]:
+    return {"id": session["id"], "url": _chat_url(request, session["id"])}
+
+
+async def _swallow(message: Any) -> None:
+    """An ASGI ``send`` that throws the answer away (the answer that gets lost)."""
+
+
+async def _drop(send: Send) -> NoReturn:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+        }
+    )
+    raise DroppedConnection("fault injected: connection dropped")
+
+
+def _routes(state: FakeState) -> Starlette:
+    def record(request: Request, kind: str, **entry: Any) -> dict[str, Any]:
+        post = {
+            "id": state.next_id(),
+            "at": datetime.now(UTC).isoformat(),
+            "kind": kind,
+            "method": request.method,
+            "path": request.url.path,
+            **entry,
+        }
+        state.posts.append(post)
+        state.sender.echo_soon(post)  # the platform tells the brand about its own post
+        return post
+
+    def refused(request: Request) -> bool:
+        return _bearer(request) not in state.tokens
+
+    async def tweets(request: Request) -> Response:
+        if refused(request):
+            return _x_problem(401, "Unauthorized", "Unauthorized")
+        body = await _json(request)
+        text = body.get("text") if body else None
+        if not isinstance(text, str) or not text:
+            return _x_problem(400, "Invalid Request", "The `text` field is required.")
+        if x_length(text) > X_TEXT_LIMIT:
+            return _x_problem(
+                400,
+                "Invalid Request",
+                f"The `text` field is too long: {x_length(text)} characters, "
+                f"at most {X_TEXT_LIMIT}.",
+            )
+        reply = (body or {}).get("reply") or {}
+        post = record(request, "tweet", text=text, in_reply_to=reply.get("in_reply_to_tweet_id"))
+        return JSONResponse({"data": {"id": post["id"], "text": text}}, status_code=201)
+
+    async def direct_message(request: Request) -> Response:
+        if refused(request):
+            return _x_problem(401, "Unauthorized", "Unauthorized")
+        body = await _json(request)
+        text = body.get("text") if body else None
+        if not isinstance(text, str) or not text:
+            return _x_problem(400, "Invalid Request", "The `text` field is required.")
+        participant = request.path_params["participant_id"]
+        post = record(request, "dm", text=text, recipient=participant)
+        conversation = "-".join(sorted(["1000", participant], key=int))
+        return JSONResponse(
+            {"data": {"dm_conversation_id": conversation, "dm_event_id": post["id"]}},
+            status_code=201,
+        )
+
+    async def user_by_username(request: Request) -> Response:
+        if refused(request):
+            return _x_problem(401, "Unauthorized", "Unauthorized")
+        username = request.path_params["username"]
+        known = state.sender.users.get(username.lower())  # a customer who posted through the fake
+        return JSONResponse(
+            {"data": {"id": known or user_id(username), "name": username, "username": username}}
+        )
+
+    async def comment(request: Request) -> Response:
+        if refused(request):
+            return _graph_error(401, "Invalid OAuth access token.", 190)
+        body = await _json(request)
+        message = body.get("message") if body else None
+        if not isinstance(message, str) or not message:
+            return _graph_error(400, "(#100) Missing message", 100, "GraphMethodException")
+        edge = request.url.path.rsplit("/", 1)[-1]
+        kind = "private_reply" if edge == "private_replies" else "comment"
+        object_id = request.path_params["object_id"]
+        if kind == "private_reply":
+            if object_id in state.private_replies:
+                return _already_replied()
+            state.private_replies.add(object_id)
+        post = record(request, kind, text=message, in_reply_to=object_id)
+        return JSONResponse({"id": post["id"]})
+
+    async def messages(request: Request) -> Response:
+        if refused(request):
+            return _graph_error(401, "Invalid OAuth access token.", 190)
+        body = await _json(request) or {}
+        recipient = body.get("recipient") or {}
+        text = (body.get("message") or {}).get("text")
+        comment = recipient.get("comment_id")
+        to = recipient.get("id") or comment
+        if not to or not isinstance(text, str) or not text:
+            return _graph_error(400, "(#100) recipient and message.text are required", 100)
+        if len(text) > MESSENGER_TEXT_LIMIT:
+            return _graph_error(
+                400,
+                f"(#100) Length of param message[text] must be less than or equal to "
+                f"{MESSENGER_TEXT_LIMIT}",
+                100,
+                "GraphMethodException",
+            )
+        if comment and not recipient.get("id"):
+            if comment in state.private_replies:
+                return _already_replied()
+            state.private_replies.add(comment)
+        post = record(
+            request,
+            "private_reply" if comment and not recipient.get("id") else "message",
+            text=text,
+            recipient=to,
+            messaging_type=body.get("messaging_type"),
+            tag=body.get("tag"),
+        )
+        return JSONResponse({"recipient_id": to, "message_id": f"m_{post['id']}"})
+
+    async def chat_session(request: Request) -> Response:
+        body = await _json(request)
+        if body is None:
+            return JSONResponse({"error": "send a JSON object"}, status_code=400)
+        key = request.headers.get("idempotency-key")
+        if key and key in state.chat_keys:
+            return JSONResponse(_chat_answer(request, state.chats[state.chat_keys[key]]))
+        post = record(
+            request,
+            "chat_session",
+            text=body.get("reason"),
+            body=body,
+            headers={
+                name: value
+                for name, value in request.headers.items()
+                if name.startswith("x-careflow-")
+                or name in ("content-type", "idempotency-key", "authorization")
+            },
+        )
+        session = {
+            "id": f"chat-{post['id']}",
+            "created_at": post["at"],
+            "agent": body.get("agent"),
+            "customer": body.get("customer"),
+            "channel": body.get("channel"),
+            "conversation_id": body.get("conversation_id"),
+            "reason": body.get("reason"),
+            "transcript": body.get("transcript") or [],
+        }
+        state.chats[session["id"]] = session
+        if key:
+            state.chat_keys[key] = session["id"]
+        return JSONResponse(_chat_answer(request, session), status_code=201)
+
+    async def chat(request: Request) -> Response:
+        session = state.chats.get(request.path_params["session_id"])
+        if session is None:
+            return JSONResponse({"error": "no such chat session"}, status_code=404)
+        return JSONResponse({**session, "url": _chat_url(request, session["id"])})
+
+    async def hook(request: Request) -> Response:
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return PlainTextResponse("invalid_payload", status_code=400)
+        record(
+            request,
+            "webhook",
+            text=body.get("text") if isinstance(body, dict) else None,
+            body=raw.decode("utf-8", "replace"),
+            headers={
+                name: value
+                for name, value in request.headers.items()
+                if name.startswith("x-careflow-") or name == "content-type"
+            },
+        )
+        return PlainTextResponse("ok")
+
+    async def posts(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.posts.clear()
+            state.faults.clear()
+            state.private_replies.clear()
+            state.chats.clear()
+            state.chat_keys.clear()
+            return Response(status_code=204)
+        return JSONResponse(state.posts)
+
+    async def faults(request: Request) -> Response:
+        if request.method == "GET":
+            return JSONResponse({"pending": sum(f.count for f in state.faults)})
+        body = await _json(request)
+        if body is None:
+            return JSONResponse({"error": "send a JSON object"}, status_code=400)
+        try:
+            fault = Fault(
+                count=int(body.get("count", 1)),
+                status=int(body["status"]) if body.get("status") is not None else None,
+                retry_after=int(body["retry_after"]) if "retry_after" in body else None,
+                delay=float(body.get("delay", 0)),
+                drop=body.get("drop", False),
+                skip=int(body.get("skip", 0)),
+            )
+        except (TypeError, ValueError) as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        if fault.drop not in (False, True, "before", "after"):
+            return JSONResponse({"error": 'drop is true, "before" or "after"'}, status_code=400)
+        state.faults.append(fault)
+        return JSONResponse({"pending": sum(f.count for f in state.faults)}, status_code=201)
+
+    return Starlette(
+        routes=[
+            Route("/2/tweets", tweets, methods=["POST"]),
+            Route(
+                "/2/dm_conversations/with/{participant_id}/messages",
+                direct_message,
+                methods=["POST"],
+            ),
+            Route("/2/users/by/username/{username}", user_by_username, methods=["GET"]),
+            Route("/{version}/me/messages", messages, methods=["POST"]),
+            Route("/{version}/{object_id}/comments", comment, methods=["POST"]),
+            Route("/{version}/{object_id}/replies", comment, methods=["POST"]),
+            Route("/{version}/{object_id}/private_replies", comment, methods=["POST"]),
+            Route("/hooks/{name:path}", hook, methods=["POST"]),
+            Route("/chat/sessions", chat_session, methods=["POST"]),
+            Route("/chat/{session_id}", chat, methods=["GET"]),
+            Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
+            Route("/_fake/faults", faults, methods=["GET", "POST"]),
+            Route("/_fake/webhooks", state.sender.endpoint, methods=["POST"]),
+        ]
+    )

@@ -1,0 +1,199 @@
+"""Configuration from the environment, read once per process (twelve-factor: no config files
+needed) and handed down: each service takes the part it needs, never the environment itself.
+
+Secrets stay out of ``repr()``, so logging settings never prints them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TASK_QUEUE = "careflow"
+DEFAULT_RULES = "rules/default.yaml"
+
+
+def _set(env: Mapping[str, str], name: str) -> str | None:
+    """A variable's value, with an empty one taken as unset."""
+    return env.get(name) or None
+
+
+@dataclass(frozen=True)
+class TemporalSettings:
+    """Which Temporal, which namespace, which task queue. The connection itself (TLS, API key,
+    profiles) follows Temporal's own ``TEMPORAL_*`` variables: see ``careflow.temporal.connection``.
+    """
+
+    address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = DEFAULT_TASK_QUEUE
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TemporalSettings:
+        return cls(
+            address=env.get("TEMPORAL_ADDRESS", cls.address),
+            namespace=env.get("TEMPORAL_NAMESPACE", cls.namespace),
+            task_queue=env.get("CAREFLOW_TASK_QUEUE", cls.task_queue),
+        )
+
+
+@dataclass(frozen=True)
+class EncryptionSettings:
+    """Payload encryption keys and the codec server's bearer tokens."""
+
+    keys: str | None = field(default=None, repr=False)  # "id=base64,..." current first
+    key_file: str | None = None  # the same entries, one a line
+    codec_tokens: tuple[str, ...] = field(default=(), repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EncryptionSettings:
+        return cls(
+            keys=_set(env, "CAREFLOW_ENCRYPTION_KEYS"),
+            key_file=_set(env, "CAREFLOW_ENCRYPTION_KEY_FILE"),
+            codec_tokens=tuple(
+                token.strip()
+                for token in env.get("CAREFLOW_CODEC_TOKENS", "").split(",")
+                if token.strip()
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class TelemetrySettings:
+    """OpenTelemetry exporters, by OpenTelemetry's own variable names."""
+
+    traces_exporter: str = "none"  # OTEL_TRACES_EXPORTER: none, console, otlp
+    metrics_exporter: str = "none"  # OTEL_METRICS_EXPORTER: none, console, otlp
+    service_name: str = "careflow"  # OTEL_SERVICE_NAME
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelemetrySettings:
+        return cls(
+            traces_exporter=env.get("OTEL_TRACES_EXPORTER", cls.traces_exporter),
+            metrics_exporter=env.get("OTEL_METRICS_EXPORTER", cls.metrics_exporter),
+            service_name=env.get("OTEL_SERVICE_NAME", cls.service_name),
+        )
+
+
+@dataclass(frozen=True)
+class PlatformSettings:
+    """The outbound side: which adapter, where the platform APIs are, and their secrets."""
+
+    adapter: str = "sandbox"  # CAREFLOW_ADAPTER: sandbox or platform
+    x_api_base: str = "https://api.x.com"  # X API v2 (paths start /2/…)
+    x_bearer_token: str | None = field(default=None, repr=False)  # user-context OAuth 2.0 token
+    meta_graph_base: str = "https://graph.facebook.com/v21.0"  # Graph API, version included
+    meta_page_token: str | None = field(default=None, repr=False)  # Page access token
+    # Notifications and escalations: a Slack-compatible incoming webhook (its URL is a secret).
+    notify_webhook_url: str | None = field(default=None, repr=False)
+    notify_webhook_secret: str | None = field(default=None, repr=False)  # HMAC-SHA256 key
+    # Live-chat hand-off: the chat service's session endpoint and the secret that signs requests.
+    chat_url: str | None = field(default=None, repr=False)
+    chat_secret: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> PlatformSettings:
+        return cls(
+            adapter=env.get("CAREFLOW_ADAPTER", cls.adapter),
+            x_api_base=_set(env, "CAREFLOW_X_API_BASE") or cls.x_api_base,
+            x_bearer_token=_set(env, "CAREFLOW_X_BEARER_TOKEN"),
+            meta_graph_base=_set(env, "CAREFLOW_META_GRAPH_BASE") or cls.meta_graph_base,
+            meta_page_token=_set(env, "CAREFLOW_META_PAGE_TOKEN"),
+            notify_webhook_url=_set(env, "CAREFLOW_NOTIFY_WEBHOOK_URL"),
+            notify_webhook_secret=_set(env, "CAREFLOW_NOTIFY_WEBHOOK_SECRET"),
+            chat_url=_set(env, "CAREFLOW_CHAT_URL"),
+            chat_secret=_set(env, "CAREFLOW_CHAT_SECRET"),
+        )
+
+
+@dataclass(frozen=True)
+class WebhookSecrets:
+    """The webhook intake's secrets, one per platform; a webhook without one answers 503."""
+
+    generic: str | None = field(default=None, repr=False)  # hex HMAC-SHA256
+    x_consumer_secret: str | None = field(default=None, repr=False)  # X: CRC and signatures
+    meta_app_secret: str | None = field(default=None, repr=False)  # Meta: X-Hub-Signature-256
+    meta_verify_token: str | None = field(default=None, repr=False)  # Meta: subscription check
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> WebhookSecrets:
+        return cls(
+            generic=_set(env, "CAREFLOW_WEBHOOK_SECRET"),
+            x_consumer_secret=_set(env, "CAREFLOW_X_CONSUMER_SECRET"),
+            meta_app_secret=_set(env, "CAREFLOW_META_APP_SECRET"),
+            meta_verify_token=_set(env, "CAREFLOW_META_VERIFY_TOKEN"),
+        )
+
+
+@dataclass(frozen=True)
+class BrandAccounts:
+    """The brand's own accounts: their posts reach the webhooks too (echoes) and start nothing."""
+
+    x_user_id: str | None = None
+    page_id: str | None = None
+    instagram_id: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> BrandAccounts:
+        return cls(
+            x_user_id=_set(env, "CAREFLOW_BRAND_X_USER_ID"),
+            page_id=_set(env, "CAREFLOW_BRAND_PAGE_ID"),
+            instagram_id=_set(env, "CAREFLOW_BRAND_INSTAGRAM_ID"),
+        )
+
+
+@dataclass(frozen=True)
+class ApiTokenSettings:
+    """The agent API's bearer tokens: "token=role:name,..." (env) or a file of such lines."""
+
+    tokens: str | None = field(default=None, repr=False)
+    tokens_file: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ApiTokenSettings:
+        return cls(
+            tokens=_set(env, "CAREFLOW_API_TOKENS"),
+            tokens_file=_set(env, "CAREFLOW_API_TOKENS_FILE"),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a careflow process is configured with, in parts."""
+
+    temporal: TemporalSettings = TemporalSettings()
+    rules: str = DEFAULT_RULES  # CAREFLOW_RULES
+    home: Path = Path(".careflow")  # CAREFLOW_HOME: local state (0700)
+    platform: PlatformSettings = PlatformSettings()
+    webhooks: WebhookSecrets = WebhookSecrets()
+    brand: BrandAccounts = BrandAccounts()
+    api: ApiTokenSettings = ApiTokenSettings()
+    encryption: EncryptionSettings = EncryptionSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            temporal=TemporalSettings.from_env(env),
+            rules=env.get("CAREFLOW_RULES", cls.rules),
+            home=Path(env.get("CAREFLOW_HOME", str(cls.home))),
+            platform=PlatformSettings.from_env(env),
+            webhooks=WebhookSecrets.from_env(env),
+            brand=BrandAccounts.from_env(env),
+            api=ApiTokenSettings.from_env(env),
+            encryption=EncryptionSettings.from_env(env),
+            telemetry=TelemetrySettings.from_env(env),
+        )
+
+    @property
+    def outbox(self) -> Path:
+        """The sandbox adapter's file."""
+        return self.home / "outbox.jsonl"
+
+    @property
+    def deliveries(self) -> Path:
+        """The platform adapter's record of delivered idempotency keys."""
+        return self.home / "deliveries.sqlite3"

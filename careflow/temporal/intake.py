@@ -1,0 +1,198 @@
+"""Posts in: the firehose filter, then signal-with-start on the conversation's workflow.
+
+Every door (the CLI's ``submit``, the webhook intake) goes through here, so every caller gets the
+same filter, the same workflow ids, and the same one-line errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from careflow.engine.post import Inquiry
+from careflow.engine.ruleset import Ruleset
+from careflow.temporal.explain import explained
+from careflow.temporal.inquiries import OPEN_QUERY, QUERY_TIMEOUT, handle
+from workflows import search
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import CustomerMessage, InquiryInput
+from workflows.state import BrandMessage
+
+MEMO_TEXT_LIMIT = 280
+
+
+def workflow_id(inquiry: Inquiry) -> str:
+    """One workflow per conversation: later posts and redeliveries reach the same one."""
+    return f"inquiry-{inquiry.channel}-{inquiry.conversation_id}"
+
+
+class IntakeResult(BaseModel):
+    """What intake did: started (or reached) a workflow, or dropped the post at the door."""
+
+    workflow_id: str | None
+    dropped: bool = False
+    duplicate: bool = False  # a redelivery of a post the conversation's closed inquiry handled
+    continued: bool = False  # a private message that went to the customer's open public inquiry
+    reason: str | None = None
+    rule: str | None = None
+
+
+def first_message(inquiry: Inquiry) -> CustomerMessage:
+    """The post as a customer message: a redelivery or a later post is one signal away."""
+    return CustomerMessage(
+        id=inquiry.id, text=inquiry.text, private=inquiry.kind == "private", at=inquiry.created_at
+    )
+
+
+def memo_of(inquiry: Inquiry) -> dict[str, Any]:
+    """What the queue shows without querying each workflow."""
+    memo: dict[str, Any] = {
+        "channel": inquiry.channel,
+        "author": inquiry.author.handle,
+        "text": inquiry.text[:MEMO_TEXT_LIMIT],
+    }
+    if inquiry.url:
+        memo["url"] = inquiry.url
+    return memo
+
+
+def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
+    """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
+    Temporal, so spam is turned away even while the server is down."""
+    decision = ruleset.evaluate("received", inquiry, explain=False)
+    if not decision.dropped:
+        return None
+    rule = decision.fired[-1] if decision.fired else None
+    return IntakeResult(workflow_id=None, dropped=True, reason=decision.drop_reason, rule=rule)
+
+
+async def intake(
+    client: Client,
+    task_queue: str,
+    inquiry: Inquiry,
+    ruleset: Ruleset,
+    rules_path: str | None = None,
+    filtered: bool = False,
+) -> IntakeResult:
+    """The firehose filter (unless ``filtered``: the caller ran it), then signal-with-start on the
+    conversation's workflow.
+
+    A post the ``received`` rules drop starts nothing. Otherwise the workflow starts with the
+    post, or, when the conversation already has a running one, the post reaches it as a customer
+    message (the workflow records a redelivered message id once).
+    """
+    if not filtered:
+        dropped = firehose(inquiry, ruleset)
+        if dropped is not None:
+            return dropped
+    wid = workflow_id(inquiry)
+    customer = customer_key(inquiry.channel, inquiry.author.id)
+    if inquiry.kind == "private" and customer is not None:
+        invited_by = await _open_public_inquiry(client, customer, wid)
+        if invited_by is not None:
+            await send_customer_message(client, invited_by, first_message(inquiry))
+            return IntakeResult(workflow_id=invited_by, continued=True)
+    attributes = TypedSearchAttributes(
+        [SearchAttributePair(search.CUSTOMER, customer)] if customer is not None else []
+    )
+
+    async def signal_with_start(reuse: WorkflowIDReusePolicy) -> None:
+        await client.start_workflow(
+            InquiryWorkflow.run,
+            InquiryInput(inquiry=inquiry, rules_path=rules_path),
+            id=wid,
+            task_queue=task_queue,
+            id_reuse_policy=reuse,
+            start_signal="customer_message",
+            start_signal_args=[first_message(inquiry)],
+            memo=memo_of(inquiry),
+            search_attributes=attributes,
+        )
+
+    with explained(client, wid):
+        try:
+            await signal_with_start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
+        except WorkflowAlreadyStartedError:
+            # The conversation's last inquiry is closed. A redelivery of a post it already
+            # handled must not open it again (a second safety-net reply); a new post does.
+            if await _handled_by_closed_run(client, wid, inquiry.id):
+                return IntakeResult(workflow_id=wid, duplicate=True)
+            await signal_with_start(WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    return IntakeResult(workflow_id=wid)
+
+
+# A platform's public and private channels that share the customer's id (page-scoped on Meta).
+CUSTOMER_FAMILY = {"messenger": "facebook"}
+SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$")
+
+
+def customer_key(channel: str, person: str) -> str | None:
+    """``<platform>:<person's id>``: the same person in a public thread and in a DM (None when
+    the id could not be used safely in a visibility query)."""
+    key = f"{CUSTOMER_FAMILY.get(channel, channel)}:{person}"
+    return key if SAFE_KEY.match(key) else None
+
+
+async def _open_public_inquiry(client: Client, customer: str, own_id: str) -> str | None:
+    """The customer's latest open inquiry elsewhere on the platform, when a DM should continue
+    it (the answer to an invitation to DM); None when the DM's own conversation is already open
+    or there is nothing to continue."""
+    query = f"{OPEN_QUERY} AND {search.CUSTOMER.name} = '{customer}'"
+    found: list[tuple[datetime, str]] = []
+    with explained(client):
+        async for execution in client.list_workflows(query):
+            if execution.id == own_id:
+                return None
+            found.append((execution.start_time, execution.id))
+    return max(found)[1] if found else None
+
+
+async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool:
+    """Whether the conversation's latest closed inquiry already recorded message ``post_id``."""
+    try:
+        async with asyncio.timeout(QUERY_TIMEOUT):
+            result = await client.get_workflow_handle_for(InquiryWorkflow.run, wid).result()
+    except (WorkflowFailureError, TimeoutError):
+        return False  # failed or terminated: nobody answered, a new inquiry is right
+    return post_id == result.status.inquiry.id or any(
+        message.id == post_id for message in result.status.messages
+    )
+
+
+async def record_brand_post(client: Client, echo: Inquiry) -> str | None:
+    """The brand's own post or DM (an echo) to its conversation's open inquiry, as an agent
+    message; a DM goes to the inquiry it continues. The inquiry's id, or None when the
+    conversation has no open inquiry (nothing to record it on)."""
+    message = BrandMessage(
+        id=echo.id,
+        text=echo.text,
+        private=echo.kind == "private",
+        at=echo.created_at,
+        by=echo.author.handle,
+    )
+    target = workflow_id(echo)
+    # A private conversation is keyed by the customer: their DM may continue a public inquiry.
+    customer = customer_key(echo.channel, echo.conversation_id)
+    if echo.kind == "private" and customer is not None:
+        target = await _open_public_inquiry(client, customer, target) or target
+    with explained(client, target):
+        try:
+            await handle(client, target).signal(InquiryWorkflow.brand_message, message)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None  # no inquiry open on this conversation
+            raise
+    return target
+
+
+async def send_customer_message(client: Client, inquiry_id: str, message: CustomerMessage) -> None:
+    with explained(client, inquiry_id):
+        await handle(client, inquiry_id).signal(InquiryWorkflow.customer_message, message)

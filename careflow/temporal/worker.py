@@ -1,0 +1,125 @@
+"""The worker: the inquiry workflow and its activities on one task queue.
+
+``python worker.py`` and ``careflow worker`` run it as a service: configured by the environment
+(``careflow.settings``), stopped gracefully by SIGTERM or SIGINT so in-flight activities finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from activities.adapters.base import ChannelAdapter
+from activities.adapters.sandbox import SandboxAdapter
+from activities.outbound import OutboundActivities
+from activities.rules import RulesActivities
+from careflow.errors import ConfigurationError
+from careflow.settings import Settings
+from careflow.telemetry import TelemetryConfigError, telemetry
+from careflow.temporal.connection import connect, data_converter, encryption_summary
+from workflows.inquiry import InquiryWorkflow
+
+log = logging.getLogger("careflow.temporal.worker")
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+def channel_adapter(settings: Settings) -> ChannelAdapter:
+    """The channel adapter named by ``CAREFLOW_ADAPTER``."""
+    if settings.platform.adapter == "sandbox":
+        return SandboxAdapter(settings.outbox)
+    if settings.platform.adapter == "platform":
+        from activities.adapters.platform import PlatformAdapter  # loaded only when chosen
+
+        return PlatformAdapter(settings.platform, settings.deliveries, settings.telemetry)
+    raise ConfigurationError(
+        f"CAREFLOW_ADAPTER={settings.platform.adapter!r} is not an adapter careflow has; "
+        "use sandbox or platform"
+    )
+
+
+# Failures careflow raises on purpose: the platform refused, is rate limiting, or is down.
+EXPECTED_FAILURES = frozenset(
+    {"DeliveryRejected", "PlatformUnavailable", "PlatformRateLimited", "TemplateRenderError"}
+)
+
+
+class ExpectedFailureLines(logging.Filter):
+    """The SDK logs every failed activity attempt with a traceback; for the failures careflow
+    raises on purpose one line says it all (what failed, and the platform's words)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ApplicationError) and error.type in EXPECTED_FAILURES:
+            record.msg = f"{record.getMessage()}: {error.type}: {error.message}"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+def quiet_expected_failures() -> None:
+    activity_log = logging.getLogger("temporalio.activity")
+    if not any(isinstance(f, ExpectedFailureLines) for f in activity_log.filters):
+        activity_log.addFilter(ExpectedFailureLines())
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    adapter: ChannelAdapter | None = None,
+) -> Worker:
+    """A worker for the inquiry workflow and its activities."""
+    outbound = OutboundActivities(adapter or channel_adapter(settings))
+    rules = RulesActivities(settings.rules)
+    return Worker(
+        client,
+        task_queue=settings.temporal.task_queue,
+        workflows=[InquiryWorkflow],
+        activities=[rules.load_rules, outbound.deliver],
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+    )
+
+
+async def run_worker(settings: Settings, client: Client | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then let in-flight activities finish."""
+    client = client or await connect(settings)
+    adapter = channel_adapter(settings)
+    worker = build_worker(client, settings, adapter)
+    quiet_expected_failures()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    log.info(
+        "worker on %s, namespace %s, task queue %s, rules %s, encryption %s",
+        settings.temporal.address,
+        settings.temporal.namespace,
+        settings.temporal.task_queue,
+        settings.rules,
+        encryption_summary(settings.encryption),
+    )
+    async with telemetry(settings.telemetry).exporting(), worker:
+        await stop.wait()
+        log.info("stopping: waiting for in-flight activities")
+    await adapter.aclose()  # after the last delivery: the platform client's connections
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(signum)
+
+
+def main() -> None:
+    """Entry point of ``python worker.py``."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    settings = Settings.from_env()
+    try:
+        data_converter(
+            settings.encryption
+        )  # unusable keys: one line now, not a traceback from connect
+        telemetry(settings.telemetry)
+        asyncio.run(run_worker(settings))
+    except (ConfigurationError, TelemetryConfigError) as error:
+        raise SystemExit(f"error: {error}") from None

@@ -1,0 +1,61 @@
+"""Intake on a real (dev) server: signal-with-start per conversation, and redeliveries after the
+inquiry closed do not open it again."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from temporalio.client import WorkflowExecutionStatus
+
+from careflow.engine.ruleset import load_ruleset
+from careflow.settings import Settings, TemporalSettings
+from careflow.temporal.intake import intake
+from careflow.temporal.worker import build_worker
+from tests.harness import dev_server, example, quick_follow_up_pack
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import ResolveRequest
+
+
+def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_path: Path) -> None:
+    pack = quick_follow_up_pack(tmp_path)
+    ruleset = load_ruleset(pack)
+
+    async def scenario() -> None:
+        async with await dev_server() as env:
+            client = env.client
+            settings = Settings(
+                rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="intake-test")
+            )
+            async with build_worker(client, settings):
+                post = example("question", await env.get_current_time())
+                first = await intake(client, settings.temporal.task_queue, post, ruleset)
+                assert first.workflow_id == f"inquiry-x-{post.conversation_id}"
+                again = await intake(
+                    client, settings.temporal.task_queue, post, ruleset
+                )  # while it runs
+                assert again.workflow_id == first.workflow_id and not again.duplicate
+                handle = client.get_workflow_handle_for(InquiryWorkflow.run, first.workflow_id)
+                await handle.execute_update(
+                    InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+                )
+                result = await handle.result()  # the follow-up goes unanswered: closed
+                assert result.status.duplicate_deliveries == 1
+                closed_run = (await handle.describe()).run_id
+
+                late = await intake(
+                    client, settings.temporal.task_queue, post, ruleset
+                )  # a webhook retry, late
+                assert late.duplicate
+                latest = await client.get_workflow_handle(first.workflow_id).describe()
+                assert latest.run_id == closed_run
+                assert latest.status == WorkflowExecutionStatus.COMPLETED
+
+                follow_on = post.model_copy(update={"id": "1860000000000099999"})
+                new = await intake(client, settings.temporal.task_queue, follow_on, ruleset)
+                assert not new.duplicate
+                newest = await client.get_workflow_handle(first.workflow_id).describe()
+                assert newest.run_id != closed_run
+                assert newest.status == WorkflowExecutionStatus.RUNNING
+
+    asyncio.run(scenario())

@@ -1,0 +1,100 @@
+"""Recorded inquiry histories replay against today's workflow code: a change that would break a
+running inquiry fails CI here (guard such changes with ``workflow.patched``).
+
+The histories in tests/workflows/histories/ come from the workflow tests; tests/workflows/histories/earlier/ keeps
+those of previous workflow versions (the first ones were started without signal-with-start).
+To record new ones, move the current files into earlier/ and run
+``CAREFLOW_RECORD_HISTORIES=1 pytest tests/workflows/test_inquiry_workflow.py``: never to paper over a
+replay failure, and never delete an earlier recording while inquiries of that version may run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.harness import HISTORIES
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import InquiryInput, InquiryResult
+
+
+def _history_files() -> list[Path]:
+    """Today's recordings, and earlier/ ones from previous versions of the workflow."""
+    return sorted(HISTORIES.rglob("*.json"))
+
+
+def _histories() -> list[WorkflowHistory]:
+    return [
+        WorkflowHistory.from_json(f"recorded-{f.parent.name}-{f.stem}", json.loads(f.read_text()))
+        for f in _history_files()
+    ]
+
+
+def _replay(workflow_class: type) -> dict[str, str | None]:
+    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+
+    async def histories() -> AsyncIterator[WorkflowHistory]:
+        for history in _histories():
+            yield history
+
+    async def replay_all() -> dict[str, str | None]:
+        results = await replayer.replay_workflows(histories(), raise_on_replay_failure=False)
+        return {
+            run_id: (str(failure) if failure else None)
+            for run_id, failure in results.replay_failures.items()
+        }
+
+    return asyncio.run(replay_all())
+
+
+def test_every_recorded_path_is_kept() -> None:
+    names = {path.stem for path in HISTORIES.glob("*.json")}
+    assert {
+        "dropped",
+        "auto-ack",
+        "safety-net-ack",
+        "published-breach",
+        "human-ack",
+        "privatize-dm",
+        "privatize-given-up",
+        "reopen-after-follow-up",
+        "silent-follow-up",
+        "friday-evening",
+        "duplicate-message",
+        "validators",
+        "native-reply",
+        "chat-link",
+    } <= names
+
+
+def test_recorded_histories_replay_on_the_current_workflow() -> None:
+    failures = _replay(InquiryWorkflow)
+    assert failures == {}
+
+
+@workflow.defn(name="Inquiry", sandboxed=False)
+class ReorderedInquiry:
+    """A careless change: the workflow waits before loading its rules."""
+
+    @workflow.run
+    async def run(self, input: InquiryInput) -> InquiryResult:
+        await workflow.sleep(timedelta(seconds=1))
+        raise AssertionError("never reached in replay")
+
+
+def test_an_incompatible_change_fails_replay(tmp_path: Path) -> None:
+    failures = _replay(ReorderedInquiry)
+    assert len(failures) == len(_history_files())
+    assert all(
+        "Nondeterminism" in str(f) or "nondeterminism" in str(f).lower()
+        for f in failures.values()
+        if f
+    )
