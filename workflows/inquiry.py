@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.types import DELIVER, LOAD_RULES, Delivery, Outbound, OutboundKind, RulesSource
     from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
-    from workflows import metrics, search
+    from workflows import metrics, search, validators
     from workflows.clocks import (
         ClockEvent,
         ClockState,
@@ -89,12 +89,9 @@ CHAT_LINK_PATCH = "chat-link"
 CUSTOMER_FACING: frozenset[str] = frozenset(
     {"reply", "invitation", "reminder", "follow_up", "chat_link"}
 )
-ESCALATION_TARGETS = ("supervisor", "chat")
-
-
-class _Starting(Exception):
-    """Raised by a check while the rules are still loading: the validator lets the action in,
-    and the handler checks again once the inquiry has its rules."""
+R = TypeVar("R")
+# A pure check of an agent action (workflows.validators): the refusal sentence, or None.
+Check = Callable[[InquiryState | None, Ruleset | None, R], str | None]
 
 
 def _rejected(message: str) -> ApplicationError:
@@ -237,20 +234,11 @@ class InquiryWorkflow:
                 await self._run_event("agent.message", self._message_fields(message))
             return self._action_result("acknowledged", message)
 
-        return await self._agent_action(self._check_acknowledge, request, act)
+        return await self._agent_action(validators.acknowledge, request, act)
 
     @acknowledge.validator
     def _validate_acknowledge(self, request: AcknowledgeRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_acknowledge(request)
-
-    def _check_acknowledge(self, request: AcknowledgeRequest) -> None:
-        self._check_open(request.agent)
-        clock = self.state.clocks.get("acknowledge")
-        if clock is not None and clock.met_at is not None:
-            raise _rejected(f"the inquiry was already acknowledged at {clock.met_at.isoformat()}")
-        if not (request.text or "").strip() and "ack" not in self.ruleset.rule_file.templates:
-            raise _rejected("no text given and the rule file has no 'ack' template to send")
+        self._refuse(validators.acknowledge, request)
 
     @workflow.update
     async def reply(self, request: ReplyRequest) -> ActionResult:
@@ -272,17 +260,11 @@ class InquiryWorkflow:
                 await self._run_event("agent.message", self._message_fields(message))
             return self._action_result("replied", message)
 
-        return await self._agent_action(self._check_reply, request, act)
+        return await self._agent_action(validators.reply, request, act)
 
     @reply.validator
     def _validate_reply(self, request: ReplyRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_reply(request)
-
-    def _check_reply(self, request: ReplyRequest) -> None:
-        if not request.text.strip():
-            raise _rejected("the reply is empty: write the text to send")
-        self._check_open(request.agent)
+        self._refuse(validators.reply, request)
 
     @workflow.update
     async def invite_private(self, request: InvitePrivateRequest) -> ActionResult:
@@ -292,33 +274,11 @@ class InquiryWorkflow:
             message = await self._invite(template, agent, human=True)
             return self._action_result("invited to a private channel", message)
 
-        return await self._agent_action(self._check_invite, request, act)
+        return await self._agent_action(validators.invite_private, request, act)
 
     @invite_private.validator
     def _validate_invite_private(self, request: InvitePrivateRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_invite(request)
-
-    def _check_invite(self, request: InvitePrivateRequest) -> None:
-        state = self._check_open(request.agent)
-        if state.inquiry.kind == "private":
-            raise _rejected("this conversation is already private (it started as a direct message)")
-        if state.private_at is not None:
-            raise _rejected(
-                f"the customer already wrote privately at {state.private_at.isoformat()}"
-            )
-        if state.step == "privatize" and state.invited_at is not None:
-            raise _rejected(
-                f"an invitation sent at {state.invited_at.isoformat()} is still waiting for an answer"
-            )
-        if state.step == "follow_up":
-            raise _rejected("the inquiry is resolved: reopen it first")
-        template = request.template or self.ruleset.rule_file.flow.privatize.template
-        templates = self.ruleset.rule_file.templates
-        if template not in templates:
-            raise _rejected(
-                f"no template named {template!r}; the rule file has: {', '.join(templates)}"
-            )
+        self._refuse(validators.invite_private, request)
 
     @workflow.update
     async def resolve(self, request: ResolveRequest) -> ActionResult:
@@ -326,21 +286,11 @@ class InquiryWorkflow:
             await self._resolve(request.code.strip(), request.note, request.agent.strip())
             return self._action_result(f"resolved with code {request.code.strip()}", None)
 
-        return await self._agent_action(self._check_resolve, request, act)
+        return await self._agent_action(validators.resolve, request, act)
 
     @resolve.validator
     def _validate_resolve(self, request: ResolveRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_resolve(request)
-
-    def _check_resolve(self, request: ResolveRequest) -> None:
-        if not request.code.strip():
-            raise _rejected("a resolution code is required, e.g. refunded or replaced")
-        state = self._check_open(request.agent)
-        if state.step == "follow_up":
-            raise _rejected(
-                f"the inquiry is already resolved (code {state.resolution_code}): reopen it first"
-            )
+        self._refuse(validators.resolve, request)
 
     @workflow.update
     async def reopen(self, request: ReopenRequest) -> ActionResult:
@@ -349,19 +299,11 @@ class InquiryWorkflow:
             await self._reopen(reason, request.agent.strip())
             return self._action_result("reopened", None)
 
-        return await self._agent_action(self._check_reopen, request, act)
+        return await self._agent_action(validators.reopen, request, act)
 
     @reopen.validator
     def _validate_reopen(self, request: ReopenRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_reopen(request)
-
-    def _check_reopen(self, request: ReopenRequest) -> None:
-        state = self._check_open(request.agent)
-        if state.step != "follow_up":
-            raise _rejected(
-                f"the inquiry is not resolved (it is in {state.step}): only a resolved inquiry can be reopened"
-            )
+        self._refuse(validators.reopen, request)
 
     @workflow.update
     async def assign(self, request: AssignRequest) -> ActionResult:
@@ -371,19 +313,11 @@ class InquiryWorkflow:
             self._note("assigned", f"assigned to {assignee} by {request.agent.strip()}")
             return self._action_result(f"assigned to {assignee}", None)
 
-        return await self._agent_action(self._check_assign, request, act)
+        return await self._agent_action(validators.assign, request, act)
 
     @assign.validator
     def _validate_assign(self, request: AssignRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_assign(request)
-
-    def _check_assign(self, request: AssignRequest) -> None:
-        if not request.assignee.strip():
-            raise _rejected("say who to assign the inquiry to")
-        state = self._check_open(request.agent)
-        if state.agent == request.assignee.strip():
-            raise _rejected(f"the inquiry is already assigned to {state.agent}")
+        self._refuse(validators.assign, request)
 
     @workflow.update
     async def escalate(self, request: EscalateRequest) -> ActionResult:
@@ -392,44 +326,34 @@ class InquiryWorkflow:
             await self._escalate(request.to, reason, request.agent.strip())
             return self._action_result(f"escalated to {request.to}", None)
 
-        return await self._agent_action(self._check_escalate, request, act)
+        return await self._agent_action(validators.escalate, request, act)
 
     @escalate.validator
     def _validate_escalate(self, request: EscalateRequest) -> None:
-        with contextlib.suppress(_Starting):
-            self._check_escalate(request)
+        self._refuse(validators.escalate, request)
 
-    def _check_escalate(self, request: EscalateRequest) -> None:
-        if request.to not in ESCALATION_TARGETS:
-            raise _rejected(f"cannot escalate to {request.to!r}: use supervisor or chat")
-        self._check_open(request.agent)
+    def _refuse(self, check: Check[R], request: R) -> None:
+        """Fail the update with the check's sentence, if it has one. While the rules are still
+        loading only the request itself is checked; the handler checks again once they are."""
+        refusal = check(self._state, self._ruleset, request)
+        if refusal is not None:
+            raise _rejected(refusal)
 
     async def _agent_action(
-        self, check: Callable[[Any], None], request: Any, act: Callable[[], Any]
+        self, check: Check[R], request: R, act: Callable[[], Awaitable[ActionResult]]
     ) -> ActionResult:
         """Run an agent action under the lock, re-checked: the inquiry may have moved on while
         the update waited for the lock (the validator only saw the state at delivery)."""
         await workflow.wait_condition(lambda: self._ruleset is not None)
         async with self._lock:
             await self._catch_up()
-            check(request)
-            result: ActionResult = await act()
+            self._refuse(check, request)
+            result = await act()
             await self._advance()
             await self._drain_clock_events()
             self._changed = True
             self._index()
             return result.model_copy(update={"step": self.state.step})
-
-    def _check_open(self, agent: str) -> InquiryState:
-        if not agent.strip():
-            raise _rejected("say which agent is acting (agent is empty)")
-        if self._state is None or self._ruleset is None:
-            raise _Starting()
-        if self._state.step == "closed":
-            raise _rejected(
-                f"the inquiry is closed ({self._state.close_reason}): nothing can change it"
-            )
-        return self._state
 
     def _action_result(self, detail: str, message: Message | None) -> ActionResult:
         return ActionResult(
