@@ -64,14 +64,14 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.workflow_bench import DEV_SERVER, output_to, server_cpu
-from careflow.channels import common as webhooks
+from careflow.channels import x
 from careflow.devtools.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer, free_port
 from careflow.settings import Settings, TemporalSettings, WebhookSecrets
-from careflow.temporal.connection import connect
+from careflow.temporal.connection import Connection, connect
 from careflow.temporal.intake import firehose, intake, workflow_id
 from workflows import search
 
@@ -131,7 +131,7 @@ def deliveries(tag: str, count: int, mix: str, settings: Settings, first_id: int
         event = x_mention(
             str(first_id + i), customer, texts[i % len(texts)], now, conversation_id=f"{tag}-{i}"
         )
-        found = webhooks.x_account_activity(event.body, settings.brand)
+        found = x.account_activity(event.body, settings.brand)
         if len(found.inquiries) != 1 or found.echoes or found.ignored:
             raise SystemExit(f"bench bug: the X normalizer made {found} of one mention")
         made.append(Delivery(event, found.inquiries[0], spam))
@@ -365,7 +365,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     )
 
     async def client_factory() -> Client:  # called in the intake's own thread and loop
-        return await connect(settings)
+        return await connect(Connection.of(settings))
 
     server = ThreadedServer(
         create_app(settings, client_factory, ruleset), free_port(), "bench-intake", "critical"
@@ -379,7 +379,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         await asyncio.to_thread(server.start)
         stack.push_async_callback(asyncio.to_thread, server.stop)
-        client = await connect(settings)
+        client = await connect(Connection.of(settings))
         ways = {
             DIRECT: direct_way(client, settings, ruleset),
             HTTP: http_way(http, server.url, keys),

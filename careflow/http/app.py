@@ -37,8 +37,15 @@ from starlette.schemas import SchemaGenerator
 from temporalio.client import Client
 from temporalio.exceptions import TemporalError
 
-from careflow.channels import common as webhooks
-from careflow.channels.common import ECHO, Ignored, Normalized, PayloadError
+from careflow.channels import generic, meta, x
+from careflow.channels.common import (
+    ECHO,
+    Ignored,
+    Normalized,
+    PayloadError,
+    is_brand_author,
+    parse_json,
+)
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.errors import CareflowError
@@ -173,7 +180,7 @@ def create_app(
                 )
         echoes = list(found.echoes)
         for inquiry in found.inquiries:
-            if webhooks.is_brand_author(inquiry, settings.brand):
+            if is_brand_author(inquiry, settings.brand):
                 echoes.append(inquiry)
             elif (turned_away := firehose(inquiry, rules)) is not None:
                 dropped.append(
@@ -239,7 +246,7 @@ def create_app(
             client = request.client.host if request.client else "?"
             log.warning("refused a delivery to %s from %s: signature", request.url.path, client)
             return refusal
-        return webhooks.parse_json(body)
+        return parse_json(body)
 
     def hex_signature(secret: str) -> Callable[[bytes], str]:
         return lambda body: "sha256=" + _hmac(secret, body).hex()
@@ -299,7 +306,7 @@ def create_app(
             "the generic webhook",
             GENERIC_SIGNATURE,
             hex_signature,
-            lambda data: Normalized(inquiries=[webhooks.generic(data)]),
+            lambda data: Normalized(inquiries=[generic.inquiry(data)]),
             "generic",
         )
 
@@ -344,7 +351,7 @@ def create_app(
             "the X webhook",
             X_SIGNATURE,
             base64_signature,
-            lambda data: webhooks.x_account_activity(data, settings.brand),
+            lambda data: x.account_activity(data, settings.brand),
             "x",
         )
 
@@ -392,7 +399,7 @@ def create_app(
             "the Meta webhook",
             META_SIGNATURE,
             hex_signature,
-            lambda data: webhooks.meta(data, settings.brand),
+            lambda data: meta.webhook(data, settings.brand),
             "meta",
         )
 

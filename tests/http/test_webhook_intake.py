@@ -28,6 +28,14 @@ from careflow.http.app import GENERIC_SIGNATURE, META_SIGNATURE, X_SIGNATURE, cr
 from careflow.settings import BrandAccounts, Settings, TemporalSettings, WebhookSecrets
 from careflow.temporal import inquiries
 from careflow.temporal.worker import build_worker
+from tests.channels.payloads import (
+    BRAND_X,
+    PAGE,
+    instagram_delivery,
+    meta_page_delivery,
+    tweet,
+    x_delivery,
+)
 from tests.conftest import DEFAULT_PACK
 from tests.harness import dev_server, example, round_the_clock_pack
 from workflows.state import InquiryStatus
@@ -36,9 +44,6 @@ GENERIC_SECRET = "generic-secret-0123456789"
 X_SECRET = "x-consumer-secret-0123456789"
 META_SECRET = "meta-app-secret-0123456789"
 VERIFY_TOKEN = "meta-verify-token"
-BRAND_X = "9990001"
-PAGE = "5550001"
-IG_ACCOUNT = "17841400000000001"
 SECRETS = Settings(
     webhooks=WebhookSecrets(
         generic=GENERIC_SECRET,
@@ -82,134 +87,6 @@ async def request(app: Any, method: str, path: str, **kwargs: Any) -> httpx.Resp
 def call(method: str, path: str, app_settings: Settings = SECRETS, **kwargs: Any) -> httpx.Response:
     app = create_app(app_settings, never_connect, RULESET)
     return asyncio.run(request(app, method, path, **kwargs))
-
-
-def x_time(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%a %b %d %H:%M:%S +0000 %Y")
-
-
-def tweet(tweet_id: str, user_id: str, handle: str, text: str, at: datetime, **extra: Any) -> Any:
-    return {
-        "created_at": x_time(at),
-        "id": int(tweet_id),
-        "id_str": tweet_id,
-        "text": text,
-        "user": {
-            "id": int(user_id),
-            "id_str": user_id,
-            "name": handle.title(),
-            "screen_name": handle,
-            "followers_count": 250,
-            "verified": False,
-        },
-        **extra,
-    }
-
-
-def x_delivery(at: datetime) -> dict[str, Any]:
-    """A mention, the brand's own reply (an echo), a DM and a like, as Account Activity sends."""
-    millis = str(int(at.timestamp() * 1000))
-    return {
-        "for_user_id": BRAND_X,
-        "tweet_create_events": [
-            tweet("1870000000000000001", "41001", "maya_r", "@acme my parcel is late", at),
-            tweet(
-                "1870000000000000002",
-                BRAND_X,
-                "acme",
-                "@maya_r sorry, checking now",
-                at,
-                in_reply_to_status_id_str="1870000000000000001",
-            ),
-        ],
-        "direct_message_events": [
-            {
-                "type": "message_create",
-                "id": "1870000000000000003",
-                "created_timestamp": millis,
-                "message_create": {
-                    "target": {"recipient_id": BRAND_X},
-                    "sender_id": "41002",
-                    "message_data": {"text": "hi, can I change my delivery address?"},
-                },
-            }
-        ],
-        "users": {
-            "41002": {"id": "41002", "screen_name": "tom_k", "name": "Tom K", "followers_count": 9},
-            BRAND_X: {"id": BRAND_X, "screen_name": "acme", "name": "Acme"},
-        },
-        "favorite_events": [{"id": "fav-1"}],
-    }
-
-
-def meta_page_delivery(at: datetime) -> dict[str, Any]:
-    """A Page feed comment, a like, a Messenger message and the Page's own echo."""
-    seconds, millis = int(at.timestamp()), int(at.timestamp() * 1000)
-    return {
-        "object": "page",
-        "entry": [
-            {
-                "id": PAGE,
-                "time": millis,
-                "changes": [
-                    {
-                        "field": "feed",
-                        "value": {
-                            "from": {"id": "61001", "name": "Lena Fischer"},
-                            "item": "comment",
-                            "verb": "add",
-                            "post_id": f"{PAGE}_700",
-                            "comment_id": "700_801",
-                            "parent_id": f"{PAGE}_700",
-                            "message": "my order never arrived",
-                            "created_time": seconds,
-                        },
-                    },
-                    {
-                        "field": "feed",
-                        "value": {"item": "reaction", "verb": "add", "post_id": f"{PAGE}_700"},
-                    },
-                ],
-                "messaging": [
-                    {
-                        "sender": {"id": "62001"},
-                        "recipient": {"id": PAGE},
-                        "timestamp": millis,
-                        "message": {"mid": "m_62001_1", "text": "is the store open on Sunday?"},
-                    },
-                    {
-                        "sender": {"id": PAGE},
-                        "recipient": {"id": "62001"},
-                        "timestamp": millis,
-                        "message": {"mid": "m_echo_1", "text": "Yes!", "is_echo": True},
-                    },
-                ],
-            }
-        ],
-    }
-
-
-def instagram_delivery(at: datetime) -> dict[str, Any]:
-    return {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": IG_ACCOUNT,
-                "time": int(at.timestamp()),
-                "changes": [
-                    {
-                        "field": "comments",
-                        "value": {
-                            "id": "17900000000000001",
-                            "from": {"id": "63001", "username": "kai.designs"},
-                            "text": "the zipper broke after a week",
-                            "media": {"id": "18000000000000001", "media_product_type": "FEED"},
-                        },
-                    }
-                ],
-            }
-        ],
-    }
 
 
 # ---------------------------------------------------------------------- without a server

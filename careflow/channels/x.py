@@ -1,0 +1,155 @@
+"""X Account Activity API deliveries (``POST /webhooks/x``) → inquiries: mentions and replies
+are public, direct messages private; the brand's own tweets and DMs are echoes.
+
+The shape (only the fields read here matter): ``{"for_user_id", "tweet_create_events":
+[<Tweet v1.1>], "direct_message_events": [{"type": "message_create", "id", "created_timestamp",
+"message_create": {"sender_id", "target": {"recipient_id"}, "message_data": {"text"}}}],
+"users": {"<id>": <User v1.1>}}``; other ``*_events`` keys (likes, follows…) are ignored.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from careflow.channels.common import (
+    ECHO,
+    Echo,
+    Ignored,
+    Normalized,
+    PayloadError,
+    brand_ids,
+    echo_if,
+    epoch_at,
+    id_at,
+    inquiry_at,
+    list_at,
+    object_at,
+    optional_id_at,
+    text_at,
+)
+from careflow.engine.post import Inquiry
+from careflow.settings import BrandAccounts
+
+X_TIME_FORMAT = "%a %b %d %H:%M:%S %z %Y"  # "Wed Oct 10 20:19:24 +0000 2018"
+READ = ("tweet_create_events", "direct_message_events")  # the event lists that hold inquiries
+
+
+def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
+    """Mentions and replies (public), direct messages (private), the rest ignored."""
+    if not isinstance(data, dict) or not (
+        "for_user_id" in data or any(key.endswith(("_events", "_event")) for key in data)
+    ):
+        raise PayloadError(
+            400,
+            "not an X Account Activity payload: expected an object with for_user_id and "
+            "tweet_create_events, direct_message_events or other *_events",
+        )
+    brand = brand_ids([optional_id_at(data, "for_user_id", "(body)"), brand_accounts.x_user_id])
+    found = Normalized()
+    for number, tweet in enumerate(
+        list_at(data.get("tweet_create_events", []), "tweet_create_events")
+    ):
+        where = f"tweet_create_events[{number}]"
+        found.add(_tweet(object_at(tweet, where), where, brand))
+    users = object_at(data.get("users", {}), "users")
+    events = list_at(data.get("direct_message_events", []), "direct_message_events")
+    for number, event in enumerate(events):
+        where = f"direct_message_events[{number}]"
+        found.add(_direct_message(object_at(event, where), where, users, brand))
+    for key, value in data.items():
+        if key.endswith(("_events", "_event")) and key not in READ:
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                item_id = item.get("id") if isinstance(item, dict) else None
+                found.ignored.append(
+                    Ignored(item_id if isinstance(item_id, str) else None, f"{key}: not inquiries")
+                )
+    return found
+
+
+def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo:
+    tweet_id = id_at(tweet, "id_str", where)
+    user = object_at(tweet.get("user"), f"{where}.user")
+    author_id = id_at(user, "id_str", f"{where}.user")
+    handle = text_at(user, "screen_name", f"{where}.user")
+    extended = tweet.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
+        text = extended["full_text"]
+    elif isinstance(tweet.get("full_text"), str):
+        text = tweet["full_text"]
+    else:
+        text = text_at(tweet, "text", where)
+    created = text_at(tweet, "created_at", where)
+    try:
+        created_at = datetime.strptime(created, X_TIME_FORMAT)
+    except ValueError:
+        raise PayloadError(
+            422,
+            f"{where}.created_at: {created!r} is not X's time format (Wed Oct 10 "
+            "20:19:24 +0000 2018)",
+        ) from None
+    # The conversation's root when X gives it (v2 conversation_id), else what it replies to.
+    conversation = (
+        optional_id_at(tweet, "conversation_id_str", where)
+        or optional_id_at(tweet, "conversation_id", where)
+        or optional_id_at(tweet, "in_reply_to_status_id_str", where)
+        or tweet_id
+    )
+    post = inquiry_at(
+        where,
+        id=tweet_id,
+        channel="x",
+        kind="public",
+        conversation_id=conversation,
+        author=_author(author_id, handle, user),
+        text=text,
+        created_at=created_at,
+        url=f"https://x.com/{handle}/status/{tweet_id}",
+    )
+    return echo_if(post, author_id in brand)
+
+
+def _direct_message(
+    event: dict[str, Any], where: str, users: dict[str, Any], brand: set[str]
+) -> Inquiry | Echo | Ignored:
+    event_id = id_at(event, "id", where)
+    if event.get("type") != "message_create":
+        return Ignored(event_id, f"direct message event of type {event.get('type')!r}")
+    create = object_at(event.get("message_create"), f"{where}.message_create")
+    sender = id_at(create, "sender_id", f"{where}.message_create")
+    echo = sender in brand
+    if echo:  # the brand's DM: the conversation is the customer it went to
+        target = create.get("target")
+        recipient = target.get("recipient_id") if isinstance(target, dict) else None
+        if not isinstance(recipient, str) or not recipient:
+            return Ignored(event_id, ECHO)
+    data = object_at(create.get("message_data"), f"{where}.message_create.message_data")
+    text = text_at(data, "text", f"{where}.message_create.message_data")
+    created_at = epoch_at(event.get("created_timestamp"), f"{where}.created_timestamp")
+    user = users.get(sender)
+    user = user if isinstance(user, dict) else {}
+    handle = user.get("screen_name")
+    post = inquiry_at(
+        where,
+        id=event_id,
+        channel="x",
+        kind="private",
+        conversation_id=recipient if echo else sender,
+        author=_author(sender, handle if isinstance(handle, str) and handle else sender, user),
+        text=text,
+        created_at=created_at,
+    )
+    return echo_if(post, echo)
+
+
+def _author(author_id: str, handle: str, user: dict[str, Any]) -> dict[str, Any]:
+    """The author of a tweet or DM from its v1.1 user object (what is missing stays unknown)."""
+    followers = user.get("followers_count")
+    return {
+        "id": author_id,
+        "handle": handle,
+        "name": user.get("name") if isinstance(user.get("name"), str) else None,
+        "followers": followers if isinstance(followers, int) and followers >= 0 else None,
+        "verified": user.get("verified") is True,
+    }
