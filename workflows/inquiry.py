@@ -24,10 +24,10 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.types import DELIVER, LOAD_RULES, Delivery, Outbound, OutboundKind, RulesSource
+    from activities.types import DELIVER, LOAD_RULES, Delivery, RulesSource
     from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
-    from workflows import metrics, search, validators
+    from workflows import metrics, outbound, search, validators
     from workflows.clocks import (
         ClockEvent,
         ClockState,
@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         ReplyRequest,
         ResolveRequest,
     )
+    from workflows.outbound import CUSTOMER_FACING, Send
     from workflows.state import (
         BrandMessage,
         CustomerMessage,
@@ -86,9 +87,6 @@ DELIVERY_RETRY = RetryPolicy(
 SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
 # A chat hand-off whose service answers with a session link sends the customer that link.
 CHAT_LINK_PATCH = "chat-link"
-CUSTOMER_FACING: frozenset[str] = frozenset(
-    {"reply", "invitation", "reminder", "follow_up", "chat_link"}
-)
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
 Check = Callable[[InquiryState | None, Ruleset | None, R], str | None]
@@ -222,12 +220,14 @@ class InquiryWorkflow:
                 self.state.agent = agent
             text = (request.text or "").strip() or None
             message = await self._send(
-                "reply",
-                agent,
-                text=text,
-                template_name=None if text else "ack",
-                human=True,
-                signature=agent,
+                Send(
+                    "reply",
+                    agent,
+                    text=text,
+                    template_name=None if text else "ack",
+                    human=True,
+                    signature=agent,
+                )
             )
             self._note("acknowledged", f"{agent} acknowledged the inquiry")
             if message is not None:
@@ -247,12 +247,14 @@ class InquiryWorkflow:
             if self.state.agent is None:
                 self.state.agent = agent
             message = await self._send(
-                "reply",
-                agent,
-                text=request.text,
-                private=request.private,
-                human=True,
-                signature=agent,
+                Send(
+                    "reply",
+                    agent,
+                    text=request.text,
+                    private=request.private,
+                    human=True,
+                    signature=agent,
+                )
             )
             if message is not None and request.pending:
                 self._wait_on_customer()
@@ -428,7 +430,7 @@ class InquiryWorkflow:
             if state.reminded_at is None and now >= remind_at:
                 state.reminded_at = now
                 template = flow.privatize.reminder_template or flow.privatize.template
-                await self._send("reminder", "flow", template_name=template)
+                await self._send(Send("reminder", "flow", template_name=template))
                 await self._run_event("privatize.reminder", {})
             give_up_at = state.invited_at + parse_duration(flow.privatize.give_up_after)
             if state.step == "privatize" and now >= give_up_at:
@@ -441,10 +443,12 @@ class InquiryWorkflow:
                 if now >= state.resolved_at + parse_duration(flow.follow_up.after):
                     state.follow_up_sent_at = now
                     await self._send(
-                        "follow_up",
-                        "flow",
-                        template_name=flow.follow_up.template,
-                        private=state.private_channel,
+                        Send(
+                            "follow_up",
+                            "flow",
+                            template_name=flow.follow_up.template,
+                            private=state.private_channel,
+                        )
                     )
             elif now >= state.follow_up_sent_at + parse_duration(flow.follow_up.wait):
                 await self._run_event("follow_up.silent", self._resolution_fields())
@@ -574,7 +578,13 @@ class InquiryWorkflow:
         """Invite the customer to a private channel and wait on them (resolve clock paused)."""
         state = self.state
         message = await self._send(
-            "invitation", by, template_name=template, human=human, signature=by if human else None
+            Send(
+                "invitation",
+                by,
+                template_name=template,
+                human=human,
+                signature=by if human else None,
+            )
         )
         if message is None:
             return None
@@ -636,25 +646,11 @@ class InquiryWorkflow:
         state.escalations.append(Escalation(at=workflow.now(), to=to, reason=reason, by=by))
         metrics.escalated(to)
         self._note("escalated", f"escalated to {to} by {by}: {reason}")
-        transcript = [m.model_dump(mode="json") for m in state.messages] if to == "chat" else []
-        handoff = await self._send(
-            "chat_handoff" if to == "chat" else "escalation",
-            by,
-            text=f"{reason} (agent: {state.agent or 'unassigned'})",
-            target=to,
-            transcript=transcript,
-        )
+        handoff = await self._send(outbound.escalation(state, to, reason, by))
         if handoff is not None and handoff.link and workflow.patched(CHAT_LINK_PATCH):
             # The same agent carries on in the chat; the customer gets the way there privately.
             self._note("chat", f"chat session {handoff.id} opened for {state.agent or 'the team'}")
-            with_whom = f" with {state.agent}" if state.agent else ""
-            await self._send(
-                "chat_link",
-                by,
-                text=f"Let's continue this in a live chat{with_whom}: {handoff.link}",
-                private=True,
-                human=not by.startswith("rule:") and by != "careflow",
-            )
+            await self._send(outbound.chat_link(state, handoff.link, by))
 
     # ------------------------------------------------------------------ rules
 
@@ -692,7 +688,12 @@ class InquiryWorkflow:
                 continue
             if action.kind == "reply":
                 await self._send(
-                    "reply", by, template_name=spec["template"], private=spec.get("private", False)
+                    Send(
+                        "reply",
+                        by,
+                        template_name=spec["template"],
+                        private=spec.get("private", False),
+                    )
                 )
             elif action.kind == "invite_private":
                 if not self.state.private_channel and self.state.step != "privatize":
@@ -718,42 +719,15 @@ class InquiryWorkflow:
             await self._close(*close)
 
     async def _notify(self, target: str, template: str | None, by: str) -> None:
-        spec = self.ruleset.rule_file.targets[target]
-        state = self.state
-        text = None
-        if template is None:
-            text = (
-                f"{state.values.priority} {state.values.category} inquiry on "
-                f"{state.inquiry.channel} by @{state.inquiry.author.handle}: "
-                f"{state.inquiry.url or state.inquiry.id}"
-            )
         message = await self._send(
-            "notification",
-            by,
-            text=text,
-            template_name=template,
-            target=target,
-            target_webhook=spec.webhook,
+            outbound.notification(self.state, self.ruleset, target, template, by)
         )
         if message is not None:
             self._note("notified", f"notified {target}: {message.text}")
 
     # ------------------------------------------------------------------ sending
 
-    async def _send(
-        self,
-        kind: OutboundKind,
-        by: str,
-        *,
-        text: str | None = None,
-        template_name: str | None = None,
-        private: bool = False,
-        human: bool = False,
-        signature: str | None = None,
-        target: str | None = None,
-        target_webhook: str | None = None,
-        transcript: list[dict[str, Any]] | None = None,
-    ) -> Message | None:
+    async def _send(self, send: Send) -> Message | None:
         """Deliver one message through the ``deliver`` activity.
 
         The key (workflow id / step / sequence) makes retries safe. A message that cannot be
@@ -761,75 +735,28 @@ class InquiryWorkflow:
         """
         state = self.state
         state.sequence += 1
-        key = f"{workflow.info().workflow_id}/{state.step}/{state.sequence}"
-        inquiry = state.inquiry
-        outbound = Outbound(
-            key=key,
-            kind=kind,
-            channel=inquiry.channel,
-            conversation_id=inquiry.conversation_id,
-            in_reply_to=inquiry.id,
-            recipient=inquiry.author.handle,
-            private=private,
-            text=text,
-            template=self.ruleset.rule_file.templates[template_name] if template_name else None,
-            template_name=template_name,
-            variables=self._template_variables(signature) if template_name else {},
-            signature=signature if kind in CUSTOMER_FACING else None,
-            target=target,
-            target_webhook=target_webhook,
-            transcript=transcript or [],
-            conversation_kind=inquiry.kind,
-            long_replies=self.ruleset.rule_file.flow.long_replies,
-            agent=state.agent,
-            recipient_id=inquiry.author.id,
-            customer_in_private=state.private_at is not None,
-            customer_last_at=max(
-                (m.at for m in state.messages if m.direction == "in"), default=None
-            ),
-            human=human,
-        )
+        key = outbound.key(workflow.info().workflow_id, state)
         try:
             delivery = await workflow.execute_activity(
                 DELIVER,
-                outbound,
+                outbound.build(send, key, state, self.ruleset),
                 result_type=Delivery,
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
             )
         except ActivityError as error:
             cause = error.cause.message if isinstance(error.cause, ApplicationError) else error
-            self._note("delivery_failed", f"could not deliver {kind} {key}: {cause}")
-            if kind not in ("escalation", "chat_handoff"):
+            self._note("delivery_failed", f"could not deliver {send.kind} {key}: {cause}")
+            if send.kind not in ("escalation", "chat_handoff"):
                 await self._escalate(
-                    "supervisor", f"could not deliver a {kind}: {cause}", "careflow"
+                    "supervisor", f"could not deliver a {send.kind}: {cause}", "careflow"
                 )
             return None
-        now = workflow.now()
-        if delivery.private is not None and delivery.private != private:
-            # The adapter sent it elsewhere: a DM conversation has no public side, and a reply
-            # too long for a public post went as a direct message (flow.long_replies: private).
-            private = delivery.private
-            why = (
-                "the conversation is private"
-                if inquiry.kind == "private"
-                else "too long to post publicly"
-            )
-            self._note("moved", f"{kind} {key} was sent privately: {why}")
-        message = Message(
-            at=now,
-            direction="out",
-            private=private,
-            text=delivery.text,
-            by=by,
-            kind=kind,
-            id=delivery.id,
-            key=key,
-            link=delivery.link,
-            also=delivery.also,
-        )
-        if kind in CUSTOMER_FACING:
-            self._record_sent(message, kind, human)
+        message, moved = outbound.delivered(send, key, delivery, state, workflow.now())
+        if moved is not None:
+            self._note("moved", f"{send.kind} {key} was sent privately: {moved}")
+        if send.kind in CUSTOMER_FACING:
+            self._record_sent(message, send.kind, send.human)
         return message
 
     def _record_sent(
@@ -851,12 +778,6 @@ class InquiryWorkflow:
             if clock is not None:
                 self._queue_clock_events(clock, pass_deadlines(clock, now))
                 meet_clock(clock, now, by_human=human)
-
-    def _template_variables(self, agent: str | None) -> dict[str, Any]:
-        state = self.state
-        return self.ruleset.template_variables(
-            state.inquiry, state.values.values(), agent or state.agent
-        )
 
     # ------------------------------------------------------------------ clocks
 
