@@ -1,0 +1,339 @@
+"""The signed webhook routes: platform deliveries in, inquiries started.
+
+Every delivery goes through the same door: the platform's secret must be configured (else 503
+naming the variable), the HMAC-SHA256 signature over the raw body must match (else 401, compared
+in constant time), the payload must parse and normalize (``careflow.channels``; else 400 or 422
+saying what is wrong, and nothing is started), and then each inquiry goes through
+``careflow.temporal.intake.intake``: the firehose filter, then signal-with-start on
+``inquiry-<channel>-<conversation>``, so a platform's retry of a delivery reaches the same
+workflow and is recorded once. The brand's own posts (echoes: replies made in the platform's own
+app, or careflow's posts coming back) start nothing: each is signalled to its conversation's open
+inquiry, which records it as an agent message (and recognises its own posts by id). When
+Temporal cannot be reached the answer is 503, which platforms retry. Customer text is never
+logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+from temporalio.exceptions import TemporalError
+
+from careflow.channels import generic, meta, x
+from careflow.channels.common import (
+    ECHO,
+    Ignored,
+    Normalized,
+    PayloadError,
+    is_brand_author,
+    parse_json,
+)
+from careflow.engine.post import Inquiry
+from careflow.engine.ruleset import Ruleset
+from careflow.errors import CareflowError
+from careflow.http.agent import ClientGetter
+from careflow.http.body import read_body
+from careflow.settings import Settings
+from careflow.temporal.intake import firehose, intake, record_brand_post, workflow_id
+
+# The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
+log = logging.getLogger("careflow.http.app")
+MAX_BODY = 1024 * 1024  # platforms batch a few events; a megabyte is not a webhook delivery
+MAX_WORKFLOW_ID = 1000  # the Temporal server's default limit.maxIDLength
+
+GENERIC_SIGNATURE = "X-Careflow-Signature"
+X_SIGNATURE = "x-twitter-webhooks-signature"
+META_SIGNATURE = "X-Hub-Signature-256"
+
+Signature = Callable[[bytes], str]  # the header value a body signed with the secret must carry
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _missing(variable: str, what: str) -> JSONResponse:
+    return _error(
+        503, f"{variable} is not set: {what} is off until it is", missing_variable=variable
+    )
+
+
+def _hmac(secret: str, message: bytes) -> bytes:
+    return hmac.new(secret.encode(), message, hashlib.sha256).digest()
+
+
+def hex_signature(secret: str) -> Signature:
+    """Meta's and the generic door's form: ``sha256=<hex>``."""
+    return lambda body: "sha256=" + _hmac(secret, body).hex()
+
+
+def base64_signature(secret: str) -> Signature:
+    """X's form (deliveries and the CRC answer): ``sha256=<base64>``."""
+    return lambda body: "sha256=" + base64.b64encode(_hmac(secret, body)).decode()
+
+
+def _signature_refusal(offered: str | None, expected: str, header: str) -> JSONResponse | None:
+    """None when ``offered`` (the header's value) equals ``expected``; else a 401."""
+    if not offered or not offered.strip():
+        return _error(401, f"the {header} header is missing: deliveries must be signed")
+    # Header values arrive decoded as latin-1, so this encoding gives back the bytes sent.
+    if hmac.compare_digest(offered.strip().encode("latin-1"), expected.encode("ascii")):
+        return None
+    return _error(401, f"the {header} signature does not match the body")
+
+
+async def _signed_payload(request: Request, header: str, expected: Signature) -> Any:
+    """The parsed JSON of a delivery whose signature matches, or the response refusing it."""
+    body = await read_body(request, MAX_BODY)
+    if body is None:
+        return _error(413, f"the body is larger than {MAX_BODY} bytes")
+    refusal = _signature_refusal(request.headers.get(header), expected(body), header)
+    if refusal is not None:
+        client = request.client.host if request.client else "?"
+        log.warning("refused a delivery to %s from %s: signature", request.url.path, client)
+        return refusal
+    return parse_json(body)
+
+
+def _refused(error: PayloadError) -> JSONResponse:
+    extra = {"problems": error.problems} if error.problems else {}
+    return _error(error.status, error.message, **extra)
+
+
+def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter) -> list[BaseRoute]:
+    """``POST /webhooks/generic``, ``GET|POST /webhooks/x``, ``GET|POST /webhooks/meta``.
+
+    ``rules`` is the firehose filter; ``get_client`` connects to Temporal on the first delivery
+    that needs it, and a failure to connect is a ``CareflowError`` or ``TemporalError`` (503).
+    """
+
+    async def take_in(found: Normalized, platform: str) -> JSONResponse:
+        """Each inquiry through the firehose filter and signal-with-start."""
+        started: list[str] = []
+        continued: list[str] = []  # DMs that answer an open public inquiry of the same customer
+        recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
+        dropped: list[dict[str, str | None]] = []
+        ignored = [item.as_json() for item in found.ignored]
+        inquiries: list[Inquiry] = []
+        for inquiry in [*found.inquiries, *found.echoes]:
+            if len(workflow_id(inquiry)) > MAX_WORKFLOW_ID:
+                return _error(
+                    422,
+                    f"the conversation id of post {inquiry.id[:40]!r} is too long for a workflow "
+                    f"id ({MAX_WORKFLOW_ID} characters at most)",
+                )
+        echoes = list(found.echoes)
+        for inquiry in found.inquiries:
+            if is_brand_author(inquiry, settings.brand):
+                echoes.append(inquiry)
+            elif (turned_away := firehose(inquiry, rules)) is not None:
+                dropped.append(
+                    {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
+                )
+            else:
+                inquiries.append(inquiry)
+        try:
+            if inquiries or echoes:
+                client = await get_client()
+            for inquiry in inquiries:
+                result = await intake(
+                    client, settings.temporal.task_queue, inquiry, rules, filtered=True
+                )
+                if result.duplicate:
+                    reason = f"already handled by the closed inquiry {result.workflow_id}"
+                    ignored.append(Ignored(inquiry.id, reason).as_json())
+                elif result.continued and result.workflow_id:
+                    continued.append(result.workflow_id)
+                elif result.workflow_id:
+                    started.append(result.workflow_id)
+            for echo in echoes:  # after the inquiries: a delivery may hold a post and its answer
+                # The brand answered on the platform itself: an agent message on the inquiry.
+                reached = await record_brand_post(client, echo)
+                if reached is None:
+                    ignored.append(Ignored(echo.id, ECHO).as_json())
+                else:
+                    recorded.append(reached)
+        except (CareflowError, TemporalError) as error:
+            message = str(error) or type(error).__name__
+            log.warning("%s delivery not taken in: %s", platform, message)
+            # What was started stays started: the platform's retry reaches the same workflows.
+            return _error(503, message, started=started)
+        log.info(
+            "%s delivery: %d received, %d started, %d continued, %d brand posts, %d dropped, "
+            "%d ignored",
+            platform,
+            found.received,
+            len(started),
+            len(continued),
+            len(recorded),
+            len(dropped),
+            len(ignored),
+        )
+        answer = {
+            "received": found.received,
+            "started": started,
+            "continued": continued,
+            "brand_posts": recorded,
+            "dropped": dropped,
+        }
+        return JSONResponse({**answer, "ignored": ignored})
+
+    async def delivery(
+        request: Request,
+        secret: str | None,
+        variable: str,
+        what: str,
+        header: str,
+        signature: Callable[[str], Signature],
+        normalize: Callable[[Any], Normalized],
+        platform: str,
+    ) -> Response:
+        """One door for every platform: secret configured, signature checked, payload
+        normalized, then each inquiry taken in."""
+        if not secret:
+            return _missing(variable, what)
+        try:
+            data = await _signed_payload(request, header, signature(secret))
+            if isinstance(data, Response):
+                return data
+            found = normalize(data)
+        except PayloadError as error:
+            return _refused(error)
+        return await take_in(found, platform)
+
+    async def generic_webhook(request: Request) -> Response:
+        """
+        summary: A normalized inquiry from any source.
+        description: >
+          The body is one inquiry (schemas/inquiry.schema.json), signed with
+          X-Careflow-Signature sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_WEBHOOK_SECRET).
+        requestBody:
+          required: true
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Inquiry"}
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "Not a valid inquiry; problems lists each field"}
+          503: {description: "CAREFLOW_WEBHOOK_SECRET not set, or Temporal unreachable"}
+        """
+        return await delivery(
+            request,
+            settings.webhooks.generic,
+            "CAREFLOW_WEBHOOK_SECRET",
+            "the generic webhook",
+            GENERIC_SIGNATURE,
+            hex_signature,
+            lambda data: Normalized(inquiries=[generic.inquiry(data)]),
+            "generic",
+        )
+
+    async def x_crc(request: Request) -> Response:
+        """
+        summary: X Account Activity challenge-response check (CRC).
+        parameters:
+          - {name: crc_token, in: query, required: true, schema: {type: string}}
+        responses:
+          200: {description: "response_token sha256=<base64 HMAC-SHA256(consumer secret, crc_token)>"}
+          400: {description: "No crc_token"}
+          503: {description: "CAREFLOW_X_CONSUMER_SECRET not set"}
+        """
+        secret = settings.webhooks.x_consumer_secret
+        if not secret:
+            return _missing("CAREFLOW_X_CONSUMER_SECRET", "the X webhook")
+        token = request.query_params.get("crc_token")
+        if not token:
+            return _error(400, "the crc_token query parameter is missing")
+        return JSONResponse({"response_token": base64_signature(secret)(token.encode())})
+
+    async def x_webhook(request: Request) -> Response:
+        """
+        summary: X Account Activity deliveries.
+        description: >
+          tweet_create_events (mentions, replies) become public inquiries, direct_message_events
+          private ones; the subscribed account's own posts are echoes, recorded on their inquiry. Signed
+          with x-twitter-webhooks-signature sha256=<base64 HMAC-SHA256 of the raw body>
+          (CAREFLOW_X_CONSUMER_SECRET).
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON, or not an Account Activity payload"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "A field of an event is missing or of the wrong type"}
+          503: {description: "CAREFLOW_X_CONSUMER_SECRET not set, or Temporal unreachable"}
+        """
+        return await delivery(
+            request,
+            settings.webhooks.x_consumer_secret,
+            "CAREFLOW_X_CONSUMER_SECRET",
+            "the X webhook",
+            X_SIGNATURE,
+            base64_signature,
+            lambda data: x.account_activity(data, settings.brand),
+            "x",
+        )
+
+    async def meta_verify(request: Request) -> Response:
+        """
+        summary: Meta webhook subscription check.
+        parameters:
+          - {name: hub.mode, in: query, required: true, schema: {type: string, enum: [subscribe]}}
+          - {name: hub.verify_token, in: query, required: true, schema: {type: string}}
+          - {name: hub.challenge, in: query, required: true, schema: {type: string}}
+        responses:
+          200: {description: "The challenge, as plain text"}
+          403: {description: "Wrong mode or verify token"}
+          503: {description: "CAREFLOW_META_VERIFY_TOKEN not set"}
+        """
+        expected = settings.webhooks.meta_verify_token
+        if not expected:
+            return _missing("CAREFLOW_META_VERIFY_TOKEN", "the Meta webhook subscription check")
+        query = request.query_params
+        offered = query.get("hub.verify_token", "")
+        matches = hmac.compare_digest(offered.encode(), expected.encode())
+        if query.get("hub.mode") != "subscribe" or not matches:
+            return _error(403, "hub.mode must be subscribe and hub.verify_token the verify token")
+        return PlainTextResponse(query.get("hub.challenge", ""))
+
+    async def meta_webhook(request: Request) -> Response:
+        """
+        summary: Meta (Facebook Page, Messenger, Instagram) deliveries.
+        description: >
+          object page - feed comments (public, channel facebook) and messaging (private, channel
+          messenger); object instagram - comments (public) and messaging (private). The Page's
+          or account's own posts and message echoes are recorded on their inquiry. Signed with
+          X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_META_APP_SECRET).
+        responses:
+          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          400: {description: "Not JSON, or an object other than page and instagram"}
+          401: {description: "Missing or forged signature"}
+          422: {description: "A field of an event is missing or of the wrong type"}
+          503: {description: "CAREFLOW_META_APP_SECRET not set, or Temporal unreachable"}
+        """
+        return await delivery(
+            request,
+            settings.webhooks.meta_app_secret,
+            "CAREFLOW_META_APP_SECRET",
+            "the Meta webhook",
+            META_SIGNATURE,
+            hex_signature,
+            lambda data: meta.webhook(data, settings.brand),
+            "meta",
+        )
+
+    return [
+        Route("/webhooks/generic", generic_webhook, methods=["POST"]),
+        Route("/webhooks/x", x_crc, methods=["GET"]),
+        Route("/webhooks/x", x_webhook, methods=["POST"]),
+        Route("/webhooks/meta", meta_verify, methods=["GET"]),
+        Route("/webhooks/meta", meta_webhook, methods=["POST"]),
+    ]
