@@ -23,7 +23,9 @@ import httpx
 import pytest
 from temporalio.exceptions import ApplicationError
 
-from activities.adapters.platform import PlatformAdapter, retry_after, sign, split_text, x_length
+from activities.adapters.http import retry_after, sign
+from activities.adapters.platform import PlatformAdapter
+from activities.adapters.text import split_text, x_length
 from activities.types import Outbound
 from careflow.devtools.fake_platform import fake_platform_app, user_id
 from careflow.http.serving import ThreadedServer, free_port

@@ -1,0 +1,150 @@
+"""Posting to Meta (Graph API): Facebook and Instagram comments, Messenger, Private Replies.
+
+A public reply is a comment on ``in_reply_to`` (``/comments`` on Facebook, ``/replies`` on
+Instagram); a comment over 8000 characters is refused (``DeliveryRejected``), not split. A
+message in a private conversation (every Messenger one) goes by the Send API, ``POST /me/messages``
+to ``recipient.id = conversation_id`` (the customer's page-scoped id), in numbered messages of at
+most 2000 characters.
+
+A private message on a public comment is one of Meta's Private Replies: ``recipient.comment_id``,
+one message per comment, within 7 days of it. The adapter remembers which comments it has
+privately replied to, and refuses a second private message on the same comment before asking
+Meta: from there on only the customer can open the conversation, by messaging the Page. Their
+message continues the comment's inquiry, and its later private messages go to their Messenger
+thread (``recipient.id = recipient_id``, once ``customer_in_private``). Meta's own refusal (Graph
+error 10900) says the same. The 7-day limit is Meta's to enforce: its refusal is final too.
+
+Messenger and Instagram messages follow Meta's 24-hour window (``messaging_window``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from activities.adapters.http import Api, posted_id, rejected
+from activities.adapters.posting import moved, post_pieces
+from activities.adapters.record import DeliveryRecord
+from activities.adapters.text import split_text
+from activities.types import Delivery, Outbound
+from careflow.settings import PlatformSettings
+
+MESSENGER_TEXT_LIMIT = 2000  # Send API: per message, Messenger and Instagram
+META_COMMENT_LIMIT = 8000
+META_CHANNELS = ("facebook", "instagram", "messenger")
+# Graph error codes Meta answers a Private Reply with when the comment had its one already.
+ALREADY_REPLIED_CODES = frozenset({10900})
+# Meta's messaging policy: any message within 24 h of the customer's latest, a person's for 7 days.
+STANDARD_WINDOW = timedelta(hours=24)
+HUMAN_AGENT_WINDOW = timedelta(days=7)
+
+
+def messaging_window(outbound: Outbound, now: datetime) -> dict[str, str]:
+    """How a Messenger/Instagram message may go under Meta's messaging policy: a ``RESPONSE``
+    within 24 hours of the customer's latest message; after that only a person may write, for
+    7 days, with the ``HUMAN_AGENT`` tag. An automated message after 24 hours (a follow-up, a
+    reminder) is refused here, so a person sends it (the workflow escalates)."""
+    last = outbound.customer_last_at
+    if last is None or now - last <= STANDARD_WINDOW:
+        return {"messaging_type": "RESPONSE"}
+    if outbound.human and now - last <= HUMAN_AGENT_WINDOW:
+        return {"messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT"}
+    waited = now - last
+    hours = int(waited.total_seconds() // 3600)
+    who = "an agent's message" if outbound.human else f"an automated {outbound.kind}"
+    raise rejected(
+        f"Meta's messaging window is closed for {who}: the customer last wrote {hours} hours "
+        "ago (24 hours for any message, 7 days for a person's, with the HUMAN_AGENT tag)"
+    )
+
+
+class MetaPoster:
+    """Posts to Facebook, Instagram and Messenger with the Page's token."""
+
+    def __init__(self, settings: PlatformSettings, record: DeliveryRecord) -> None:
+        self.settings = settings
+        self.record = record
+
+    async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
+        """A comment, a Private Reply, or Send API messages, as the conversation allows."""
+        api = Api.bearer(
+            client,
+            "Meta",
+            self.settings.meta_graph_base,
+            self.settings.meta_page_token,
+            "no Meta Page token: set CAREFLOW_META_PAGE_TOKEN",
+        )
+        # A public comment's author who has since messaged the Page (their answer to the
+        # invitation) is written to in that Messenger thread, by their page-scoped id.
+        thread = outbound.conversation_id
+        public_to_private = outbound.conversation_kind == "public" and outbound.private
+        if public_to_private and outbound.customer_in_private and outbound.recipient_id:
+            thread = outbound.recipient_id
+        if (
+            outbound.conversation_kind == "private"
+            or outbound.channel == "messenger"
+            or thread != outbound.conversation_id
+        ):
+            return await self._messages(api, outbound, text, thread)
+        if outbound.private:
+            posted = await self._private_reply(api, outbound, text)
+            return Delivery(key=outbound.key, id=posted, text=text)
+        if len(text) > META_COMMENT_LIMIT:
+            raise rejected(
+                f"the reply is {len(text)} characters; a {outbound.channel} comment holds "
+                f"{META_COMMENT_LIMIT}: shorten it"
+            )
+        edge = "replies" if outbound.channel == "instagram" else "comments"
+        body = await api.call("POST", f"/{outbound.in_reply_to}/{edge}", {"message": text})
+        return Delivery(
+            key=outbound.key,
+            id=posted_id(body, outbound.key, outbound.channel, "id"),
+            text=text,
+        )
+
+    async def _messages(self, api: Api, outbound: Outbound, text: str, thread: str) -> Delivery:
+        """Send API messages to ``thread`` (a page-scoped id), numbered when the text is long."""
+        window = messaging_window(outbound, datetime.now(UTC))
+
+        async def post(piece: str, key: str, previous: str) -> str:
+            payload = {"recipient": {"id": thread}, **window, "message": {"text": piece}}
+            body = await api.call("POST", "/me/messages", payload)
+            return posted_id(body, key, outbound.channel, "message_id")
+
+        pieces = split_text(text, MESSENGER_TEXT_LIMIT)
+        ids = await post_pieces(self.record, outbound, pieces, post, keyed=len(pieces) > 1)
+        return Delivery(
+            key=outbound.key, id=ids[0], text=text, parts=len(ids), private=moved(outbound)
+        )
+
+    async def _private_reply(self, api: Api, outbound: Outbound, text: str) -> str:
+        """Meta's Private Replies: one message to the author of a public comment."""
+        comment = outbound.in_reply_to
+        marker = f"private-reply/{outbound.channel}/{comment}"
+        refusal = (
+            f"this {outbound.channel} comment already had its one private reply (Meta's Private "
+            "Replies allow one message per comment): the customer must message the Page first "
+            "to continue in private"
+        )
+        if self.record.find(marker) is not None:
+            raise rejected(refusal)
+        if len(text) > MESSENGER_TEXT_LIMIT:
+            raise rejected(
+                f"the private reply is {len(text)} characters; a private reply to a comment is "
+                f"one message of at most {MESSENGER_TEXT_LIMIT}: shorten it"
+            )
+        payload = {
+            "recipient": {"comment_id": comment},
+            "messaging_type": "RESPONSE",
+            "message": {"text": text},
+        }
+        body = await api.call(
+            "POST",
+            "/me/messages",
+            payload,
+            final={code: refusal for code in ALREADY_REPLIED_CODES},
+        )
+        posted = posted_id(body, outbound.key, outbound.channel, "message_id")
+        self.record.add(marker, posted, outbound.channel, outbound.kind)
+        return posted
