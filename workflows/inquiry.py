@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.types import DELIVER, LOAD_RULES, Delivery, RulesSource
     from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
-    from workflows import metrics, outbound, search, validators
+    from workflows import interpreter, metrics, outbound, search, validators
     from workflows.clocks import (
         ClockEvent,
         ClockState,
@@ -680,43 +680,27 @@ class InquiryWorkflow:
         await self._act(self._evaluate(event, fields))
 
     async def _act(self, decision: Decision) -> None:
-        """Carry out a decision's actions in order; ``close`` takes effect after the others."""
-        close: tuple[str, str] | None = None
-        for action in decision.actions:
-            by, spec = f"rule:{action.rule}", action.spec
-            if self.state.step == "closed" and action.kind not in ("notify", "escalate"):
-                continue
-            if action.kind == "reply":
-                await self._send(
-                    Send(
-                        "reply",
-                        by,
-                        template_name=spec["template"],
-                        private=spec.get("private", False),
-                    )
-                )
-            elif action.kind == "invite_private":
-                if not self.state.private_channel and self.state.step != "privatize":
-                    await self._invite(spec, by, human=False)
-            elif action.kind == "notify":
-                target, template = (
-                    (spec, None)
-                    if isinstance(spec, str)
-                    else (
-                        spec["target"],
-                        spec.get("template"),
-                    )
-                )
+        """Carry out a decision's effects in order, each if it still applies when its turn comes."""
+        for effect in interpreter.effects(decision):
+            if interpreter.applies(effect, self.state):
+                await self._apply(effect)
+
+    async def _apply(self, effect: interpreter.Effect) -> None:
+        match effect:
+            case Send():
+                await self._send(effect)
+            case interpreter.Invite(template, by):
+                await self._invite(template, by, human=False)
+            case interpreter.Notify(target, template, by):
                 await self._notify(target, template, by)
-            elif action.kind == "escalate":
-                await self._escalate(spec["to"], spec.get("reason") or f"rule {action.rule}", by)
-            elif action.kind == "reopen":
-                if self.state.step == "follow_up":
-                    await self._reopen(spec, by)
-            elif action.kind == "close" and close is None:
-                close = (spec, by)
-        if close is not None and self.state.step != "closed":
-            await self._close(*close)
+            case interpreter.Escalate(to, reason, by):
+                await self._escalate(to, reason, by)
+            case interpreter.Reopen(reason, by):
+                await self._reopen(reason, by)
+            case interpreter.Close(reason, by):
+                await self._close(reason, by)
+            case _:
+                assert_never(effect)
 
     async def _notify(self, target: str, template: str | None, by: str) -> None:
         message = await self._send(

@@ -5,14 +5,12 @@ agents as HTTP 409 bodies."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
-from activities.types import RulesSource
-from careflow.engine.post import Inquiry
-from careflow.engine.ruleset import Ruleset, load_ruleset, ruleset_from_text
-from tests.conftest import DEFAULT_PACK, EXAMPLES, MINIMAL
+from careflow.engine.ruleset import Ruleset, ruleset_from_text
+from tests.conftest import MINIMAL
+from tests.workflows.states import RULES, inquiry_state
 from workflows import validators
 from workflows.clocks import ClockState
 from workflows.messages import (
@@ -24,19 +22,8 @@ from workflows.messages import (
     ReplyRequest,
     ResolveRequest,
 )
-from workflows.state import InquiryState, ValuesState
 
-AT = datetime(2026, 11, 17, 15, 5, tzinfo=UTC)
-RULES = load_ruleset(DEFAULT_PACK)
-
-
-def inquiry_state(example: str = "question", **changes: Any) -> InquiryState:
-    """An inquiry as the workflow keeps it, in the acknowledge step unless ``changes`` say."""
-    inquiry = Inquiry.model_validate_json((EXAMPLES / f"{example}.json").read_text())
-    source = RulesSource(file="default.yaml", name="default", digest=RULES.digest, text="")
-    return InquiryState(
-        inquiry=inquiry, rules=source, values=ValuesState.of(RULES.defaults), **changes
-    )
+AT = datetime(2026, 11, 17, 15, 5, tzinfo=UTC)  # when the example question was posted
 
 
 def met_ack_clock(at: datetime) -> ClockState:
