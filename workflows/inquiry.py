@@ -20,24 +20,15 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.types import DELIVER, LOAD_RULES, Delivery, RulesSource
-    from careflow.engine.durations import parse_duration
     from careflow.engine.ruleset import Decision, Ruleset, compiled_ruleset
-    from workflows import interpreter, metrics, outbound, search, validators
+    from workflows import interpreter, metrics, outbound, search, timing, validators
     from workflows.clocks import (
         ClockEvent,
-        ClockState,
-        meet_clock,
-        next_deadline,
-        pass_deadlines,
-        pause_clock,
-        resume_clock,
-        start_clock,
-        stop_clock,
     )
     from workflows.messages import (
         WORKFLOW_NAME,
@@ -63,9 +54,6 @@ with workflow.unsafe.imports_passed_through():
         Message,
         TimelineEntry,
         ValuesState,
-        breached,
-        missed_internal,
-        next_due,
         status_of,
     )
 
@@ -257,7 +245,7 @@ class InquiryWorkflow:
                 )
             )
             if message is not None and request.pending:
-                self._wait_on_customer()
+                self._clock_events += timing.wait_on_customer(self.state, workflow.now())
             if message is not None:
                 await self._run_event("agent.message", self._message_fields(message))
             return self._action_result("replied", message)
@@ -364,24 +352,9 @@ class InquiryWorkflow:
 
     # ------------------------------------------------------------------ the loop
 
-    def _next_wake(self) -> datetime | None:
-        """The next instant something is due: a clock deadline or a flow timer."""
-        state, flow = self.state, self.ruleset.rule_file.flow
-        dues = [d for d in (next_deadline(c) for c in state.clocks.values()) if d is not None]
-        if state.step == "privatize" and state.invited_at is not None:
-            if state.reminded_at is None:
-                dues.append(state.invited_at + parse_duration(flow.privatize.remind_after))
-            dues.append(state.invited_at + parse_duration(flow.privatize.give_up_after))
-        if state.step == "follow_up" and state.resolved_at is not None:
-            if state.follow_up_sent_at is None:
-                dues.append(state.resolved_at + parse_duration(flow.follow_up.after))
-            else:
-                dues.append(state.follow_up_sent_at + parse_duration(flow.follow_up.wait))
-        return min(dues) if dues else None
-
     async def _wait(self) -> None:
         """Sleep until the next deadline, a customer message, or an agent action."""
-        wake = self._next_wake()
+        wake = timing.next_wake(self.state, self.ruleset)
         now = workflow.now()
         if (wake is not None and wake <= now) or self._inbox or self._brand_inbox or self._changed:
             self._changed = False
@@ -396,8 +369,7 @@ class InquiryWorkflow:
     async def _catch_up(self) -> None:
         """Handle everything due by now: deadlines, flow timers, then messages, in that order."""
         now = workflow.now()
-        for clock in list(self.state.clocks.values()):
-            self._queue_clock_events(clock, pass_deadlines(clock, now))
+        self._clock_events += timing.passed(self.state, now)
         await self._drain_clock_events()
         await self._flow_timers(now)
         while self._inbox and self.state.step != "closed":
@@ -406,9 +378,6 @@ class InquiryWorkflow:
             await self._on_brand_message(self._brand_inbox.pop(0))
         await self._advance()
         await self._drain_clock_events()
-
-    def _queue_clock_events(self, clock: ClockState, events: list[ClockEvent]) -> None:
-        self._clock_events.extend((event, clock.name) for event in events)
 
     async def _drain_clock_events(self) -> None:
         while self._clock_events and self.state.step != "closed":
@@ -424,36 +393,35 @@ class InquiryWorkflow:
         self._clock_events.clear()
 
     async def _flow_timers(self, now: datetime) -> None:
-        state, flow = self.state, self.ruleset.rule_file.flow
-        if state.step == "privatize" and state.invited_at is not None:
-            remind_at = state.invited_at + parse_duration(flow.privatize.remind_after)
-            if state.reminded_at is None and now >= remind_at:
-                state.reminded_at = now
-                template = flow.privatize.reminder_template or flow.privatize.template
-                await self._send(Send("reminder", "flow", template_name=template))
-                await self._run_event("privatize.reminder", {})
-            give_up_at = state.invited_at + parse_duration(flow.privatize.give_up_after)
-            if state.step == "privatize" and now >= give_up_at:
-                self._note("privatize.given_up", "no private message came: staying public")
-                state.step = "resolve"
-                self._stop_waiting(now)
-                await self._run_event("privatize.given_up", {})
-        if state.step == "follow_up" and state.resolved_at is not None:
-            if state.follow_up_sent_at is None:
-                if now >= state.resolved_at + parse_duration(flow.follow_up.after):
-                    state.follow_up_sent_at = now
-                    await self._send(
-                        Send(
-                            "follow_up",
-                            "flow",
-                            template_name=flow.follow_up.template,
-                            private=state.private_channel,
-                        )
-                    )
-            elif now >= state.follow_up_sent_at + parse_duration(flow.follow_up.wait):
-                await self._run_event("follow_up.silent", self._resolution_fields())
-                if state.step == "follow_up":
-                    await self._close("no answer to the follow-up", "flow")
+        """The invitation's reminder and give-up, the follow-up and the silence after it."""
+        state, ruleset, flow = self.state, self.ruleset, self.ruleset.rule_file.flow
+        reminder = timing.reminder_due(state, ruleset)
+        if reminder is not None and now >= reminder:
+            state.reminded_at = now
+            template = flow.privatize.reminder_template or flow.privatize.template
+            await self._send(Send("reminder", "flow", template_name=template))
+            await self._run_event("privatize.reminder", {})
+        give_up = timing.give_up_due(state, ruleset)
+        if give_up is not None and now >= give_up:
+            self._note("privatize.given_up", "no private message came: staying public")
+            state.step = "resolve"
+            timing.stop_waiting(state, ruleset, now)
+            await self._run_event("privatize.given_up", {})
+        follow_up = timing.follow_up_due(state, ruleset)
+        silence = timing.silence_due(state, ruleset)
+        if follow_up is not None and now >= follow_up:
+            state.follow_up_sent_at = now
+            follow_up_message = Send(
+                "follow_up",
+                "flow",
+                template_name=flow.follow_up.template,
+                private=state.private_channel,
+            )
+            await self._send(follow_up_message)
+        elif silence is not None and now >= silence:
+            await self._run_event("follow_up.silent", self._resolution_fields())
+            if state.step == "follow_up":
+                await self._close("no answer to the follow-up", "flow")
 
     async def _advance(self) -> None:
         """Leave the acknowledge step once its clock is met (or gone)."""
@@ -508,7 +476,7 @@ class InquiryWorkflow:
         )
         metrics.inquiry_started(inquiry.channel, values.category, values.priority)
         for clock in ("acknowledge", "resolve"):
-            self._start_clock(clock, inquiry.created_at)
+            timing.restart_clock(state, self.ruleset, clock, inquiry.created_at)
         await self._act(decision)
         await self._catch_up()
 
@@ -565,13 +533,13 @@ class InquiryWorkflow:
             self._note("privatized", "the conversation continues privately")
             if state.step == "privatize":
                 state.step = "resolve"
-        self._stop_waiting(now)
+        timing.stop_waiting(state, self.ruleset, now)
         acknowledge = state.clocks.get("acknowledge")
         next_reply = state.clocks.get("next_reply")
         if (acknowledge is None or acknowledge.finished) and (
             next_reply is None or next_reply.finished
         ):
-            self._start_clock("next_reply", at)
+            timing.restart_clock(state, self.ruleset, "next_reply", at)
         await self._run_event("customer.message", fields)
 
     async def _invite(self, template: str, by: str, *, human: bool) -> Message | None:
@@ -593,17 +561,12 @@ class InquiryWorkflow:
         if state.step in ("acknowledge", "resolve"):
             state.step = "privatize"
         self._note("privatize", "invited the customer to a private channel")
-        self._wait_on_customer()
+        self._clock_events += timing.wait_on_customer(self.state, workflow.now())
         return message
 
     async def _resolve(self, code: str, note: str | None, agent: str) -> None:
         state, now = self.state, workflow.now()
-        for name, clock in state.clocks.items():
-            self._queue_clock_events(clock, pass_deadlines(clock, now))
-            if name == "resolve":
-                meet_clock(clock, now, by_human=True)
-            else:
-                stop_clock(clock, now)
+        self._clock_events += timing.resolved(state, now)
         await self._drain_clock_events()
         state.waiting_on_customer = False
         state.resolved_at = now
@@ -622,16 +585,14 @@ class InquiryWorkflow:
         state.step = "resolve"
         state.follow_up_sent_at = None
         self._note("reopened", f"reopened by {by}: {reason}")
-        self._start_clock("resolve", workflow.now())
+        timing.restart_clock(state, self.ruleset, "resolve", workflow.now())
         await self._run_event("reopened", {})
 
     async def _close(self, reason: str, by: str) -> None:
         state, now = self.state, workflow.now()
-        for clock in state.clocks.values():
-            self._queue_clock_events(clock, pass_deadlines(clock, now))
+        self._clock_events += timing.passed(state, now)
         await self._drain_clock_events()
-        for clock in state.clocks.values():
-            stop_clock(clock, now)
+        timing.stop_all(state, now)
         for clock in [*state.earlier_clocks, *state.clocks.values()]:
             metrics.clock_closed(clock.name, clock.internal, clock.published)
         state.step = "closed"
@@ -757,41 +718,7 @@ class InquiryWorkflow:
             )
         where = " (private)" if message.private else ""
         self._note("message.out", f"{kind} by {message.by}{where}")
-        for name in ("acknowledge", "next_reply"):
-            clock = state.clocks.get(name)
-            if clock is not None:
-                self._queue_clock_events(clock, pass_deadlines(clock, now))
-                meet_clock(clock, now, by_human=human)
-
-    # ------------------------------------------------------------------ clocks
-
-    def _start_clock(self, name: str, at: datetime) -> None:
-        """Start (or restart) clock ``name`` on the windows policy in force now."""
-        state = self.state
-        policy = self.ruleset.policy(state.values.windows)
-        spec = getattr(policy, name)
-        if spec is None:
-            return
-        previous = state.clocks.pop(name, None)
-        if previous is not None:
-            state.earlier_clocks.append(previous)
-        calendar = self.ruleset.calendars[policy.calendar]
-        state.clocks[name] = start_clock(name, spec, policy.calendar, calendar, at)
-
-    def _wait_on_customer(self) -> None:
-        """The team waits on the customer: the resolve clock pauses until they write."""
-        state = self.state
-        clock = state.clocks.get("resolve")
-        if clock is not None and state.step in ("privatize", "resolve", "acknowledge"):
-            self._queue_clock_events(clock, pause_clock(clock, workflow.now()))
-        state.waiting_on_customer = True
-
-    def _stop_waiting(self, now: datetime) -> None:
-        state = self.state
-        clock = state.clocks.get("resolve")
-        if clock is not None and clock.paused_at is not None:
-            resume_clock(clock, self.ruleset.calendars[clock.calendar], now)
-        state.waiting_on_customer = False
+        self._clock_events += timing.replied(state, now, human=human)
 
     # ------------------------------------------------------------------ helpers
 
@@ -836,36 +763,8 @@ class InquiryWorkflow:
         """Keep the search attributes current (only the ones that changed are written)."""
         if not self._input.search_attributes or self._state is None:
             return
-        state = self._state
-        wanted: list[tuple[Any, Any]] = [
-            (search.CHANNEL, state.inquiry.channel),
-            (search.CATEGORY, state.values.category),
-            (search.PRIORITY, state.values.priority),
-            (search.QUEUE, state.values.queue),
-            (search.STEP, state.step),
-            (search.AGENT, state.agent),
-            (search.NEXT_DUE, next_due(state)),
-            (search.BREACHED, breached(state) or None),
-            (search.RULESET, state.rules.digest),
-        ]
-        if workflow.patched(SLA_ATTRIBUTES_PATCH):
-            created = state.inquiry.created_at
-
-            def seconds(at: datetime | None) -> int | None:
-                return int((at - created).total_seconds()) if at is not None else None
-
-            wanted += [
-                (search.MISSED_INTERNAL, missed_internal(state) or None),
-                (search.FIRST_RESPONSE, seconds(state.first_response_at)),
-                (search.RESOLUTION, seconds(state.resolved_at)),
-                (search.REOPENS, state.reopens or None),
-            ]
-        updates: list[SearchAttributeUpdate[Any]] = []
-        for key, value in wanted:
-            if self._indexed.get(key.name, None if value is None else ...) == value:
-                continue
-            self._indexed[key.name] = value
-            updates.append(key.value_unset() if value is None else key.value_set(value))
+        wanted = search.wanted(self._state, sla=workflow.patched(SLA_ATTRIBUTES_PATCH))
+        updates = search.changes(self._indexed, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)
 

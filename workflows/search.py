@@ -6,9 +6,16 @@ queries such as ``CareCategory='billing' AND CareStep='resolve'`` then work in t
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+from temporalio.common import (
+    SearchAttributeIndexedValueType,
+    SearchAttributeKey,
+    SearchAttributeUpdate,
+)
+
+from workflows.state import InquiryState, breached, missed_internal, next_due
 
 CHANNEL = SearchAttributeKey.for_keyword("CareChannel")
 CATEGORY = SearchAttributeKey.for_keyword("CareCategory")
@@ -44,6 +51,50 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     REOPENS,
     CUSTOMER,
 )
+
+Wanted = list[tuple[SearchAttributeKey[Any], Any]]
+
+
+def wanted(state: InquiryState, *, sla: bool) -> Wanted:
+    """Each attribute an inquiry keeps, with its value now (None: unset); ``sla`` adds the ones
+    for ``careflow report`` (inquiries started before their patch do without)."""
+    values: Wanted = [
+        (CHANNEL, state.inquiry.channel),
+        (CATEGORY, state.values.category),
+        (PRIORITY, state.values.priority),
+        (QUEUE, state.values.queue),
+        (STEP, state.step),
+        (AGENT, state.agent),
+        (NEXT_DUE, next_due(state)),
+        (BREACHED, breached(state) or None),
+        (RULESET, state.rules.digest),
+    ]
+    if sla:
+        created = state.inquiry.created_at
+
+        def seconds(at: datetime | None) -> int | None:
+            return int((at - created).total_seconds()) if at is not None else None
+
+        values += [
+            (MISSED_INTERNAL, missed_internal(state) or None),
+            (FIRST_RESPONSE, seconds(state.first_response_at)),
+            (RESOLUTION, seconds(state.resolved_at)),
+            (REOPENS, state.reopens or None),
+        ]
+    return values
+
+
+def changes(indexed: dict[str, Any], values: Wanted) -> list[SearchAttributeUpdate[Any]]:
+    """The upserts that bring the attributes to ``values``; ``indexed`` remembers what was
+    written (an attribute never written counts as unset), so unchanged ones are not rewritten."""
+    updates: list[SearchAttributeUpdate[Any]] = []
+    for key, value in values:
+        if indexed.get(key.name, None if value is None else ...) == value:
+            continue
+        indexed[key.name] = value
+        updates.append(key.value_unset() if value is None else key.value_set(value))
+    return updates
+
 
 _TYPE_NAMES = {
     SearchAttributeIndexedValueType.KEYWORD: "Keyword",
