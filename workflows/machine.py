@@ -1,0 +1,487 @@
+"""What happens to an inquiry at each step: triage, messages in, deadlines and flow timers,
+agent actions, the rules' effects, and sending. The workflow (``workflows.inquiry``) runs these
+under its one lock; this class knows nothing of updates, signals or continue-as-new.
+
+Each change of step runs its rules (``run_event``), whose effects may change the step again:
+a reopen runs the ``reopened`` rules, an undeliverable message becomes an escalation. These
+calls nest on purpose, so the activities are scheduled in the same order on every replay.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, assert_never
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.types import DELIVER, Delivery
+    from careflow.engine.ruleset import Decision, Ruleset
+    from workflows import interpreter, metrics, outbound, timing
+    from workflows.outbound import CUSTOMER_FACING, Send
+    from workflows.state import (
+        BrandMessage,
+        CustomerMessage,
+        Escalation,
+        FiredRule,
+        InquiryState,
+        Message,
+        TimelineEntry,
+        ValuesState,
+    )
+
+DELIVERY_TIMEOUT = timedelta(seconds=10)  # a platform call slower than this is a failed attempt
+# About a minute of retries, then a human takes over (an escalation), never a silent loss.
+DELIVERY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=6,
+    non_retryable_error_types=["TemplateRenderError", "EmptyMessage", "DeliveryRejected"],
+)
+# A chat hand-off whose service answers with a session link sends the customer that link.
+CHAT_LINK_PATCH = "chat-link"
+
+
+def message_fields(message: Message) -> dict[str, Any]:
+    """What the ``agent.message`` rules read of a reply."""
+    return {"message.text": message.text, "message.private": message.private}
+
+
+class StepMachine:
+    """One inquiry's state and rules, and everything that moves it from step to step.
+
+    ``inbox`` and ``brand_inbox`` are the workflow's own lists, filled by its signals.
+    """
+
+    def __init__(
+        self,
+        state: InquiryState,
+        ruleset: Ruleset,
+        inbox: list[CustomerMessage],
+        brand_inbox: list[BrandMessage],
+    ) -> None:
+        self.state = state
+        self.ruleset = ruleset
+        self._inbox = inbox
+        self._brand_inbox = brand_inbox
+        self._clock_events: timing.Passed = []
+
+    # ------------------------------------------------------------------ agent actions
+
+    async def acknowledge(self, agent: str, text: str | None) -> Message | None:
+        """The agent takes the inquiry and answers publicly (their text, or the ack template)."""
+        if self.state.agent is None:
+            self.state.agent = agent
+        message = await self.send(
+            Send(
+                "reply",
+                agent,
+                text=text,
+                template_name=None if text else "ack",
+                human=True,
+                signature=agent,
+            )
+        )
+        self.note("acknowledged", f"{agent} acknowledged the inquiry")
+        if message is not None:
+            await self.run_event("agent.message", message_fields(message))
+        return message
+
+    async def reply(self, agent: str, text: str, *, private: bool, pending: bool) -> Message | None:
+        """An agent's message; ``pending``: the team now waits on the customer."""
+        if self.state.agent is None:
+            self.state.agent = agent
+        message = await self.send(
+            Send("reply", agent, text=text, private=private, human=True, signature=agent)
+        )
+        if message is not None and pending:
+            self._clock_events += timing.wait_on_customer(self.state, workflow.now())
+        if message is not None:
+            await self.run_event("agent.message", message_fields(message))
+        return message
+
+    def assign(self, assignee: str, by: str) -> None:
+        """Give the inquiry to ``assignee``, whose name then signs the replies."""
+        self.state.agent = assignee
+        self.note("assigned", f"assigned to {assignee} by {by}")
+
+    # ------------------------------------------------------------------ steps
+
+    async def triage(self) -> None:
+        """Run the ``received`` rules, start the clocks, and act."""
+        state, inquiry = self.state, self.state.inquiry
+        state.messages.append(
+            Message(
+                at=inquiry.created_at,
+                direction="in",
+                private=inquiry.kind == "private",
+                text=inquiry.text,
+                by=inquiry.author.handle,
+                kind="post",
+                id=inquiry.id,
+            )
+        )
+        self.note(
+            "received",
+            f"{inquiry.kind} {inquiry.channel} post by @{inquiry.author.handle}",
+            at=inquiry.created_at,
+        )
+        decision = self._evaluate("received", {})
+        if decision.dropped:
+            state.step = "closed"
+            state.closed_at = workflow.now()
+            state.close_reason = f"dropped: {decision.drop_reason}"
+            self.note("dropped", f"dropped as {decision.drop_reason} by {decision.fired[-1]}")
+            metrics.inquiry_dropped(inquiry.channel, decision.drop_reason or "")
+            return
+        values = state.values
+        self.note(
+            "triaged",
+            f"category {values.category}, priority {values.priority}, queue {values.queue}, "
+            f"windows {values.windows}, privatize {values.privatize}",
+        )
+        metrics.inquiry_started(inquiry.channel, values.category, values.priority)
+        for clock in ("acknowledge", "resolve"):
+            timing.restart_clock(state, self.ruleset, clock, inquiry.created_at)
+        await self._act(decision)
+        await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Handle everything due by now: deadlines, flow timers, then messages, in that order."""
+        now = workflow.now()
+        self._clock_events += timing.passed(self.state, now)
+        await self.drain_clock_events()
+        await self._flow_timers(now)
+        while self._inbox and self.state.step != "closed":
+            await self._on_customer_message(self._inbox.pop(0))
+        while self._brand_inbox and self.state.step != "closed":
+            await self._on_brand_message(self._brand_inbox.pop(0))
+        await self.advance()
+        await self.drain_clock_events()
+
+    async def drain_clock_events(self) -> None:
+        """Run the ``window.*`` rules for each deadline passed, in the order they passed."""
+        while self._clock_events and self.state.step != "closed":
+            event, clock = self._clock_events.pop(0)
+            label = {
+                "window.warning": "warning",
+                "window.internal": "internal target passed",
+                "window.published": "published window missed",
+            }[event]
+            self.note(event, f"{clock} clock: {label}")
+            metrics.deadline_passed(clock, event)
+            await self.run_event(event, {"clock": clock})
+        self._clock_events.clear()
+
+    async def _flow_timers(self, now: datetime) -> None:
+        """The invitation's reminder and give-up, the follow-up and the silence after it."""
+        state, ruleset, flow = self.state, self.ruleset, self.ruleset.rule_file.flow
+        reminder = timing.reminder_due(state, ruleset)
+        if reminder is not None and now >= reminder:
+            state.reminded_at = now
+            template = flow.privatize.reminder_template or flow.privatize.template
+            await self.send(Send("reminder", "flow", template_name=template))
+            await self.run_event("privatize.reminder", {})
+        give_up = timing.give_up_due(state, ruleset)
+        if give_up is not None and now >= give_up:
+            self.note("privatize.given_up", "no private message came: staying public")
+            state.step = "resolve"
+            timing.stop_waiting(state, ruleset, now)
+            await self.run_event("privatize.given_up", {})
+        follow_up = timing.follow_up_due(state, ruleset)
+        silence = timing.silence_due(state, ruleset)
+        if follow_up is not None and now >= follow_up:
+            state.follow_up_sent_at = now
+            await self.send(
+                Send(
+                    "follow_up",
+                    "flow",
+                    template_name=flow.follow_up.template,
+                    private=state.private_channel,
+                )
+            )
+        elif silence is not None and now >= silence:
+            await self.run_event("follow_up.silent", self._resolution_fields())
+            if state.step == "follow_up":
+                await self._close("no answer to the follow-up", "flow")
+
+    async def advance(self) -> None:
+        """Leave the acknowledge step once its clock is met (or gone)."""
+        state = self.state
+        if state.step != "acknowledge":
+            return
+        clock = state.clocks.get("acknowledge")
+        if clock is not None and not clock.finished:
+            return
+        if state.values.privatize == "required" and not state.private_channel:
+            template = self.ruleset.rule_file.flow.privatize.template
+            if await self.invite(template, "flow", human=False) is not None:
+                return
+        if state.step == "acknowledge":
+            state.step = "resolve"
+            self.note("step", "now in resolve")
+
+    async def _on_brand_message(self, posted: BrandMessage) -> None:
+        """A reply made on the platform: recorded and counted like an agent's, unless it is one
+        of careflow's own posts coming back (its id is among the messages sent)."""
+        state = self.state
+        ours = {
+            id
+            for message in state.messages
+            if message.direction == "out"
+            for id in (message.id, *message.also)
+        }
+        if posted.id in ours:
+            return
+        now = workflow.now()
+        message = Message(
+            at=min(posted.at, now),
+            direction="out",
+            private=posted.private,
+            text=posted.text,
+            by=posted.by,
+            kind="native_reply",
+            id=posted.id,
+        )
+        # The clocks count it when careflow learns of it: a webhook's delay is never credited.
+        self._record_sent(message, "native_reply", human=True, at=now)
+        await self.run_event("agent.message", message_fields(message))
+
+    async def _on_customer_message(self, message: CustomerMessage) -> None:
+        state, now = self.state, workflow.now()
+        at = min(message.at, now)
+        state.messages.append(
+            Message(
+                at=message.at,
+                direction="in",
+                private=message.private,
+                text=message.text,
+                by=state.inquiry.author.handle,
+                kind="message",
+                id=message.id,
+            )
+        )
+        where = "privately" if message.private else "publicly"
+        self.note("customer.message", f"@{state.inquiry.author.handle} wrote {where}")
+        fields = {"message.text": message.text, "message.private": message.private}
+        if state.step == "follow_up":
+            await self.run_event("follow_up.reply", {**fields, **self._resolution_fields()})
+            if state.step == "follow_up":
+                await self.reopen("the customer wrote after the resolution", "flow")
+            return
+        if message.private and state.private_at is None:
+            state.private_at = now
+            self.note("privatized", "the conversation continues privately")
+            if state.step == "privatize":
+                state.step = "resolve"
+        timing.stop_waiting(state, self.ruleset, now)
+        acknowledge = state.clocks.get("acknowledge")
+        next_reply = state.clocks.get("next_reply")
+        if (acknowledge is None or acknowledge.finished) and (
+            next_reply is None or next_reply.finished
+        ):
+            timing.restart_clock(state, self.ruleset, "next_reply", at)
+        await self.run_event("customer.message", fields)
+
+    async def invite(self, template: str, by: str, *, human: bool) -> Message | None:
+        """Invite the customer to a private channel and wait on them (resolve clock paused)."""
+        state = self.state
+        message = await self.send(
+            Send(
+                "invitation",
+                by,
+                template_name=template,
+                human=human,
+                signature=by if human else None,
+            )
+        )
+        if message is None:
+            return None
+        state.invited_at = workflow.now()
+        state.reminded_at = None
+        if state.step in ("acknowledge", "resolve"):
+            state.step = "privatize"
+        self.note("privatize", "invited the customer to a private channel")
+        self._clock_events += timing.wait_on_customer(self.state, workflow.now())
+        return message
+
+    async def resolve(self, code: str, note: str | None, agent: str) -> None:
+        state, now = self.state, workflow.now()
+        self._clock_events += timing.resolved(state, now)
+        await self.drain_clock_events()
+        state.waiting_on_customer = False
+        state.resolved_at = now
+        state.resolution_code = code
+        state.resolution_note = note
+        state.follow_up_sent_at = None
+        state.step = "follow_up"
+        self.note(
+            "resolved", f"resolved by {agent} with code {code}" + (f": {note}" if note else "")
+        )
+        await self.run_event("resolved", self._resolution_fields())
+
+    async def reopen(self, reason: str, by: str) -> None:
+        state = self.state
+        state.reopens += 1
+        state.step = "resolve"
+        state.follow_up_sent_at = None
+        self.note("reopened", f"reopened by {by}: {reason}")
+        timing.restart_clock(state, self.ruleset, "resolve", workflow.now())
+        await self.run_event("reopened", {})
+
+    async def _close(self, reason: str, by: str) -> None:
+        state, now = self.state, workflow.now()
+        self._clock_events += timing.passed(state, now)
+        await self.drain_clock_events()
+        timing.stop_all(state, now)
+        for clock in [*state.earlier_clocks, *state.clocks.values()]:
+            metrics.clock_closed(clock.name, clock.internal, clock.published)
+        state.step = "closed"
+        state.closed_at = now
+        state.close_reason = reason
+        state.waiting_on_customer = False
+        self.note("closed", f"closed by {by}: {reason}")
+        await self.run_event("closed", self._resolution_fields())
+
+    async def escalate(self, to: str, reason: str, by: str) -> None:
+        state = self.state
+        state.escalations.append(Escalation(at=workflow.now(), to=to, reason=reason, by=by))
+        metrics.escalated(to)
+        self.note("escalated", f"escalated to {to} by {by}: {reason}")
+        handoff = await self.send(outbound.escalation(state, to, reason, by))
+        if handoff is not None and handoff.link and workflow.patched(CHAT_LINK_PATCH):
+            # The same agent carries on in the chat; the customer gets the way there privately.
+            self.note("chat", f"chat session {handoff.id} opened for {state.agent or 'the team'}")
+            await self.send(outbound.chat_link(state, handoff.link, by))
+
+    def _evaluate(self, event: str, fields: dict[str, Any]) -> Decision:
+        """Run the rules for ``event``; record what fired and the values they set."""
+        state = self.state
+        extra: dict[str, Any] | None = None
+        if event != "received":
+            extra = {
+                "step": state.step,
+                "agent.name": state.agent,
+                "reopens": state.reopens,
+                **fields,
+            }
+        decision = self.ruleset.evaluate(event, state.inquiry, state.values.values(), extra)
+        now = workflow.now()
+        for rule in decision.fired:
+            state.fired.append(
+                FiredRule(at=now, event=event, rule=rule, why=decision.why.get(rule, []))
+            )
+        if decision.fired:
+            self.note("rules", f"{event}: {', '.join(decision.fired)}")
+        state.values = ValuesState.of(decision.values)
+        return decision
+
+    async def run_event(self, event: str, fields: dict[str, Any]) -> None:
+        await self._act(self._evaluate(event, fields))
+
+    async def _act(self, decision: Decision) -> None:
+        """Carry out a decision's effects in order, each if it still applies when its turn comes."""
+        for effect in interpreter.effects(decision):
+            if interpreter.applies(effect, self.state):
+                await self._apply(effect)
+
+    async def _apply(self, effect: interpreter.Effect) -> None:
+        match effect:
+            case Send():
+                await self.send(effect)
+            case interpreter.Invite(template, by):
+                await self.invite(template, by, human=False)
+            case interpreter.Notify(target, template, by):
+                await self._notify(target, template, by)
+            case interpreter.Escalate(to, reason, by):
+                await self.escalate(to, reason, by)
+            case interpreter.Reopen(reason, by):
+                await self.reopen(reason, by)
+            case interpreter.Close(reason, by):
+                await self._close(reason, by)
+            case _:
+                assert_never(effect)
+
+    async def _notify(self, target: str, template: str | None, by: str) -> None:
+        message = await self.send(
+            outbound.notification(self.state, self.ruleset, target, template, by)
+        )
+        if message is not None:
+            self.note("notified", f"notified {target}: {message.text}")
+
+    async def send(self, send: Send) -> Message | None:
+        """Deliver one message through the ``deliver`` activity.
+
+        The key (workflow id / step / sequence) makes retries safe. A message that cannot be
+        delivered becomes an escalation to a supervisor; a failed escalation is recorded.
+        """
+        state = self.state
+        state.sequence += 1
+        key = outbound.key(workflow.info().workflow_id, state)
+        try:
+            delivery = await workflow.execute_activity(
+                DELIVER,
+                outbound.build(send, key, state, self.ruleset),
+                result_type=Delivery,
+                start_to_close_timeout=DELIVERY_TIMEOUT,
+                retry_policy=DELIVERY_RETRY,
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else error
+            self.note("delivery_failed", f"could not deliver {send.kind} {key}: {cause}")
+            if send.kind not in ("escalation", "chat_handoff"):
+                await self.escalate(
+                    "supervisor", f"could not deliver a {send.kind}: {cause}", "careflow"
+                )
+            return None
+        message, moved = outbound.delivered(send, key, delivery, state, workflow.now())
+        if moved is not None:
+            self.note("moved", f"{send.kind} {key} was sent privately: {moved}")
+        if send.kind in CUSTOMER_FACING:
+            self._record_sent(message, send.kind, send.human)
+        return message
+
+    def _record_sent(
+        self, message: Message, kind: str, human: bool, at: datetime | None = None
+    ) -> None:
+        """A message the customer got: in the record, and it meets the reply clocks (at ``at``,
+        by default when it was sent)."""
+        state, now, inquiry = self.state, at or message.at, self.state.inquiry
+        state.messages.append(message)
+        if state.first_response_at is None:
+            state.first_response_at = now
+            metrics.first_response(
+                inquiry.channel, max(now - inquiry.created_at, timedelta(0)), human
+            )
+        where = " (private)" if message.private else ""
+        self.note("message.out", f"{kind} by {message.by}{where}")
+        self._clock_events += timing.replied(state, now, human=human)
+
+    def note(self, event: str, detail: str, at: datetime | None = None) -> None:
+        """One line of the timeline, at ``at`` (by default, now)."""
+        self.state.timeline.append(
+            TimelineEntry(at=at or workflow.now(), event=event, detail=detail)
+        )
+
+    def _resolution_fields(self) -> dict[str, Any]:
+        return {"resolution.code": self.state.resolution_code}
+
+    def record_late_messages(self) -> None:
+        """Messages that arrived while the inquiry closed: kept in the record, never dropped."""
+        for message in self._inbox:
+            self.state.messages.append(
+                Message(
+                    at=message.at,
+                    direction="in",
+                    private=message.private,
+                    text=message.text,
+                    by=self.state.inquiry.author.handle,
+                    kind="after_close",
+                    id=message.id,
+                )
+            )
+            self.note("customer.message", "the customer wrote as the inquiry closed")
+        self._inbox.clear()
