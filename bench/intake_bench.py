@@ -71,7 +71,7 @@ from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer, free_port
 from careflow.settings import Settings, TemporalSettings, WebhookSecrets
-from careflow.temporal.connection import connect
+from careflow.temporal.connection import Connection, connect
 from careflow.temporal.intake import firehose, intake, workflow_id
 from workflows import search
 
@@ -365,7 +365,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     )
 
     async def client_factory() -> Client:  # called in the intake's own thread and loop
-        return await connect(settings)
+        return await connect(Connection.of(settings))
 
     server = ThreadedServer(
         create_app(settings, client_factory, ruleset), free_port(), "bench-intake", "critical"
@@ -379,7 +379,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=60))
         await asyncio.to_thread(server.start)
         stack.push_async_callback(asyncio.to_thread, server.stop)
-        client = await connect(settings)
+        client = await connect(Connection.of(settings))
         ways = {
             DIRECT: direct_way(client, settings, ruleset),
             HTTP: http_way(http, server.url, keys),

@@ -11,8 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from temporalio.envconfig import ClientConfigProfile, ClientConfigTLS
+
+from careflow.errors import ConfigurationError
+
 DEFAULT_TASK_QUEUE = "careflow"
 DEFAULT_RULES = "rules/default.yaml"
+# Where Temporal's tools look for profiles when TEMPORAL_CONFIG_FILE is unset (on Linux).
+DEFAULT_CONFIG_FILE = "~/.config/temporalio/temporal.toml"
 
 
 def _set(env: Mapping[str, str], name: str) -> str | None:
@@ -22,21 +28,64 @@ def _set(env: Mapping[str, str], name: str) -> str | None:
 
 @dataclass(frozen=True)
 class TemporalSettings:
-    """Which Temporal, which namespace, which task queue. The connection itself (TLS, API key,
-    profiles) follows Temporal's own ``TEMPORAL_*`` variables: see ``careflow.temporal.connection``.
+    """Which Temporal, which namespace, which task queue, and how to reach it (TLS, API key).
+
+    Everything but the task queue follows Temporal's own conventions (``temporalio.envconfig``):
+    the ``TEMPORAL_*`` variables over a TOML profile (``TEMPORAL_PROFILE`` in
+    ``TEMPORAL_CONFIG_FILE``), so a cluster any Temporal tool reaches, careflow reaches too.
     """
 
     address: str = "localhost:7233"
     namespace: str = "default"
     task_queue: str = DEFAULT_TASK_QUEUE
+    api_key: str | None = field(default=None, repr=False)  # Temporal Cloud: TLS is implied
+    tls: ClientConfigTLS | None = field(default=None, repr=False)  # may hold a key's text
+    grpc_meta: Mapping[str, str] = field(default_factory=dict, repr=False)  # may hold tokens
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TemporalSettings:
+    def from_env(cls, env: Mapping[str, str], *, profile: bool = True) -> TemporalSettings:
+        """With ``profile=False`` only the task queue is read (``careflow up`` runs its own
+        server and connects to nothing else)."""
+        found = load_profile(env) if profile else ClientConfigProfile()
         return cls(
-            address=env.get("TEMPORAL_ADDRESS", cls.address),
-            namespace=env.get("TEMPORAL_NAMESPACE", cls.namespace),
+            address=found.address or cls.address,
+            namespace=found.namespace or cls.namespace,
             task_queue=env.get("CAREFLOW_TASK_QUEUE", cls.task_queue),
+            api_key=found.api_key,
+            tls=found.tls,
+            grpc_meta=found.grpc_meta,
         )
+
+    def profile(self) -> ClientConfigProfile:
+        """These settings as Temporal's profile, which makes ``Client.connect``'s arguments."""
+        return ClientConfigProfile(
+            address=self.address,
+            namespace=self.namespace,
+            api_key=self.api_key,
+            tls=self.tls,
+            grpc_meta=self.grpc_meta,
+        )
+
+
+def load_profile(env: Mapping[str, str]) -> ClientConfigProfile:
+    """The Temporal profile the environment names, or one line saying which file or variable is
+    wrong (the SDK itself silently skips a ``TEMPORAL_CONFIG_FILE`` that is not there)."""
+    config_file = _set(env, "TEMPORAL_CONFIG_FILE")
+    where = f"TEMPORAL_CONFIG_FILE={config_file}" if config_file else DEFAULT_CONFIG_FILE
+    if config_file is not None and not Path(config_file).is_file():
+        raise ConfigurationError(f"{where}: no such file")
+    try:
+        return ClientConfigProfile.load(override_env_vars=dict(env))
+    except RuntimeError as error:  # the SDK's envconfig ConfigError
+        message = str(error)
+        if message.startswith("Profile ") and message.endswith(" not found"):
+            name = _set(env, "TEMPORAL_PROFILE") or "default"
+            raise ConfigurationError(
+                f"TEMPORAL_PROFILE={name}: no such profile in {where}"
+            ) from None
+        lines = [line for line in message.splitlines() if line.strip()]
+        detail = lines[0] if len(lines) < 2 else f"{lines[0]}: {lines[-1]}"  # TOML: where, what
+        raise ConfigurationError(f"{where}: {detail}") from None
 
 
 @dataclass(frozen=True)
@@ -174,10 +223,13 @@ class Settings:
     telemetry: TelemetrySettings = TelemetrySettings()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, temporal_profile: bool = True
+    ) -> Settings:
+        """Raises ``ConfigurationError`` on a Temporal profile that cannot be read."""
         env = os.environ if env is None else env
         return cls(
-            temporal=TemporalSettings.from_env(env),
+            temporal=TemporalSettings.from_env(env, profile=temporal_profile),
             rules=env.get("CAREFLOW_RULES", cls.rules),
             home=Path(env.get("CAREFLOW_HOME", str(cls.home))),
             platform=PlatformSettings.from_env(env),

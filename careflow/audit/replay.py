@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from careflow.settings import Settings
-from careflow.telemetry import telemetry
-from careflow.temporal.connection import data_converter
+from careflow.temporal.connection import Connection
 from workflows.inquiry import InquiryWorkflow
 
 
@@ -27,17 +25,17 @@ class ReplayOutcome:
     error: str | None
 
 
-def replayer(settings: Settings) -> Replayer:
+def replayer(connection: Connection) -> Replayer:
     """A Replayer configured as the worker is."""
     return Replayer(
         workflows=[InquiryWorkflow],
-        data_converter=data_converter(settings.encryption),
-        plugins=telemetry(settings.telemetry).plugins,
+        data_converter=connection.converter,
+        plugins=connection.observed.plugins,
     )
 
 
 async def replay(
-    settings: Settings, histories: AsyncIterator[WorkflowHistory] | Iterable[WorkflowHistory]
+    connection: Connection, histories: AsyncIterator[WorkflowHistory] | Iterable[WorkflowHistory]
 ) -> AsyncIterator[ReplayOutcome]:
     """Replay each history, yielding its outcome as soon as it is known."""
 
@@ -49,7 +47,7 @@ async def replay(
             for history in histories:
                 yield history
 
-    async with replayer(settings).workflow_replay_iterator(stream()) as results:
+    async with replayer(connection).workflow_replay_iterator(stream()) as results:
         async for result in results:
             history = result.history
             run_id = history.events[

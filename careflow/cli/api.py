@@ -16,7 +16,14 @@ import typer
 import uvicorn
 from temporalio.client import Client
 
-from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port
+from careflow.cli.common import (
+    connection_for,
+    fail,
+    leave,
+    log_careflow_lines,
+    require_free_port,
+    settings_from_env,
+)
 from careflow.cli.inquiries import read_rules
 from careflow.http.app import create_app
 from careflow.http.tokens import ENV, TokenError, Tokens, load_tokens
@@ -57,7 +64,8 @@ def api_command(
     ] = "127.0.0.1",
 ) -> None:
     """Serve the signed webhooks, the agent API (/queue, /inquiries), /openapi.json and /docs."""
-    settings = Settings.from_env()
+    settings = settings_from_env()
+    connection = connection_for(settings)
     ruleset = read_rules(settings.rules)
     tokens = check_tokens(settings)
     require_free_port(port, host)
@@ -65,14 +73,14 @@ def api_command(
 
     async def client_factory() -> Client:
         nonlocal connected
-        client = await connect(settings)
+        client = await connect(connection)
         connected = True
         return client
 
     log_careflow_lines()
     typer.echo(
         f"webhook intake on http://{host}:{port}  rules {settings.rules}  "
-        f"Temporal {settings.temporal.address}  OpenAPI at /openapi.json"
+        f"Temporal {settings.temporal.address} ({connection.security})  OpenAPI at /openapi.json"
     )
     for variable, (name, route) in SECRETS.items():
         if not getattr(settings, name):

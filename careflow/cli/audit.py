@@ -26,10 +26,11 @@ from careflow.audit.files import HistoryFileError, history_files, read_history
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
-from careflow.cli.common import fail, with_client
+from careflow.cli.common import connection_for, fail, settings_from_env, with_client
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
+from careflow.temporal.connection import Connection
 from careflow.terminal import console
 
 audit_app = typer.Typer(help="Export, replay and report workflow histories.", no_args_is_help=True)
@@ -73,7 +74,7 @@ def export_command(
     """Write workflow histories to OUT, one JSON file per run (Temporal CLI/UI format)."""
     since_at = parse_since(since)
     filter_ = visibility_query(ids or [], query, since_at)
-    settings = Settings.from_env()
+    settings = settings_from_env()
     codec = None
     if decrypt:
         try:
@@ -110,11 +111,11 @@ def _print_outcome(outcome: ReplayOutcome) -> None:
 
 
 async def _replay_and_tell(
-    settings: Settings, histories: AsyncIterator[WorkflowHistory] | list[WorkflowHistory]
+    connection: Connection, histories: AsyncIterator[WorkflowHistory] | list[WorkflowHistory]
 ) -> int:
     """Replay, print each failure as it comes, then the summary; the exit code."""
     outcomes = []
-    async for outcome in replay(settings, histories):
+    async for outcome in replay(connection, histories):
         _print_outcome(outcome)
         outcomes.append(outcome)
     return _summary(outcomes)
@@ -139,7 +140,8 @@ def replay_command(
     """Replay histories against the current workflow code; exit 1 on any non-determinism."""
     if (directory is None) == (query is None):
         fail("give a folder of histories, or --query (one of the two)")
-    settings = Settings.from_env()
+    settings = settings_from_env(temporal_profile=query is not None)  # files need no Temporal
+    connection = connection_for(settings)
     if directory is not None:
         if not directory.is_dir():
             fail(f"{directory}: no such folder")
@@ -150,7 +152,7 @@ def replay_command(
         if not histories:
             fail(f"{directory}: no *.json histories in it")
 
-        raise typer.Exit(asyncio.run(_replay_and_tell(settings, histories)))
+        raise typer.Exit(asyncio.run(_replay_and_tell(connection, histories)))
 
     async def action(client: Client, settings: Settings) -> int:
         filter_ = visibility_query([], query, None)
@@ -159,9 +161,9 @@ def replay_command(
             async for history in client.list_workflows(filter_).map_histories():
                 yield history
 
-        return await _replay_and_tell(settings, fetched())
+        return await _replay_and_tell(connection, fetched())
 
-    with_client(action, settings)
+    with_client(action, settings, connection)
 
 
 def table(*columns: str) -> Table:

@@ -11,9 +11,8 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from careflow.cli.common import fail, log_careflow_lines, require_free_port
+from careflow.cli.common import fail, log_careflow_lines, require_free_port, settings_from_env
 from careflow.http.codec_server import TokenConfigError, check_tokens, codec_app
-from careflow.settings import Settings
 from careflow.temporal.codec import (
     FILE_VARIABLE,
     KEYS_VARIABLE,
@@ -48,7 +47,7 @@ def codec_server_command(
 ) -> None:
     """Serve /encode and /decode for the Temporal UI and CLI, to holders of CAREFLOW_CODEC_TOKENS."""
     origins = _origins(origin)
-    settings = Settings.from_env()
+    settings = settings_from_env(temporal_profile=False)  # it never connects to Temporal
     try:
         codec = codec_from_settings(settings.encryption)
         if codec is None:

@@ -9,8 +9,10 @@ stderr and exits 1, never a traceback. Commands that opened a Temporal client le
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import NoReturn
@@ -18,9 +20,9 @@ from typing import NoReturn
 import typer
 from temporalio.client import Client
 
-from careflow.errors import CareflowError
+from careflow.errors import CareflowError, ConfigurationError
 from careflow.settings import Settings
-from careflow.temporal.connection import open_client
+from careflow.temporal.connection import Connection, open_client
 
 # Tests that run a command in-process switch this off; the real command always leaves this way.
 HARD_EXIT = True
@@ -32,18 +34,45 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def require_free_port(port: int, host: str) -> None:
-    """Say now, in one line, that a server cannot listen where it was asked to."""
-    from careflow.temporal.devserver import (
-        port_in_use,  # careflow.temporal.devserver imports careflow.temporal.intake
-    )
+def settings_from_env(*, temporal_profile: bool = True) -> Settings:
+    """The process's settings, read once; a Temporal profile that cannot be read is one line."""
+    try:
+        return Settings.from_env(temporal_profile=temporal_profile)
+    except ConfigurationError as error:
+        fail(str(error))
 
+
+def connection_for(settings: Settings) -> Connection:
+    """The process's one ``Connection``; unusable keys, exporters or TLS files are one line."""
+    try:
+        return Connection.of(settings)
+    except ConfigurationError as error:
+        fail(str(error))
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something already listens on ``host:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def require_free_port(port: int, host: str, flag: str = "--port", what: str = "") -> None:
+    """Say now, in one line, that a server cannot listen where it was asked to, and which
+    option moves it."""
     try:
         busy = port_in_use(port, host)
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror}")
     if busy:
-        fail(f"port {port} is already in use: pick another with --port")
+        what = f" ({what})" if what else ""
+        fail(f"port {port}{what} is already in use: pick another with {flag}")
 
 
 def leave(code: int) -> NoReturn:
@@ -58,14 +87,16 @@ def leave(code: int) -> NoReturn:
 def with_client(
     action: Callable[[Client, Settings], Awaitable[int | None]],
     settings: Settings | None = None,
+    connection: Connection | None = None,
 ) -> NoReturn:
     """Connect (``TEMPORAL_ADDRESS``…), run ``action``, print its error if any, and exit."""
-    settings = settings or Settings.from_env()
+    settings = settings or settings_from_env()
+    connection = connection or connection_for(settings)
     connected = False
 
     async def main() -> int | None:
         nonlocal connected
-        client = await open_client(settings)
+        client = await open_client(connection)
         connected = True
         return await action(client, settings)
 

@@ -18,11 +18,10 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from careflow.cli.common import require_free_port
+from careflow.cli.common import require_free_port, settings_from_env
 from careflow.devtools.fake_platform import DEFAULT_TOKEN, fake_platform_app
 from careflow.devtools.fake_webhooks import Secrets
 from careflow.http.serving import QuietDrops
-from careflow.settings import Settings
 
 fake_platform_cli = typer.Typer()
 
@@ -50,7 +49,7 @@ def fake_platform_command(
         f"fake platform on {base}  X API {base}/2  Graph API {base}/v21.0  "
         f"webhooks {base}/hooks/<name>  posts {base}/_fake/posts  {len(tokens)} token(s)"
     )
-    settings = Settings.from_env()
+    settings = settings_from_env(temporal_profile=False)  # it never connects to Temporal
     secrets = Secrets(settings.webhooks.x_consumer_secret, settings.webhooks.meta_app_secret)
     if intake:
         typer.echo(f"customers' posts: POST {base}/_fake/webhooks → {intake}/webhooks/{{x,meta}}")

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from activities.adapters.sandbox import read_outbox
-from careflow.cli.common import fail, with_client
+from careflow.cli.common import fail, settings_from_env, with_client
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.settings import Settings
@@ -75,7 +75,7 @@ def submit_command(
     inquiry = read_inquiry(file)
     if now:
         inquiry = inquiry.model_copy(update={"created_at": datetime.now(UTC)})
-    settings = Settings.from_env()
+    settings = settings_from_env()
     ruleset = read_rules(rules or settings.rules)
     rules_path = str(Path(rules).resolve()) if rules else None
 
@@ -161,7 +161,7 @@ def outbox_command(
     ] = False,
 ) -> None:
     """What the sandbox adapter posted ($CAREFLOW_HOME/outbox.jsonl), oldest first."""
-    path = Settings.from_env().outbox
+    path = settings_from_env(temporal_profile=False).outbox
     shown = 0
     try:
         while True:

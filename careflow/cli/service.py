@@ -24,7 +24,15 @@ from rich.console import Console
 from temporalio.client import Client
 
 from careflow.cli.api import check_tokens
-from careflow.cli.common import fail, leave, log_careflow_lines, require_free_port, with_client
+from careflow.cli.common import (
+    connection_for,
+    fail,
+    leave,
+    log_careflow_lines,
+    require_free_port,
+    settings_from_env,
+    with_client,
+)
 from careflow.cli.inquiries import read_rules
 from careflow.devtools.demo import DEMO_PACK, run_demo
 from careflow.devtools.fake_platform import DEFAULT_TOKEN, fake_platform_app
@@ -40,7 +48,7 @@ from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer
 from careflow.http.tokens import Tokens
 from careflow.settings import BrandAccounts, Settings, TemporalSettings
-from careflow.temporal.connection import connect, data_converter, encryption_summary
+from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
 from careflow.temporal.search_setup import register_search_attributes
 from careflow.temporal.worker import channel_adapter, run_worker
@@ -49,31 +57,31 @@ from careflow.terminal import console as make_console
 service_app = typer.Typer()
 
 
-def _check_config(settings: Settings) -> Ruleset:
-    """A broken rule file or setting is said now, not at the first inquiry; the rules, checked."""
+def _check_config(settings: Settings) -> tuple[Ruleset, Connection]:
+    """A broken rule file or setting is said now, not at the first inquiry: the rules, checked,
+    and the process's one ``Connection`` (keys, exporters, TLS files)."""
     ruleset = read_rules(settings.rules)
     try:
         channel_adapter(settings)
-        data_converter(settings.encryption)  # the encryption keys
     except ConfigurationError as error:
         fail(str(error))
-    return ruleset
+    return ruleset, connection_for(settings)
 
 
 @service_app.command("worker")
 def worker_command() -> None:
     """Run a worker for TEMPORAL_ADDRESS until SIGTERM or Ctrl-C (in-flight work finishes)."""
     log_careflow_lines()
-    settings = Settings.from_env()
-    _check_config(settings)
+    settings = settings_from_env()
+    _, connection = _check_config(settings)
 
     async def action(client: Client, settings: Settings) -> None:
         try:
-            await run_worker(settings, client)
+            await run_worker(settings, connection, client)
         except ConfigurationError as error:
             raise CareflowError(str(error)) from None
 
-    with_client(action, settings)
+    with_client(action, settings, connection)
 
 
 @service_app.command("setup")
@@ -98,11 +106,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def intake_server(settings: Settings, ruleset: Ruleset, port: int) -> ThreadedServer:
+def intake_server(
+    settings: Settings, connection: Connection, ruleset: Ruleset, port: int
+) -> ThreadedServer:
     """The webhook intake and agent API in a thread, with its own event loop and client."""
 
     async def client_factory() -> Client:
-        return await connect(settings)
+        return await connect(connection)
 
     return ThreadedServer(create_app(settings, client_factory, ruleset), port, "careflow-api")
 
@@ -163,6 +173,7 @@ class Stack:
     api: ThreadedServer
     fake: ThreadedServer | None
     settings: Settings
+    connection: Connection
     tokens: Tokens
     demo: bool
 
@@ -220,12 +231,12 @@ def local_tokens(settings: Settings) -> Settings:
 
 async def _serve(stack: Stack, console: Console) -> None:
     settings, fake = stack.settings, stack.fake
-    client = await stack.server.wait_ready(settings)
+    client = await stack.server.wait_ready(stack.connection)
     await asyncio.to_thread(stack.api.start)
     if fake is not None:
         await asyncio.to_thread(fake.start)
     _banner(console, stack)
-    worker = asyncio.create_task(run_worker(settings, client))
+    worker = asyncio.create_task(run_worker(settings, stack.connection, client))
     platform = fake.url if fake is not None else None
     feed = (
         asyncio.create_task(run_demo(client, settings, console, platform)) if stack.demo else None
@@ -268,7 +279,7 @@ def up_command(
     with contextlib.suppress(AttributeError, ValueError):
         sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     log_careflow_lines()
-    env = Settings.from_env()
+    env = settings_from_env(temporal_profile=False)  # its own server: no TLS, no API key
     settings = replace(
         env,
         temporal=TemporalSettings(
@@ -276,22 +287,27 @@ def up_command(
         ),
         rules=rules or env.rules,
     )
+    for port, flag, what in (
+        (temporal_port, "--temporal-port", "Temporal gRPC"),
+        (ui_port, "--ui-port", "Web UI"),
+        (api_port, "--api-port", "webhook intake"),
+        *([(fake_port, "--fake-port", "fake platform")] if fake_platform else []),
+    ):
+        require_free_port(port, "127.0.0.1", flag, what)
     if fake_platform:
-        require_free_port(fake_port, "127.0.0.1")
         settings = with_fake_platform(settings, fake_port)
     if demo or fake_platform:
         settings = local_tokens(settings)
     if demo:  # the demo prints every post and reply itself; one log line each would be noise
         logging.getLogger("careflow.http.app").setLevel(logging.WARNING)
-    ruleset = _check_config(settings)
+    ruleset, connection = _check_config(settings)
     tokens = check_tokens(settings)  # a bad entry is said now, with where it is
     rulesets = [ruleset]
     if demo:
         rulesets.append(read_rules(str(DEMO_PACK)))  # in the source tree, next to the examples
     if fake_platform:
         fake_targets(rulesets, f"http://127.0.0.1:{fake_port}")
-    require_free_port(api_port, "127.0.0.1")
-    api = intake_server(settings, ruleset, api_port)
+    api = intake_server(settings, connection, ruleset, api_port)
     fake = fake_platform_server(settings, fake_port, api.url) if fake_platform else None
     console = make_console()
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
@@ -301,7 +317,8 @@ def up_command(
         fail(str(error))
     code = 0
     try:
-        asyncio.run(_serve(Stack(server, api, fake, settings, tokens, demo), console))
+        stack = Stack(server, api, fake, settings, connection, tokens, demo)
+        asyncio.run(_serve(stack, console))
     except KeyboardInterrupt:
         pass
     except CareflowError as error:

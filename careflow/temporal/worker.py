@@ -21,8 +21,7 @@ from activities.outbound import OutboundActivities
 from activities.rules import RulesActivities
 from careflow.errors import ConfigurationError
 from careflow.settings import Settings
-from careflow.telemetry import TelemetryConfigError, telemetry
-from careflow.temporal.connection import connect, data_converter, encryption_summary
+from careflow.temporal.connection import Connection, connect, encryption_summary
 from workflows.inquiry import InquiryWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
@@ -85,9 +84,11 @@ def build_worker(
     )
 
 
-async def run_worker(settings: Settings, client: Client | None = None) -> None:
+async def run_worker(
+    settings: Settings, connection: Connection, client: Client | None = None
+) -> None:
     """Run until SIGTERM or SIGINT, then let in-flight activities finish."""
-    client = client or await connect(settings)
+    client = client or await connect(connection)
     adapter = channel_adapter(settings)
     worker = build_worker(client, settings, adapter)
     quiet_expected_failures()
@@ -96,14 +97,15 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     log.info(
-        "worker on %s, namespace %s, task queue %s, rules %s, encryption %s",
+        "worker on %s (%s), namespace %s, task queue %s, rules %s, encryption %s",
         settings.temporal.address,
+        connection.security,
         settings.temporal.namespace,
         settings.temporal.task_queue,
         settings.rules,
         encryption_summary(settings.encryption),
     )
-    async with telemetry(settings.telemetry).exporting(), worker:
+    async with connection.observed.exporting(), worker:
         await stop.wait()
         log.info("stopping: waiting for in-flight activities")
     await adapter.aclose()  # after the last delivery: the platform client's connections
@@ -114,12 +116,9 @@ async def run_worker(settings: Settings, client: Client | None = None) -> None:
 def main() -> None:
     """Entry point of ``python worker.py``."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    settings = Settings.from_env()
     try:
-        data_converter(
-            settings.encryption
-        )  # unusable keys: one line now, not a traceback from connect
-        telemetry(settings.telemetry)
-        asyncio.run(run_worker(settings))
-    except (ConfigurationError, TelemetryConfigError) as error:
+        settings = Settings.from_env()
+        connection = Connection.of(settings)  # bad keys, exporters, TLS files: one line, now
+        asyncio.run(run_worker(settings, connection))
+    except ConfigurationError as error:
         raise SystemExit(f"error: {error}") from None

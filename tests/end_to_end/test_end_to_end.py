@@ -32,7 +32,7 @@ from careflow.settings import (
     WebhookSecrets,
 )
 from careflow.temporal import inquiries
-from careflow.temporal.connection import connect
+from careflow.temporal.connection import Connection, connect
 from careflow.temporal.inquiries import list_open
 from careflow.temporal.worker import build_worker
 from tests.harness import dev_server, round_the_clock_pack
@@ -86,7 +86,7 @@ def test_a_post_to_the_platform_is_answered_on_the_platform_exactly_once(tmp_pat
             )
 
             async def client_factory() -> Client:
-                return await connect(settings)
+                return await connect(Connection.of(settings))
 
             intake_app = create_app(settings, client_factory, load_ruleset(pack))
             intake = ThreadedServer(intake_app, intake_port, "e2e-intake", "critical")

@@ -20,8 +20,7 @@ from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import load_ruleset
 from careflow.errors import CareflowError
 from careflow.settings import Settings, TemporalSettings
-from careflow.temporal.connection import open_client
-from careflow.temporal.devserver import DevServer
+from careflow.temporal.connection import Connection, open_client
 from careflow.temporal.explain import explain_error, explained
 from careflow.temporal.intake import IntakeResult, first_message, intake, memo_of, workflow_id
 from careflow.terminal import outbox_line, relative
@@ -109,7 +108,9 @@ def test_unknown_errors_are_not_explained_away() -> None:
 def test_connecting_to_nothing_says_where_and_what_to_do() -> None:
     address = f"127.0.0.1:{closed_port()}"
     with pytest.raises(CareflowError) as raised:
-        asyncio.run(open_client(Settings(temporal=TemporalSettings(address=address))))
+        asyncio.run(
+            open_client(Connection.of(Settings(temporal=TemporalSettings(address=address))))
+        )
     assert str(raised.value) == f"cannot reach Temporal at {address} (is `careflow up` running?)"
 
 
@@ -207,15 +208,3 @@ def test_relative_times() -> None:
     assert relative(now + timedelta(minutes=4, seconds=10), now) == "in 4m 10s"
     assert relative(now - timedelta(seconds=12), now) == "12s ago"
     assert relative(now + timedelta(days=1, hours=2, minutes=3), now) == "in 1d 2h"
-
-
-def test_up_refuses_a_busy_port(tmp_path: Path) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = int(taken.getsockname()[1])
-        with pytest.raises(
-            CareflowError, match=f"port {port} \\(Temporal gRPC\\) is already in use"
-        ):
-            DevServer.start(tmp_path, port, closed_port())
-    assert not (tmp_path / "temporal.pid").exists()

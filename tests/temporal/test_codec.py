@@ -32,7 +32,7 @@ from careflow.temporal.codec import (
     load_keys,
     parse_keys,
 )
-from careflow.temporal.connection import data_converter, encryption_summary
+from careflow.temporal.connection import Connection, data_converter, encryption_summary
 from careflow.temporal.intake import first_message, memo_of
 from tests.harness import HISTORIES, careflow, example, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
@@ -265,7 +265,7 @@ def test_encrypted_history_holds_no_customer_text_and_replays_only_with_the_key(
     assert "Failed decoding arguments" in str(failure.replay_failure)
 
     async def audit_replay(settings: Settings) -> str | None:  # `careflow audit replay`
-        [outcome] = [outcome async for outcome in replay(settings, [history])]
+        [outcome] = [outcome async for outcome in replay(Connection.of(settings), [history])]
         return outcome.error
 
     assert (
