@@ -329,16 +329,7 @@ class InquiryWorkflow:
             )
         self._changed = False
 
-    # ------------------------------------------------------------------ steps
-
-    # ------------------------------------------------------------------ rules
-
-    # ------------------------------------------------------------------ sending
-
     # ------------------------------------------------------------------ helpers
-
-    def _message_fields(self, message: Message) -> dict[str, Any]:
-        return {"message.text": message.text, "message.private": message.private}
 
     def _synced(self) -> InquiryState:
         """The state with the signal-side bookkeeping folded in."""
