@@ -299,7 +299,7 @@ def up_command(
     if demo or fake_platform:
         settings = local_tokens(settings)
     if demo:  # the demo prints every post and reply itself; one log line each would be noise
-        logging.getLogger("careflow.http.app").setLevel(logging.WARNING)
+        logging.getLogger("careflow.http.webhooks").setLevel(logging.WARNING)
     ruleset, connection = _check_config(settings)
     tokens = check_tokens(settings)  # a bad entry is said now, with where it is
     rulesets = [ruleset]

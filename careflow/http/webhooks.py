@@ -45,7 +45,7 @@ from careflow.settings import Settings
 from careflow.temporal.intake import firehose, intake, record_brand_post, workflow_id
 
 # The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
-log = logging.getLogger("careflow.http.app")
+log = logging.getLogger("careflow.http.webhooks")
 MAX_BODY = 1024 * 1024  # platforms batch a few events; a megabyte is not a webhook delivery
 MAX_WORKFLOW_ID = 1000  # the Temporal server's default limit.maxIDLength
 
