@@ -12,6 +12,8 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+from careflow.local_state import private_file
+
 
 class DeliveryRecord:
     """Delivered idempotency keys in a SQLite file: ``key`` is the primary key.
@@ -24,7 +26,7 @@ class DeliveryRecord:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         with closing(self._connect()) as db, db:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS deliveries ("

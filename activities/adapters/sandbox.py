@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from activities.types import Delivery, Outbound
+from careflow.local_state import private_file
 
 
 def read_outbox(path: Path) -> list[dict[str, Any]]:
@@ -34,6 +35,7 @@ class SandboxAdapter:
         self.path = path
         self._delivered: dict[str, Delivery] = {}
         self._read_up_to = 0
+        self._private = False  # the outbox made private (once per adapter)
 
     def _catch_up(self, handle: Any) -> None:
         """Index lines other processes appended since we last looked."""
@@ -47,7 +49,9 @@ class SandboxAdapter:
         self._read_up_to = handle.tell()
 
     async def deliver(self, outbound: Outbound, text: str) -> Delivery:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self._private:
+            private_file(self.path)  # customers' words: for the owner's eyes only
+            self._private = True
         with self.path.open("a+", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:

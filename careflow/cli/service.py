@@ -47,6 +47,7 @@ from careflow.errors import CareflowError, ConfigurationError
 from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer
 from careflow.http.tokens import Tokens
+from careflow.local_state import private_folder
 from careflow.settings import BrandAccounts, Settings, TemporalSettings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
@@ -217,7 +218,7 @@ def local_tokens(settings: Settings) -> Settings:
         return settings
     path = settings.home / "api-tokens"
     if not path.exists():
-        settings.home.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.home)
         lines = [
             "# careflow up made these local agent API tokens; delete the file for new ones",
             f"{token_urlsafe(18)}=agent:Ana",

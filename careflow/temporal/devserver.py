@@ -24,6 +24,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from careflow.errors import CareflowError
+from careflow.local_state import private_file, private_folder
 from careflow.temporal.connection import Connection, connect
 from workflows.search import dev_server_flags
 
@@ -91,8 +92,8 @@ class DevServer:
         binary = temporal_binary()
         log = home / "temporal.log"
         try:
-            home.mkdir(parents=True, exist_ok=True)
-            log.touch()
+            private_folder(home)  # the database holds every inquiry's payloads
+            private_file(log)
         except OSError as error:
             raise CareflowError(f"cannot keep state in {home}: {error.strerror}") from None
         command = [

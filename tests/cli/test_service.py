@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+from stat import S_IMODE
 import subprocess
 import sys
 import time
@@ -212,6 +213,9 @@ def test_up_submit_act_stop_and_restart(tmp_path: Path) -> None:
         reply = svc.ok("reply", QUESTION_ID, "--agent", "Ana", "--text", "hi")
         assert "sent: hi ^Ana" in reply
         sent = [json.loads(line) for line in (home / "outbox.jsonl").read_text().splitlines()]
+        # Customers' words and the server's log are for the owner's eyes only.
+        assert S_IMODE((home / "outbox.jsonl").stat().st_mode) == 0o600
+        assert S_IMODE((home / "temporal.log").stat().st_mode) == 0o600
         assert [e["text"] for e in sent if e["kind"] == "reply"] == ["hi ^Ana"]
         assert "hi ^Ana" in svc.ok("outbox")
         status = svc.status(QUESTION_ID)
