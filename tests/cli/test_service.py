@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-from stat import S_IMODE
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_IMODE
 from typing import Any
 
 import httpx
