@@ -59,5 +59,7 @@ class ThreadedServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving; a server never started (its caller failed first) has nothing to stop."""
         self.server.should_exit = True
-        self.thread.join(timeout=10)
+        if self.thread.ident is not None:
+            self.thread.join(timeout=10)

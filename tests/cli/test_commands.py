@@ -125,3 +125,18 @@ def test_a_temporal_profile_that_cannot_work_is_one_line(tmp_path: Path) -> None
         "(TEMPORAL_TLS_SERVER_CA_CERT_PATH or the profile's tls.server_ca_cert_path): "
         "No such file or directory"
     )
+
+
+def test_up_says_in_one_line_when_the_temporal_server_cannot_start(tmp_path: Path) -> None:
+    (tmp_path / "temporal.db").mkdir()  # where the server's SQLite file should be
+    ports = [f"--{name}-port" for name in ("temporal", "ui", "api")]
+    result = careflow(
+        "up",
+        *[item for flag in ports for item in (flag, str(free_port()))],
+        CAREFLOW_HOME=str(tmp_path),
+    )
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr + result.stdout
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert line.startswith("error: the Temporal server exited (code 1) before it was ready")
+    assert "stopped" in result.stdout  # and everything it had started is stopped again
