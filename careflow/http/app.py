@@ -23,13 +23,12 @@ from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter, agent_routes, docs_routes, with_agent_api
 from careflow.http.openapi import openapi_base, openapi_route
-from careflow.http.webhooks import GENERIC_SIGNATURE, META_SIGNATURE, X_SIGNATURE, webhook_routes
+from careflow.http.webhooks import webhook_routes
 from careflow.settings import Settings
 from careflow.telemetry import traced_app
 from careflow.temporal.explain import explain_error
 
 # The signature headers are re-exported: clients and tests name them from here.
-__all__ = ["GENERIC_SIGNATURE", "META_SIGNATURE", "X_SIGNATURE", "create_app"]
 
 
 class Unavailable(CareflowError):

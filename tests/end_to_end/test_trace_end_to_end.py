@@ -33,8 +33,9 @@ from temporalio.testing import WorkflowEnvironment
 from activities.adapters.platform import PlatformAdapter
 from careflow.devtools.fake_platform import fake_platform_app
 from careflow.engine.ruleset import load_ruleset
-from careflow.http.app import GENERIC_SIGNATURE, create_app
+from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer, free_port
+from careflow.http.webhooks import GENERIC_SIGNATURE
 from careflow.settings import (
     PlatformSettings,
     Settings,

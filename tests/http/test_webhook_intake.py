@@ -24,7 +24,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from careflow.engine.ruleset import load_ruleset
 from careflow.errors import CareflowError
-from careflow.http.app import GENERIC_SIGNATURE, META_SIGNATURE, X_SIGNATURE, create_app
+from careflow.http.app import create_app
+from careflow.http.webhooks import GENERIC_SIGNATURE, META_SIGNATURE, X_SIGNATURE
 from careflow.settings import BrandAccounts, Settings, TemporalSettings, WebhookSecrets
 from careflow.temporal import inquiries
 from careflow.temporal.worker import build_worker
