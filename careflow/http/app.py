@@ -28,8 +28,6 @@ from careflow.settings import Settings
 from careflow.telemetry import traced_app
 from careflow.temporal.explain import explain_error
 
-# The signature headers are re-exported: clients and tests name them from here.
-
 
 class Unavailable(CareflowError):
     """Temporal cannot be reached (or refused): the delivery should be retried later. A
