@@ -63,6 +63,8 @@ RULES_RETRY = RetryPolicy(
 )
 # Search attributes for the SLA report, added after inquiries were already running.
 SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
+# Idempotency keys name the inquiry's first run: a conversation's next inquiry posts its own.
+INQUIRY_KEYS_PATCH = "inquiry-keys"
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
 Check = Callable[[InquiryState | None, Ruleset | None, R], str | None]
@@ -96,6 +98,12 @@ class InquiryWorkflow:
     @workflow.run
     async def run(self, input: InquiryInput) -> InquiryResult:
         if input.state is None:
+            # Decided once per inquiry and carried across continue-as-new, so its keys never change.
+            first_run_id = (
+                workflow.info().first_execution_run_id
+                if workflow.patched(INQUIRY_KEYS_PATCH)
+                else None
+            )
             source = await workflow.execute_activity(
                 LOAD_RULES,
                 input.rules_path,
@@ -105,7 +113,10 @@ class InquiryWorkflow:
             )
             ruleset = compiled_ruleset(source.text, source.digest, source.file)
             state = InquiryState(
-                inquiry=input.inquiry, rules=source, values=ValuesState.of(ruleset.defaults)
+                inquiry=input.inquiry,
+                rules=source,
+                values=ValuesState.of(ruleset.defaults),
+                first_run_id=first_run_id,
             )
             self._machine = StepMachine(state, ruleset, self._inbox, self._brand_inbox)
             async with self._lock:

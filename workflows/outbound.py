@@ -38,8 +38,14 @@ class Send:
 
 
 def key(workflow_id: str, state: InquiryState) -> str:
-    """The idempotency key of the message numbered ``state.sequence``: retries post once."""
-    return f"{workflow_id}/{state.step}/{state.sequence}"
+    """The idempotency key of the message numbered ``state.sequence``: retries post once.
+
+    A conversation's later inquiry reuses the workflow id and counts from 1 again, so the first
+    run's id goes in too: otherwise the adapters would take its messages for the earlier
+    inquiry's, already sent. Inquiries started before that (no ``first_run_id``) keep their keys.
+    """
+    scope = f"{workflow_id}/{state.first_run_id}" if state.first_run_id else workflow_id
+    return f"{scope}/{state.step}/{state.sequence}"
 
 
 def build(send: Send, key: str, state: InquiryState, ruleset: Ruleset) -> Outbound:

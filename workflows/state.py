@@ -144,6 +144,9 @@ class InquiryState(BaseModel):
     brand_inbox: list[BrandMessage] = []  # the brand's native replies not yet handled
     duplicate_deliveries: int = 0
     sequence: int = 0  # numbers outbound actions: part of each idempotency key
+    # The inquiry's first run: with the workflow id it tells this inquiry's idempotency keys from
+    # those of the conversation's earlier inquiries (None: started before the inquiry-keys patch).
+    first_run_id: str | None = None
     reopens: int = 0
     waiting_on_customer: bool = False
     invited_at: AwareDatetime | None = None

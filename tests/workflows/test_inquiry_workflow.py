@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateStage
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 
 from activities.adapters.sandbox import SandboxAdapter
 from activities.types import Delivery, Outbound
+from careflow.temporal.intake import first_message
 from tests.conftest import DEFAULT_PACK
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
@@ -27,6 +29,7 @@ from workflows.messages import (
     AcknowledgeRequest,
     AssignRequest,
     EscalateRequest,
+    InquiryInput,
     InvitePrivateRequest,
     ReopenRequest,
     ReplyRequest,
@@ -565,6 +568,19 @@ def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path)
             assert status.agent == "Ana"
             assert status.clocks["acknowledge"].met_at is not None
             await latest.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Still checking.")
+            )
+            # One inquiry, one key scope: the first run's id, in every run.
+            keys = [
+                m.key
+                for m in (await latest.query(InquiryWorkflow.status)).messages
+                if m.direction == "out"
+            ]
+            assert [k.rsplit("/", 2)[0] for k in keys if k] == 2 * [
+                f"{handle.id}/{handle.result_run_id}"
+            ]
+            assert latest.run_id is None and (await latest.describe()).run_id != handle.run_id
+            await latest.execute_update(
                 InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
             )
             assert (await latest.query(InquiryWorkflow.status)).step == "follow_up"
@@ -696,3 +712,57 @@ def test_a_post_whose_answer_was_lost_is_not_posted_twice(tmp_path: Path) -> Non
 
     run(scenario())
     assert adapter.calls == 2  # the retry ran, and found the key already posted
+
+
+async def _start_again(h: Any, workflow_id: str, inquiry: Any) -> Any:
+    """A new inquiry in a conversation whose last one closed: the same workflow id, a new run,
+    as the intake starts it (signal-with-start, ``ALLOW_DUPLICATE``)."""
+    return await h.env.client.start_workflow(
+        InquiryWorkflow.run,
+        InquiryInput(inquiry=inquiry, search_attributes=False),
+        id=workflow_id,
+        task_queue=h.settings.temporal.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal="customer_message",
+        start_signal_args=[first_message(inquiry)],
+    )
+
+
+def test_a_new_inquiry_in_a_closed_conversation_is_answered_too(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            first = await h.start(example("question", await h.now()))
+            await first.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Size 44 is in stock.")
+            )
+            await first.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.skip(24 * HOUR + MINUTE)
+            await h.say(first, "All sorted now, thank you!")
+            assert (await first.result()).kind == "closed"
+            sent_before = h.outbox()
+            assert kinds(sent_before) == ["reply", "follow_up"]
+
+            # A week later the customer writes again in the same conversation: a new inquiry.
+            await h.skip(7 * 24 * HOUR)
+            again = example(
+                "question", await h.now(), id="1860000000000000099", text="@acme and in 45?"
+            )
+            second = await _start_again(h, first.id, again)
+            assert second.id == first.id and second.result_run_id != first.result_run_id
+            await second.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="45 is sold out, sorry.")
+            )
+            outbox = h.outbox()
+            assert [e["text"] for e in outbox[len(sent_before) :]] == [
+                "45 is sold out, sorry. ^Ana"
+            ]
+            status = await h.status(second)
+            (reply,) = [m for m in status.messages if m.direction == "out"]
+            assert reply.id not in {e["id"] for e in sent_before}  # a post of its own
+            assert reply.key is not None
+            assert reply.key.startswith(f"{first.id}/{second.result_run_id}/")
+            await keep_history(second, "new-inquiry-same-conversation")
+
+    run(scenario())

@@ -24,6 +24,15 @@ def test_a_signed_reply_carries_the_conversation_and_its_key() -> None:
     assert built.variables  # a template gets its variables, plain text none
 
 
+def test_keys_name_the_inquiry_so_a_conversations_next_one_posts_its_own() -> None:
+    first = inquiry_state(sequence=1, first_run_id="run-a")
+    next_one = inquiry_state(sequence=1, first_run_id="run-b")
+    assert outbound.key("inquiry-x-1", first) == "inquiry-x-1/run-a/acknowledge/1"
+    assert outbound.key("inquiry-x-1", next_one) != outbound.key("inquiry-x-1", first)
+    # Started before the inquiry-keys patch: the old key, so a retry is still recognised.
+    assert outbound.key("inquiry-x-1", inquiry_state(sequence=1)) == "inquiry-x-1/acknowledge/1"
+
+
 def test_only_customer_facing_messages_are_signed() -> None:
     state = inquiry_state()
     built = outbound.build(

@@ -72,6 +72,7 @@ def test_every_recorded_path_is_kept() -> None:
         "validators",
         "native-reply",
         "chat-link",
+        "new-inquiry-same-conversation",
     } <= names
 
 
