@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from careflow.channels.ids import id_problems
 from careflow.engine.post import Inquiry
 from careflow.settings import BrandAccounts
 
@@ -166,9 +167,24 @@ def epoch_at(value: Any, where: str) -> datetime:
 def inquiry_at(where: str, **fields: Any) -> Inquiry:
     """The inquiry a platform event makes, or a 422 at ``where`` with pydantic's first problem."""
     try:
-        return Inquiry.model_validate(fields)
+        post = Inquiry.model_validate(fields)
     except ValidationError as error:
         raise PayloadError(422, f"{where}: {validation_problems(error)[0]['message']}") from None
+    return checked(post, where)
+
+
+def checked(post: Inquiry, where: str) -> Inquiry:
+    """``post`` if Temporal and URLs can take its ids (``careflow.channels.ids``), else a 422
+    whose problems name each field (under ``where``) and why. Every door calls it: the X and
+    Meta normalizers (through ``inquiry_at``), the generic webhook and ``careflow submit``."""
+    problems = [
+        {"field": f"{where}.{field}" if where else field, "message": why}
+        for field, why in id_problems(post)
+    ]
+    if not problems:
+        return post
+    first = problems[0]
+    raise PayloadError(422, f"{first['field']} {first['message']}", problems)
 
 
 def validation_problems(error: ValidationError) -> list[dict[str, str]]:

@@ -7,18 +7,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from careflow.channels.common import PayloadError, kind_of, validation_problems
+from careflow.channels.common import PayloadError, checked, kind_of, validation_problems
 from careflow.engine.post import Inquiry
+
+NOT_VALID = "the body is not a valid inquiry (schemas/inquiry.schema.json)"
 
 
 def inquiry(data: Any) -> Inquiry:
-    """The body as an inquiry, or a 422 whose problems name each wrong field."""
+    """The body as an inquiry whose ids are usable, or a 422 whose problems name each wrong
+    field (the webhook's door and ``careflow submit``'s)."""
     if not isinstance(data, dict):
         raise PayloadError(422, f"the body must be an inquiry object, got {kind_of(data)}")
     try:
-        return Inquiry.model_validate(data)
+        post = Inquiry.model_validate(data)
     except ValidationError as error:
-        problems = validation_problems(error)
-        raise PayloadError(
-            422, "the body is not a valid inquiry (schemas/inquiry.schema.json)", problems
-        ) from None
+        raise PayloadError(422, NOT_VALID, validation_problems(error)) from None
+    return checked(post, "")
