@@ -10,6 +10,7 @@ The agent API (``/queue``, ``/inquiries``) needs ``CAREFLOW_API_TOKENS`` or
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 import typer
@@ -29,6 +30,7 @@ from careflow.http.app import create_app
 from careflow.http.tokens import ENV, TokenError, Tokens, load_tokens
 from careflow.settings import Settings
 from careflow.temporal.connection import connect
+from careflow.temporal.health import warn_at_start
 
 api_cli = typer.Typer()
 
@@ -86,6 +88,7 @@ def api_command(
         if not getattr(settings, name):
             typer.echo(f"  {variable} is not set: {route} answers 503", err=True)
     announce_tokens(tokens)
+    asyncio.run(warn_at_start(client_factory, settings.temporal.task_queue))
     # No access log: nothing in a webhook's URL is worth a line per delivery.
     uvicorn.run(
         create_app(settings, client_factory, ruleset),

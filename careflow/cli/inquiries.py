@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from temporalio.client import Client
 
 from activities.adapters.sandbox import read_outbox
+from careflow.channels import generic
+from careflow.channels.common import PayloadError
+from careflow.channels.times import clamp_time
 from careflow.cli.common import fail, settings_from_env, with_client
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
@@ -38,11 +40,10 @@ def read_inquiry(path: Path) -> Inquiry:
     except json.JSONDecodeError as error:
         fail(f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}")
     try:
-        return Inquiry.model_validate(data)
-    except ValidationError as error:
-        for detail in error.errors():
-            where = ".".join(str(part) for part in detail["loc"]) or "(top level)"
-            typer.echo(f"error: {path}: {where}: {detail['msg']}", err=True)
+        return generic.inquiry(data)  # the generic webhook's checks, ids included
+    except PayloadError as error:
+        for problem in error.problems or [{"field": "(top level)", "message": error.message}]:
+            typer.echo(f"error: {path}: {problem['field']}: {problem['message']}", err=True)
         raise typer.Exit(1) from None
 
 
@@ -75,6 +76,13 @@ def submit_command(
     inquiry = read_inquiry(file)
     if now:
         inquiry = inquiry.model_copy(update={"created_at": datetime.now(UTC)})
+    inquiry, clamped = clamp_time(inquiry, datetime.now(UTC))
+    if clamped is not None:
+        typer.echo(
+            f"note: created_at {clamped.created_at.isoformat()} is {clamped.reason}; "
+            f"using now, {clamped.received_at.isoformat()}",
+            err=True,
+        )
     settings = settings_from_env()
     ruleset = read_rules(rules or settings.rules)
     rules_path = str(Path(rules).resolve()) if rules else None

@@ -51,6 +51,7 @@ from careflow.local_state import private_folder
 from careflow.settings import BrandAccounts, Settings, TemporalSettings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
+from careflow.temporal.health import warn_without_worker
 from careflow.temporal.search_setup import register_search_attributes
 from careflow.temporal.worker import channel_adapter, run_worker
 from careflow.terminal import console as make_console
@@ -238,6 +239,8 @@ async def _serve(stack: Stack, console: Console) -> None:
         await asyncio.to_thread(fake.start)
     _banner(console, stack)
     worker = asyncio.create_task(run_worker(settings, stack.connection, client))
+    # Its own worker polls within a second or two; a line if it does not (or polls elsewhere).
+    watch = asyncio.create_task(warn_without_worker(client, settings.temporal.task_queue, 15.0))
     platform = fake.url if fake is not None else None
     feed = (
         asyncio.create_task(run_demo(client, settings, console, platform)) if stack.demo else None
@@ -248,6 +251,7 @@ async def _serve(stack: Stack, console: Console) -> None:
         raise CareflowError(str(error)) from None
     finally:
         signal.signal(signal.SIGTERM, _interrupt)  # run_worker handed SIGTERM back to default
+        watch.cancel()
         if feed is not None:
             feed.cancel()
             with contextlib.suppress(asyncio.CancelledError):

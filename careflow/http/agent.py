@@ -366,9 +366,13 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
 
     return [
         Route("/queue", queue, methods=["GET"]),
-        Route("/inquiries/{id}", inquiry_status, methods=["GET"]),
+        # ``:path``: a conversation id may hold '/' (careflow.channels.ids refuses '.' and '..'
+        # segments, which clients drop), so a workflow id may too.
+        Route("/inquiries/{id:path}", inquiry_status, methods=["GET"]),
         *(
-            Route(f"/inquiries/{{id}}/{action.path}", action_endpoint(action), methods=["POST"])
+            Route(
+                f"/inquiries/{{id:path}}/{action.path}", action_endpoint(action), methods=["POST"]
+            )
             for action in ACTIONS
         ),
     ]

@@ -11,13 +11,15 @@ from starlette.routing import Route
 from starlette.schemas import SchemaGenerator
 
 from careflow.engine.post import Inquiry
+from careflow.temporal.health import Health
 
 
 def openapi_base() -> dict[str, Any]:
-    """The document's info and the intake's components: the Inquiry schema (its ``$defs``
-    lifted into components), the intake's answer and the error body."""
+    """The document's info and the intake's components: the Inquiry and Health schemas (their
+    ``$defs`` lifted into components), the intake's answer and the error body."""
     inquiry = Inquiry.model_json_schema(ref_template="#/components/schemas/{model}")
-    definitions = inquiry.pop("$defs", {})
+    health = Health.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = {**inquiry.pop("$defs", {}), **health.pop("$defs", {})}
     return {
         "openapi": "3.0.3",
         "info": {
@@ -35,11 +37,29 @@ def openapi_base() -> dict[str, Any]:
                         "received": {"type": "integer"},
                         "started": {"type": "array", "items": {"type": "string"}},
                         "continued": {"type": "array", "items": {"type": "string"}},
+                        "duplicates": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "inquiry": {"type": "string"},
+                                },
+                            },
+                            "description": "Redeliveries of posts an inquiry already has",
+                        },
                         "brand_posts": {"type": "array", "items": {"type": "string"}},
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
+                        "clamped": {
+                            "type": "array",
+                            "items": {"type": "object"},
+                            "description": "Posts whose created_at was implausible: the time "
+                            "received is used instead",
+                        },
                     },
                 },
+                "Health": health,
                 "Error": {
                     "type": "object",
                     "properties": {"error": {"type": "string"}},

@@ -4,9 +4,12 @@ Every delivery goes through the same door: the platform's secret must be configu
 naming the variable), the HMAC-SHA256 signature over the raw body must match (else 401, compared
 in constant time), the payload must parse and normalize (``careflow.channels``; else 400 or 422
 saying what is wrong, and nothing is started), and then each inquiry goes through
-``careflow.temporal.intake.intake``: the firehose filter, then signal-with-start on
-``inquiry-<channel>-<conversation>``, so a platform's retry of a delivery reaches the same
-workflow and is recorded once. The brand's own posts (echoes: replies made in the platform's own
+``careflow.temporal.intake.intake``: the firehose filter (in a worker thread, so a huge post does
+not hold up other requests), then signal-with-start on ``inquiry-<channel>-<conversation>``, so a
+platform's retry of a delivery reaches the same workflow, is recorded once and is answered as a
+duplicate. Ids Temporal or the agent API's URLs cannot take are a 422 naming the field
+(``careflow.channels.ids``); a post time in the future or from before the platform existed is
+replaced by the time received, and the answer's ``clamped`` says so (``careflow.channels.times``). The brand's own posts (echoes: replies made in the platform's own
 app, or careflow's posts coming back) start nothing: each is signalled to its conversation's open
 inquiry, which records it as an agent message (and recognises its own posts by id). When
 Temporal cannot be reached the answer is 503, which platforms retry. Customer text is never
@@ -15,11 +18,13 @@ logged.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -36,18 +41,18 @@ from careflow.channels.common import (
     is_brand_author,
     parse_json,
 )
+from careflow.channels.times import clamp_times
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset
 from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter
 from careflow.http.body import read_body
 from careflow.settings import Settings
-from careflow.temporal.intake import firehose, intake, record_brand_post, workflow_id
+from careflow.temporal.intake import filter_off_loop, intake, record_brand_post
 
 # The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
 log = logging.getLogger("careflow.http.webhooks")
 MAX_BODY = 1024 * 1024  # platforms batch a few events; a megabyte is not a webhook delivery
-MAX_WORKFLOW_ID = 1000  # the Temporal server's default limit.maxIDLength
 
 GENERIC_SIGNATURE = "X-Careflow-Signature"
 X_SIGNATURE = "x-twitter-webhooks-signature"
@@ -115,26 +120,31 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
     that needs it, and a failure to connect is a ``CareflowError`` or ``TemporalError`` (503).
     """
 
-    async def take_in(found: Normalized, platform: str) -> JSONResponse:
-        """Each inquiry through the firehose filter and signal-with-start."""
+    async def take_in(found: Normalized, platform: str, received_at: datetime) -> JSONResponse:
+        """Each inquiry's time made plausible, then through the firehose filter and
+        signal-with-start (the ids were checked by the normalizers)."""
         started: list[str] = []
         continued: list[str] = []  # DMs that answer an open public inquiry of the same customer
         recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
+        duplicates: list[dict[str, str]] = []  # redeliveries of posts an inquiry already has
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
+        found, clamps = clamp_times(found, received_at)
+        for clamp in clamps:
+            log.info(
+                "%s post %r: created_at %s is %s; using the time received, %s",
+                platform,
+                clamp.id,
+                clamp.created_at.isoformat(),
+                clamp.reason,
+                clamp.received_at.isoformat(),
+            )
         inquiries: list[Inquiry] = []
-        for inquiry in [*found.inquiries, *found.echoes]:
-            if len(workflow_id(inquiry)) > MAX_WORKFLOW_ID:
-                return _error(
-                    422,
-                    f"the conversation id of post {inquiry.id[:40]!r} is too long for a workflow "
-                    f"id ({MAX_WORKFLOW_ID} characters at most)",
-                )
         echoes = list(found.echoes)
         for inquiry in found.inquiries:
             if is_brand_author(inquiry, settings.brand):
                 echoes.append(inquiry)
-            elif (turned_away := firehose(inquiry, rules)) is not None:
+            elif (turned_away := await filter_off_loop(inquiry, rules)) is not None:
                 dropped.append(
                     {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
                 )
@@ -147,9 +157,8 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 result = await intake(
                     client, settings.temporal.task_queue, inquiry, rules, filtered=True
                 )
-                if result.duplicate:
-                    reason = f"already handled by the closed inquiry {result.workflow_id}"
-                    ignored.append(Ignored(inquiry.id, reason).as_json())
+                if result.duplicate and result.workflow_id:
+                    duplicates.append({"id": inquiry.id, "inquiry": result.workflow_id})
                 elif result.continued and result.workflow_id:
                     continued.append(result.workflow_id)
                 elif result.workflow_id:
@@ -167,24 +176,28 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             # What was started stays started: the platform's retry reaches the same workflows.
             return _error(503, message, started=started)
         log.info(
-            "%s delivery: %d received, %d started, %d continued, %d brand posts, %d dropped, "
-            "%d ignored",
+            "%s delivery: %d received, %d started, %d continued, %d duplicates, %d brand posts, "
+            "%d dropped, %d ignored, %d times clamped",
             platform,
             found.received,
             len(started),
             len(continued),
+            len(duplicates),
             len(recorded),
             len(dropped),
             len(ignored),
+            len(clamps),
         )
         answer = {
             "received": found.received,
             "started": started,
             "continued": continued,
+            "duplicates": duplicates,
             "brand_posts": recorded,
             "dropped": dropped,
         }
-        return JSONResponse({**answer, "ignored": ignored})
+        clamped = [clamp.as_json() for clamp in clamps]
+        return JSONResponse({**answer, "ignored": ignored, "clamped": clamped})
 
     async def delivery(
         request: Request,
@@ -200,14 +213,15 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         normalized, then each inquiry taken in."""
         if not secret:
             return _missing(variable, what)
+        received_at = datetime.now(UTC)
         try:
             data = await _signed_payload(request, header, signature(secret))
             if isinstance(data, Response):
                 return data
-            found = normalize(data)
+            found = await asyncio.to_thread(normalize, data)  # a megabyte of posts takes a while
         except PayloadError as error:
             return _refused(error)
-        return await take_in(found, platform)
+        return await take_in(found, platform, received_at)
 
     async def generic_webhook(request: Request) -> Response:
         """

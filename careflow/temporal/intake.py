@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowFailureError
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
+from temporalio.common import (
+    QueryRejectCondition,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -24,9 +34,12 @@ from careflow.temporal.inquiries import OPEN_QUERY, QUERY_TIMEOUT, handle
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput
-from workflows.state import BrandMessage
+from workflows.state import BrandMessage, InquiryStatus
 
 MEMO_TEXT_LIMIT = 280
+# How long the intake waits for the open inquiry to say whether it has a post already: a
+# delivery should not wait on a worker that is not there.
+SEEN_TIMEOUT = timedelta(seconds=2)
 
 
 def workflow_id(inquiry: Inquiry) -> str:
@@ -39,7 +52,7 @@ class IntakeResult(BaseModel):
 
     workflow_id: str | None
     dropped: bool = False
-    duplicate: bool = False  # a redelivery of a post the conversation's closed inquiry handled
+    duplicate: bool = False  # a redelivery of a post the conversation's inquiry already has
     continued: bool = False  # a private message that went to the customer's open public inquiry
     reason: str | None = None
     rule: str | None = None
@@ -74,6 +87,12 @@ def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
     return IntakeResult(workflow_id=None, dropped=True, reason=decision.drop_reason, rule=rule)
 
 
+async def filter_off_loop(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
+    """``firehose`` in a worker thread: a huge post's rules take a while, and meanwhile the
+    event loop keeps answering every other request."""
+    return await asyncio.to_thread(firehose, inquiry, ruleset)
+
+
 async def intake(
     client: Client,
     task_queue: str,
@@ -90,7 +109,7 @@ async def intake(
     message (the workflow records a redelivered message id once).
     """
     if not filtered:
-        dropped = firehose(inquiry, ruleset)
+        dropped = await filter_off_loop(inquiry, ruleset)
         if dropped is not None:
             return dropped
     wid = workflow_id(inquiry)
@@ -118,6 +137,8 @@ async def intake(
         )
 
     with explained(client, wid):
+        # Asked first: once the signal is in, a new post and a redelivery look the same.
+        seen = await _seen_by_open_run(client, wid, inquiry.id)
         try:
             await signal_with_start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
         except WorkflowAlreadyStartedError:
@@ -126,7 +147,9 @@ async def intake(
             if await _handled_by_closed_run(client, wid, inquiry.id):
                 return IntakeResult(workflow_id=wid, duplicate=True)
             await signal_with_start(WorkflowIDReusePolicy.ALLOW_DUPLICATE)
-    return IntakeResult(workflow_id=wid)
+            seen = False
+    # A redelivery still reaches the open inquiry, which counts it and changes nothing else.
+    return IntakeResult(workflow_id=wid, duplicate=seen)
 
 
 # A platform's public and private channels that share the customer's id (page-scoped on Meta).
@@ -155,6 +178,25 @@ async def _open_public_inquiry(client: Client, customer: str, own_id: str) -> st
     return max(found)[1] if found else None
 
 
+async def _seen_by_open_run(client: Client, wid: str, post_id: str) -> bool:
+    """Whether the conversation's open inquiry already has message ``post_id`` (its status
+    query). False when there is none, or no worker answers within ``SEEN_TIMEOUT``: then a
+    redelivery is taken for a new post, and the workflow still records it only once."""
+    try:
+        status = await handle(client, wid).query(
+            InquiryWorkflow.status,
+            reject_condition=QueryRejectCondition.NOT_OPEN,
+            rpc_timeout=SEEN_TIMEOUT,
+        )
+    except (RPCError, WorkflowQueryRejectedError, WorkflowQueryFailedError):
+        return False  # no such workflow, closed, still starting, or no worker in time
+    return _recorded(status, post_id)
+
+
+def _recorded(status: InquiryStatus, post_id: str) -> bool:
+    return post_id == status.inquiry.id or any(message.id == post_id for message in status.messages)
+
+
 async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool:
     """Whether the conversation's latest closed inquiry already recorded message ``post_id``."""
     try:
@@ -162,9 +204,7 @@ async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool
             result = await client.get_workflow_handle_for(InquiryWorkflow.run, wid).result()
     except (WorkflowFailureError, TimeoutError):
         return False  # failed or terminated: nobody answered, a new inquiry is right
-    return post_id == result.status.inquiry.id or any(
-        message.id == post_id for message in result.status.messages
-    )
+    return _recorded(result.status, post_id)
 
 
 async def record_brand_post(client: Client, echo: Inquiry) -> str | None:

@@ -199,9 +199,11 @@ def test_deliveries_without_inquiries_are_answered_without_temporal() -> None:
         "received": 1,
         "started": [],
         "continued": [],
+        "duplicates": [],
         "brand_posts": [],
         "dropped": [],
         "ignored": [{"id": None, "reason": "follow_events: not inquiries"}],
+        "clamped": [],
     }
 
 
@@ -370,12 +372,16 @@ def test_the_generic_webhook_starts_once_drops_spam_and_refuses_forgeries(tmp_pa
             "received": 1,
             "started": ["inquiry-x-c-1001"],
             "continued": [],
+            "duplicates": [],
             "brand_posts": [],
             "dropped": [],
             "ignored": [],
+            "clamped": [],
         }
+        await until_status(client, "inquiry-x-c-1001", lambda s: True)  # its rules are loaded
         again = await post(body, signed("", body))  # the platform retries the same delivery
-        assert again.json()["started"] == ["inquiry-x-c-1001"]
+        assert again.json()["started"] == []
+        assert again.json()["duplicates"] == [{"id": "p-1001", "inquiry": "inquiry-x-c-1001"}]
         status = await inquiries.status(client, "inquiry-x-c-1001")
         assert status.inquiry.text == question.text
         assert [m.text for m in status.messages if m.direction == "in"] == [question.text]

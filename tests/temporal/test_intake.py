@@ -10,6 +10,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from careflow.engine.ruleset import load_ruleset
 from careflow.settings import Settings, TemporalSettings
+from careflow.temporal import inquiries
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
 from tests.harness import dev_server, example, quick_follow_up_pack
@@ -31,11 +32,15 @@ def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_pat
                 post = example("question", await env.get_current_time())
                 first = await intake(client, settings.temporal.task_queue, post, ruleset)
                 assert first.workflow_id == f"inquiry-x-{post.conversation_id}"
+                handle = client.get_workflow_handle_for(InquiryWorkflow.run, first.workflow_id)
+                await inquiries.status(client, first.workflow_id)  # its rules are loaded
                 again = await intake(
                     client, settings.temporal.task_queue, post, ruleset
-                )  # while it runs
-                assert again.workflow_id == first.workflow_id and not again.duplicate
-                handle = client.get_workflow_handle_for(InquiryWorkflow.run, first.workflow_id)
+                )  # while it runs: the open inquiry says it has the post
+                assert again.workflow_id == first.workflow_id and again.duplicate
+                later = post.model_copy(update={"id": "1860000000000055555"})
+                reply = await intake(client, settings.temporal.task_queue, later, ruleset)
+                assert reply.workflow_id == first.workflow_id and not reply.duplicate
                 await handle.execute_update(
                     InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
                 )
