@@ -149,17 +149,22 @@ def resume_clock(clock: ClockState, calendar: Calendar, at: datetime) -> None:
     if clock.paused_at is None or clock.finished:
         return
     paused_at = clock.paused_at
+
+    def shifted(due: datetime, done: datetime | None) -> datetime:
+        return calendar.due(at, calendar.open_time_between(paused_at, due)) if done is None else due
+
+    # Every deadline is computed before any is changed: a calendar that fails leaves it paused.
+    warning_due = clock.warning_due
+    if warning_due is not None:
+        warning_due = shifted(warning_due, clock.warned_at)
+    internal_due = shifted(clock.internal_due, clock.internal_passed_at)
+    published_due = shifted(clock.published_due, clock.published_passed_at)
+    clock.warning_due, clock.internal_due, clock.published_due = (
+        warning_due,
+        internal_due,
+        published_due,
+    )
     clock.paused_at = None
-
-    def shifted(due: datetime) -> datetime:
-        return calendar.due(at, calendar.open_time_between(paused_at, due))
-
-    if clock.warning_due is not None and clock.warned_at is None:
-        clock.warning_due = shifted(clock.warning_due)
-    if clock.internal_passed_at is None:
-        clock.internal_due = shifted(clock.internal_due)
-    if clock.published_passed_at is None:
-        clock.published_due = shifted(clock.published_due)
 
 
 def stop_clock(clock: ClockState, at: datetime) -> list[ClockEvent]:

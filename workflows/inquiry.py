@@ -13,7 +13,8 @@ history. Every handler and the main loop take one lock: state changes never inte
 This module is the Temporal surface: handlers, the main loop, search attributes, continue-as-new.
 What each step does is in ``workflows.machine``; the pure parts beside it: ``validators`` (may an
 agent do this now?), ``interpreter`` (a rule decision as effects), ``outbound`` (what
-``deliver`` gets), ``timing`` (the inquiry's clocks and flow timers), ``search`` (attributes).
+``deliver`` gets), ``timing`` (the inquiry's clocks and flow timers), ``search`` (attributes),
+``faults`` (what an unexpected error in the rules or the clocks becomes).
 """
 
 from __future__ import annotations

@@ -9,17 +9,19 @@ calls nest on purpose, so the activities are scheduled in the same order on ever
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, assert_never
+from typing import Any, TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.types import DELIVER, Delivery
+    from activities.types import DELIVER, Delivery, Outbound
+    from careflow.engine.calendars import ALWAYS
     from careflow.engine.ruleset import Decision, Ruleset
-    from workflows import interpreter, metrics, outbound, timing
+    from workflows import faults, interpreter, metrics, outbound, timing
     from workflows.outbound import CUSTOMER_FACING, Send
     from workflows.state import (
         BrandMessage,
@@ -43,6 +45,7 @@ DELIVERY_RETRY = RetryPolicy(
 )
 # A chat hand-off whose service answers with a session link sends the customer that link.
 CHAT_LINK_PATCH = "chat-link"
+T = TypeVar("T")
 
 
 def message_fields(message: Message) -> dict[str, Any]:
@@ -129,7 +132,7 @@ class StepMachine:
             f"{inquiry.kind} {inquiry.channel} post by @{inquiry.author.handle}",
             at=inquiry.created_at,
         )
-        decision = self._evaluate("received", {})
+        decision = await self._evaluate("received", {})
         if decision.dropped:
             state.step = "closed"
             state.closed_at = workflow.now()
@@ -145,7 +148,7 @@ class StepMachine:
         )
         metrics.inquiry_started(inquiry.channel, values.category, values.priority)
         for clock in ("acknowledge", "resolve"):
-            timing.restart_clock(state, self.ruleset, clock, inquiry.created_at)
+            await self._restart_clock(clock, inquiry.created_at)
         await self._act(decision)
         await self.catch_up()
 
@@ -189,7 +192,7 @@ class StepMachine:
         if give_up is not None and now >= give_up:
             self.note("privatize.given_up", "no private message came: staying public")
             state.step = "resolve"
-            timing.stop_waiting(state, ruleset, now)
+            await self._stop_waiting(now)
             await self.run_event("privatize.given_up", {})
         follow_up = timing.follow_up_due(state, ruleset)
         silence = timing.silence_due(state, ruleset)
@@ -277,13 +280,13 @@ class StepMachine:
             self.note("privatized", "the conversation continues privately")
             if state.step == "privatize":
                 state.step = "resolve"
-        timing.stop_waiting(state, self.ruleset, now)
+        await self._stop_waiting(now)
         acknowledge = state.clocks.get("acknowledge")
         next_reply = state.clocks.get("next_reply")
         if (acknowledge is None or acknowledge.finished) and (
             next_reply is None or next_reply.finished
         ):
-            timing.restart_clock(state, self.ruleset, "next_reply", at)
+            await self._restart_clock("next_reply", at)
         await self.run_event("customer.message", fields)
 
     async def invite(self, template: str, by: str, *, human: bool) -> Message | None:
@@ -329,7 +332,7 @@ class StepMachine:
         state.step = "resolve"
         state.follow_up_sent_at = None
         self.note("reopened", f"reopened by {by}: {reason}")
-        timing.restart_clock(state, self.ruleset, "resolve", workflow.now())
+        await self._restart_clock("resolve", workflow.now())
         await self.run_event("reopened", {})
 
     async def _close(self, reason: str, by: str) -> None:
@@ -357,8 +360,9 @@ class StepMachine:
             self.note("chat", f"chat session {handoff.id} opened for {state.agent or 'the team'}")
             await self.send(outbound.chat_link(state, handoff.link, by))
 
-    def _evaluate(self, event: str, fields: dict[str, Any]) -> Decision:
-        """Run the rules for ``event``; record what fired and the values they set."""
+    async def _evaluate(self, event: str, fields: dict[str, Any]) -> Decision:
+        """Run the rules for ``event``; record what fired and the values they set. Rules that
+        fail (they never should) decide nothing, and a supervisor is told."""
         state = self.state
         extra: dict[str, Any] | None = None
         if event != "received":
@@ -368,7 +372,13 @@ class StepMachine:
                 "reopens": state.reopens,
                 **fields,
             }
-        decision = self.ruleset.evaluate(event, state.inquiry, state.values.values(), extra)
+        values = state.values.values()
+        decision = await self._safely(
+            f"the {event} rules",
+            lambda: self.ruleset.evaluate(event, state.inquiry, values, extra),
+            lambda: faults.no_decision(event, values),
+            "no rule ran",
+        )
         now = workflow.now()
         for rule in decision.fired:
             state.fired.append(
@@ -380,7 +390,7 @@ class StepMachine:
         return decision
 
     async def run_event(self, event: str, fields: dict[str, Any]) -> None:
-        await self._act(self._evaluate(event, fields))
+        await self._act(await self._evaluate(event, fields))
 
     async def _act(self, decision: Decision) -> None:
         """Carry out a decision's effects in order, each if it still applies when its turn comes."""
@@ -421,10 +431,18 @@ class StepMachine:
         state = self.state
         state.sequence += 1
         key = outbound.key(workflow.info().workflow_id, state)
+        built: Outbound | None = await self._safely(
+            f"preparing the {send.kind}",
+            lambda: outbound.build(send, key, state, self.ruleset),
+            lambda: None,
+            f"{send.kind} {key} was not sent",
+        )
+        if built is None:
+            return None
         try:
             delivery = await workflow.execute_activity(
                 DELIVER,
-                outbound.build(send, key, state, self.ruleset),
+                built,
                 result_type=Delivery,
                 start_to_close_timeout=DELIVERY_TIMEOUT,
                 retry_policy=DELIVERY_RETRY,
@@ -459,6 +477,50 @@ class StepMachine:
         where = " (private)" if message.private else ""
         self.note("message.out", f"{kind} by {message.by}{where}")
         self._clock_events += timing.replied(state, now, human=human)
+
+    async def _restart_clock(self, name: str, at: datetime) -> None:
+        """Start clock ``name`` at ``at``; if its calendar fails, around the clock from ``at``
+        or now, whichever is earlier (a post dated in the future counts from its arrival)."""
+        state, ruleset, start = self.state, self.ruleset, min(at, workflow.now())
+        await self._safely(
+            "the clocks",
+            lambda: timing.restart_clock(state, ruleset, name, at),
+            lambda: timing.restart_clock(state, ruleset, name, start, calendar=ALWAYS.name),
+            f"the {name} clock counts around the clock from {start.isoformat()}",
+        )
+
+    async def _stop_waiting(self, at: datetime) -> None:
+        """The resolve clock counts again; if its calendar fails, around the clock."""
+        state, ruleset = self.state, self.ruleset
+        await self._safely(
+            "the clocks",
+            lambda: timing.stop_waiting(state, ruleset, at),
+            lambda: timing.stop_waiting(state, ruleset, at, calendar=ALWAYS.name),
+            "the resolve clock counts around the clock from now",
+        )
+
+    async def _safely(
+        self, where: str, call: Callable[[], T], fallback: Callable[[], T], instead: str
+    ) -> T:
+        """The last line of defence around code that should never raise (rules, calendars).
+
+        An unexpected error would fail the workflow task, which Temporal retries forever: the
+        inquiry would be stuck, neither answered nor escalated. Instead the error is noted with
+        what was done ``instead``, a supervisor is told (once per distinct error), and the
+        inquiry carries on with ``fallback()``. Before the last-line-of-defence patch it raises.
+        """
+        try:
+            return call()
+        except Exception as error:
+            if not faults.recoverable(error) or not workflow.patched(faults.LAST_LINE_PATCH):
+                raise
+            result = fallback()
+            reason = faults.reason(where, error)
+            self.note(faults.EVENT, f"{reason}; {instead}")
+            told = [e.reason for e in self.state.escalations if e.by == "careflow"]
+            if not faults.already_escalated(error, told):
+                await self.escalate("supervisor", reason, "careflow")
+            return result
 
     def note(self, event: str, detail: str, at: datetime | None = None) -> None:
         """One line of the timeline, at ``at`` (by default, now)."""

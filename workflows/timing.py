@@ -32,18 +32,22 @@ def _named(clock: ClockState, events: list[ClockEvent]) -> Passed:
     return [(event, clock.name) for event in events]
 
 
-def restart_clock(state: InquiryState, ruleset: Ruleset, name: str, at: datetime) -> None:
+def restart_clock(
+    state: InquiryState, ruleset: Ruleset, name: str, at: datetime, *, calendar: str | None = None
+) -> None:
     """Start (or restart) clock ``name`` on the windows policy in force now; the one it replaces
-    is kept in ``earlier_clocks``."""
+    is kept in ``earlier_clocks``. ``calendar`` counts on another calendar than the policy's
+    (the fallback when the policy's failed); if starting fails, the state is left as it was."""
     policy = ruleset.policy(state.values.windows)
     spec = getattr(policy, name)
     if spec is None:
         return
+    counted_on = calendar or policy.calendar
+    clock = start_clock(name, spec, counted_on, ruleset.calendars[counted_on], at)
     previous = state.clocks.pop(name, None)
     if previous is not None:
         state.earlier_clocks.append(previous)
-    calendar = ruleset.calendars[policy.calendar]
-    state.clocks[name] = start_clock(name, spec, policy.calendar, calendar, at)
+    state.clocks[name] = clock
 
 
 def passed(state: InquiryState, at: datetime) -> Passed:
@@ -93,10 +97,15 @@ def wait_on_customer(state: InquiryState, at: datetime) -> Passed:
     return events
 
 
-def stop_waiting(state: InquiryState, ruleset: Ruleset, at: datetime) -> None:
-    """The customer wrote (or the invitation was given up): the resolve clock counts again."""
+def stop_waiting(
+    state: InquiryState, ruleset: Ruleset, at: datetime, *, calendar: str | None = None
+) -> None:
+    """The customer wrote (or the invitation was given up): the resolve clock counts again, from
+    now on ``calendar`` if given (the fallback when its own failed)."""
     clock = state.clocks.get("resolve")
     if clock is not None and clock.paused_at is not None:
+        if calendar is not None:
+            clock.calendar = calendar
         resume_clock(clock, ruleset.calendars[clock.calendar], at)
     state.waiting_on_customer = False
 

@@ -8,7 +8,7 @@ CAREFLOW_RECORD_HISTORIES=1 the histories are saved to tests/workflows/histories
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from activities.types import Delivery, Outbound
 from careflow.temporal.intake import first_message
 from tests.conftest import DEFAULT_PACK
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
+from tests.workflows.faulty import rules_break_on_customer_messages
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -766,3 +767,74 @@ def test_a_new_inquiry_in_a_closed_conversation_is_answered_too(tmp_path: Path) 
             await keep_history(second, "new-inquiry-same-conversation")
 
     run(scenario())
+
+
+FAR_FUTURE = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def test_a_post_dated_far_in_the_future_is_escalated_not_stuck(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", FAR_FUTURE))
+            status = await h.until(handle, lambda s: bool(s.escalations))
+            started = await h.now()
+            # The calendar cannot count from year 9999: a supervisor is told once, with why…
+            [escalation] = status.escalations
+            assert (escalation.to, escalation.by) == ("supervisor", "careflow")
+            assert escalation.reason == (
+                "unexpected error in the clocks: OverflowError: date value out of range"
+            )
+            assert kinds(h.outbox()) == ["escalation"]
+            assert "OverflowError: date value out of range" in h.outbox()[0]["text"]
+            notes = [e.detail for e in status.timeline if e.event == "unexpected_error"]
+            assert len(notes) == 2 and all("around the clock" in n for n in notes)
+            # …and the clocks run around the clock from when careflow got the post.
+            ack = status.clocks["acknowledge"]
+            assert started - MINUTE <= ack.started_at <= started
+            assert ack.internal_due == ack.started_at + 30 * MINUTE
+            await h.skip(31 * MINUTE)
+            status = await h.status(handle)
+            assert status.clocks["acknowledge"].internal == "missed"
+            assert "safety-net-ack" in status.fired
+            # The ack template's due times cannot be counted either: not sent, noted, and the
+            # supervisor already knows this error; an agent can still answer in their own words.
+            assert len(status.escalations) == 1
+            reply = await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Hi Jules, yes we do.")
+            )
+            assert reply.text == "Hi Jules, yes we do. ^Ana"
+            assert kinds(h.outbox()) == ["escalation", "reply"]
+            await keep_history(handle, "future-post-escalated")
+
+    run(scenario())
+
+
+def test_rules_that_raise_escalate_and_the_inquiry_carries_on(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", await h.now()))
+            await handle.execute_update(
+                InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana")
+            )
+            await h.say(handle, "any news?")
+            status = await h.until(handle, lambda s: bool(s.escalations))
+            assert [(e.to, e.reason) for e in status.escalations] == [
+                (
+                    "supervisor",
+                    "unexpected error in the customer.message rules: "
+                    "ZeroDivisionError: integer division or modulo by zero",
+                )
+            ]
+            assert [m.text for m in status.messages if m.direction == "in"][-1] == "any news?"
+            assert status.clocks["next_reply"].internal == "pending"  # still counting
+            assert any(e.event == "unexpected_error" for e in status.timeline)
+            await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Tomorrow.")
+            )
+            status = await h.status(handle)
+            assert status.clocks["next_reply"].met_at is not None
+            assert kinds(h.outbox()) == ["reply", "escalation", "reply"]
+            await keep_history(handle, "faults/rules-error")
+
+    with rules_break_on_customer_messages():
+        run(scenario())

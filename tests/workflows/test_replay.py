@@ -2,7 +2,9 @@
 running inquiry fails CI here (guard such changes with ``workflow.patched``).
 
 The histories in tests/workflows/histories/ come from the workflow tests; tests/workflows/histories/earlier/ keeps
-those of previous workflow versions (the first ones were started without signal-with-start).
+those of previous workflow versions (the first ones were started without signal-with-start), and
+tests/workflows/histories/faults/ those recorded with a bug injected into the rule engine
+(``tests.workflows.faulty``), which replay only with the same bug.
 To record new ones, move the current files into earlier/ and run
 ``CAREFLOW_RECORD_HISTORIES=1 pytest tests/workflows/test_inquiry_workflow.py``: never to paper over a
 replay failure, and never delete an earlier recording while inquiries of that version may run.
@@ -22,27 +24,30 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.harness import HISTORIES
+from tests.workflows.faulty import rules_break_on_customer_messages
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import InquiryInput, InquiryResult
+
+FAULTS = HISTORIES / "faults"
 
 
 def _history_files() -> list[Path]:
     """Today's recordings, and earlier/ ones from previous versions of the workflow."""
-    return sorted(HISTORIES.rglob("*.json"))
+    return sorted(f for f in HISTORIES.rglob("*.json") if FAULTS not in f.parents)
 
 
-def _histories() -> list[WorkflowHistory]:
+def _histories(files: list[Path]) -> list[WorkflowHistory]:
     return [
         WorkflowHistory.from_json(f"recorded-{f.parent.name}-{f.stem}", json.loads(f.read_text()))
-        for f in _history_files()
+        for f in files
     ]
 
 
-def _replay(workflow_class: type) -> dict[str, str | None]:
+def _replay(workflow_class: type, files: list[Path] | None = None) -> dict[str, str | None]:
     replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
-        for history in _histories():
+        for history in _histories(_history_files() if files is None else files):
             yield history
 
     async def replay_all() -> dict[str, str | None]:
@@ -73,11 +78,20 @@ def test_every_recorded_path_is_kept() -> None:
         "native-reply",
         "chat-link",
         "new-inquiry-same-conversation",
+        "future-post-escalated",
     } <= names
+    assert {path.stem for path in FAULTS.glob("*.json")} >= {"rules-error"}
 
 
 def test_recorded_histories_replay_on_the_current_workflow() -> None:
     failures = _replay(InquiryWorkflow)
+    assert failures == {}
+
+
+def test_histories_of_a_broken_rule_engine_replay_with_the_same_bug() -> None:
+    """The last line of defence escalated where the rules raised; replay raises there too."""
+    with rules_break_on_customer_messages():
+        failures = _replay(InquiryWorkflow, sorted(FAULTS.glob("*.json")))
     assert failures == {}
 
 
