@@ -25,6 +25,7 @@ from careflow.temporal.intake import first_message
 from tests.conftest import DEFAULT_PACK
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.faulty import rules_break_on_customer_messages
+from workflows import faults
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -838,3 +839,20 @@ def test_rules_that_raise_escalate_and_the_inquiry_carries_on(tmp_path: Path) ->
 
     with rules_break_on_customer_messages():
         run(scenario())
+
+
+def test_an_inquiry_stuck_before_the_patch_is_escalated_once_it_is_deployed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            # The code before the last line of defence: the error fails the workflow task.
+            monkeypatch.setattr(faults, "recoverable", lambda error: False)
+            handle = await h.start(example("question", FAR_FUTURE))
+            await asyncio.sleep(2)  # triage fails, again and again
+            monkeypatch.undo()  # the fix is deployed: the next attempt runs it
+            status = await h.until(handle, lambda s: bool(s.escalations), timeout=60)
+            assert status.escalations[0].reason.endswith("OverflowError: date value out of range")
+            assert "acknowledge" in status.clocks
+
+    run(scenario())
