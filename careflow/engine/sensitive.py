@@ -45,6 +45,12 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _skip(run: re.Pattern[str], text: str, position: int) -> int:
+    """Where the run of what ``run`` matches (possibly nothing) from ``position`` ends."""
+    match = run.match(text, position)
+    return match.end() if match else position
+
+
 def _order_id_starts(text: str) -> Iterator[int]:
     """Where an order id may start: after each keyword, label, ``:``/``#`` and ``#``, each optional.
 
@@ -56,18 +62,18 @@ def _order_id_starts(text: str) -> Iterator[int]:
         if keyword.end() - keyword.start() == 5:  # 'order' also reads as 'ord' + 'er...'
             ends.add(keyword.start() + 3)
         for end in ends:
-            label_at = _SPACES.match(text, end).end()
+            label_at = _skip(_SPACES, text, end)
             after_label = {label_at}
             after_label.update(m.end() for p in _ORDER_LABELS if (m := p.match(text, label_at)))
             for position in after_label:
-                mark_at = _SPACES.match(text, position).end()
+                mark_at = _skip(_SPACES, text, position)
                 marks = (
                     {mark_at, mark_at + 1}
                     if text[mark_at : mark_at + 1] in (":", "#")
                     else {mark_at}
                 )
                 for after_mark in marks:
-                    hash_at = _SPACES.match(text, after_mark).end()
+                    hash_at = _skip(_SPACES, text, after_mark)
                     yield hash_at
                     if text.startswith("#", hash_at):
                         yield hash_at + 1
@@ -85,7 +91,7 @@ def _has_order_number(text: str) -> bool:
             continue  # (the id's lookahead would scan the run even from a hyphen)
         if _ORDER_ID.match(text, start):
             return True
-        checked_to = _ID_RUN.match(text, start).end()
+        checked_to = _skip(_ID_RUN, text, start)
     return False
 
 
