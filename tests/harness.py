@@ -38,6 +38,8 @@ from workflows.state import InquiryStatus
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 DEV_SERVER = Path(sys.executable).parent / "temporal"
 HISTORIES = ROOT / "tests" / "workflows" / "histories"
+# Recorded with a bug injected into the rule engine: they replay only with the same bug.
+FAULT_HISTORIES = ROOT / "tests" / "workflows" / "fault_histories"
 RECORD = os.environ.get("CAREFLOW_RECORD_HISTORIES") == "1"
 
 
@@ -166,11 +168,13 @@ async def dev_server() -> WorkflowEnvironment:
     )
 
 
-async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> WorkflowHistory:
+async def keep_history(
+    handle: WorkflowHandle[Any, Any], name: str, folder: Path = HISTORIES
+) -> WorkflowHistory:
     """Fetch a finished run's history; with CAREFLOW_RECORD_HISTORIES=1, save it for replay tests."""
     history = await handle.fetch_history()
     if RECORD:
-        HISTORIES.mkdir(exist_ok=True)
+        folder.mkdir(exist_ok=True)
         data = json.loads(history.to_json())
-        (HISTORIES / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
+        (folder / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
     return history

@@ -23,7 +23,7 @@ from activities.adapters.sandbox import SandboxAdapter
 from activities.types import Delivery, Outbound
 from careflow.temporal.intake import first_message
 from tests.conftest import DEFAULT_PACK
-from tests.harness import careflow, example, keep_history, round_the_clock_pack
+from tests.harness import FAULT_HISTORIES, careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.faulty import rules_break_on_customer_messages
 from workflows import faults
 from workflows.inquiry import InquiryWorkflow
@@ -835,7 +835,7 @@ def test_rules_that_raise_escalate_and_the_inquiry_carries_on(tmp_path: Path) ->
             status = await h.status(handle)
             assert status.clocks["next_reply"].met_at is not None
             assert kinds(h.outbox()) == ["reply", "escalation", "reply"]
-            await keep_history(handle, "faults/rules-error")
+            await keep_history(handle, "rules-error", FAULT_HISTORIES)
 
     with rules_break_on_customer_messages():
         run(scenario())

@@ -23,17 +23,15 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from tests.harness import HISTORIES
+from tests.harness import FAULT_HISTORIES, HISTORIES
 from tests.workflows.faulty import rules_break_on_customer_messages
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import InquiryInput, InquiryResult
 
-FAULTS = HISTORIES / "faults"
-
 
 def _history_files() -> list[Path]:
     """Today's recordings, and earlier/ ones from previous versions of the workflow."""
-    return sorted(f for f in HISTORIES.rglob("*.json") if FAULTS not in f.parents)
+    return sorted(HISTORIES.rglob("*.json"))
 
 
 def _histories(files: list[Path]) -> list[WorkflowHistory]:
@@ -80,7 +78,7 @@ def test_every_recorded_path_is_kept() -> None:
         "new-inquiry-same-conversation",
         "future-post-escalated",
     } <= names
-    assert {path.stem for path in FAULTS.glob("*.json")} >= {"rules-error"}
+    assert {path.stem for path in FAULT_HISTORIES.glob("*.json")} >= {"rules-error"}
 
 
 def test_recorded_histories_replay_on_the_current_workflow() -> None:
@@ -91,7 +89,7 @@ def test_recorded_histories_replay_on_the_current_workflow() -> None:
 def test_histories_of_a_broken_rule_engine_replay_with_the_same_bug() -> None:
     """The last line of defence escalated where the rules raised; replay raises there too."""
     with rules_break_on_customer_messages():
-        failures = _replay(InquiryWorkflow, sorted(FAULTS.glob("*.json")))
+        failures = _replay(InquiryWorkflow, sorted(FAULT_HISTORIES.glob("*.json")))
     assert failures == {}
 
 
