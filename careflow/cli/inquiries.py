@@ -94,7 +94,7 @@ def submit_command(
         if result.dropped:
             typer.echo(f"dropped: {result.reason} (rule {result.rule})")
         elif result.duplicate:
-            typer.echo(f"{result.workflow_id} (already handled: the inquiry is closed)")
+            typer.echo(f"{result.workflow_id} (a redelivery: the inquiry already has this post)")
         else:
             typer.echo(result.workflow_id)
 
