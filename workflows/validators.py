@@ -11,6 +11,7 @@ Checks of the request alone come first, so an empty reply is refused at any mome
 from __future__ import annotations
 
 from careflow.engine.ruleset import Ruleset
+from careflow.engine.text_parts import x_thread_parts
 from workflows.messages import (
     AcknowledgeRequest,
     AssignRequest,
@@ -51,10 +52,28 @@ def acknowledge(
 
 
 def reply(state: InquiryState | None, ruleset: Ruleset | None, request: ReplyRequest) -> str | None:
-    """A reply needs text."""
+    """A reply needs text, and a public one on X no longer a thread than the rule file allows
+    (``flow.max_reply_parts``): a 63 KB reply once became a 237-post thread."""
     if not request.text.strip():
         return "the reply is empty: write the text to send"
-    return not_open(state, request.agent)
+    if refusal := not_open(state, request.agent):
+        return refusal
+    if state is None or ruleset is None:
+        return None  # still starting: checked again once the rules are loaded
+    flow = ruleset.rule_file.flow
+    inquiry = state.inquiry
+    if request.private or inquiry.kind != "public" or inquiry.channel != "x":
+        return None  # direct messages and Meta have limits of their own, not public threads
+    if flow.long_replies != "split":
+        return None
+    # The text as the adapter posts it: the agent's words, then their signature.
+    parts = x_thread_parts(f"{request.text.strip()} ^{request.agent.strip()}")
+    if parts > flow.max_reply_parts:
+        return (
+            f"the reply would take {parts} posts on X; the limit is {flow.max_reply_parts} "
+            "(flow.max_reply_parts): shorten it or send it privately"
+        )
+    return None
 
 
 def invite_private(

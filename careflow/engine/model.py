@@ -121,6 +121,7 @@ class Flow(Strict):
     privatize: PrivatizeFlow = PrivatizeFlow()
     follow_up: FollowUpFlow = FollowUpFlow()
     long_replies: Literal["split", "private"] = "split"
+    max_reply_parts: Annotated[int, Field(ge=1)] = 10
 
 
 class SetValues(Strict):

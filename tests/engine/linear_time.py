@@ -24,10 +24,13 @@ def _best_time(work: Callable[[], object], runs: int) -> float:
     return best
 
 
-def slowdown(work: Callable[[str], object], unit: str, tail: str = "") -> float:
-    """How many times slower per character ``work`` is on ~1 MB of ``unit`` than on ~1 KB."""
+def slowdown(
+    work: Callable[[str], object], unit: str, tail: str = "", large_size: int = LARGE
+) -> float:
+    """How many times slower per character ``work`` is on ~1 MB (or ``large_size``) of ``unit``
+    than on ~1 KB."""
     small = unit * (SMALL // len(unit)) + tail
-    large = unit * (LARGE // len(unit)) + tail
+    large = unit * (large_size // len(unit)) + tail
     per_char_small = _best_time(lambda: work(small), runs=20) / len(small)
     per_char_large = _best_time(lambda: work(large), runs=1) / len(large)
     return per_char_large / per_char_small

@@ -71,6 +71,8 @@ VALID_EDITS = [
     (("windows", "standard", "acknowledge", "warn_before"), "20%"),
     (("windows", "standard", "next_reply"), {"internal": "1h30m", "published": "2d"}),
     (("flow",), {"follow_up": {"after": "45s"}}),
+    (("flow",), {"max_reply_parts": 1}),
+    (("flow",), {"max_reply_parts": 25, "long_replies": "split"}),
 ]
 INVALID_EDITS = [
     (("version",), 2),
@@ -113,6 +115,10 @@ INVALID_EDITS = [
     (("templates", "ack"), ""),
     (("templates", "ack"), 3),
     (("flow", "privatize"), {"remind_after": "soon"}),
+    (("flow",), {"max_reply_parts": 0}),
+    (("flow",), {"max_reply_parts": 2.5}),
+    (("flow",), {"max_reply_parts": "10"}),
+    (("flow",), {"max_reply_parts": True}),
 ]
 
 

@@ -218,3 +218,50 @@ def test_escalate_nowhere_else() -> None:
         validators.escalate(inquiry_state(), RULES, EscalateRequest(agent="Ana", to="ceo"))
         == "cannot escalate to 'ceo': use supervisor or chat"
     )
+
+
+# ---------------------------------------------------------------- reply threads on X
+
+
+def sentence(words: int) -> str:
+    return " ".join(f"word{n}" for n in range(words))
+
+
+def rules_with_flow(flow: str) -> Ruleset:
+    return ruleset_from_text(MINIMAL.replace("rules: []", f"flow: {flow}\nrules: []"), "m.yaml")
+
+
+def test_a_public_reply_on_x_may_not_become_a_longer_thread_than_the_limit() -> None:
+    """A 63 KB reply once became a 237-post thread; the default limit is 10 posts."""
+    state = inquiry_state()  # a public post on X
+    long = ReplyRequest(agent="Ana", text=sentence(600))  # 4,689 characters
+    assert validators.reply(state, RULES, long) == (
+        "the reply would take 18 posts on X; the limit is 10 (flow.max_reply_parts): "
+        "shorten it or send it privately"
+    )
+    assert validators.reply(state, RULES, ReplyRequest(agent="Ana", text=sentence(300))) is None
+    assert validators.reply(state, RULES, long.model_copy(update={"private": True})) is None
+    two = rules_with_flow("{max_reply_parts: 2}")
+    assert validators.reply(state, two, ReplyRequest(agent="Ana", text=sentence(100))) == (
+        "the reply would take 3 posts on X; the limit is 2 (flow.max_reply_parts): "
+        "shorten it or send it privately"
+    )
+
+
+def test_the_thread_limit_counts_the_signature_as_the_adapter_posts_it() -> None:
+    """The reply goes out as ``text ^agent``: a text just within one post is two with it."""
+    one = rules_with_flow("{max_reply_parts: 1}")
+    text = "x" * 279
+    assert validators.reply(inquiry_state(), one, ReplyRequest(agent="Ana", text=text)) == (
+        "the reply would take 2 posts on X; the limit is 1 (flow.max_reply_parts): "
+        "shorten it or send it privately"
+    )
+
+
+def test_only_public_threads_on_x_are_counted() -> None:
+    long = ReplyRequest(agent="Ana", text=sentence(600))
+    moved_by_dm = rules_with_flow("{long_replies: private}")
+    assert validators.reply(inquiry_state(), moved_by_dm, long) is None
+    assert validators.reply(inquiry_state("private-dm"), RULES, long) is None
+    assert validators.reply(inquiry_state("return"), RULES, long) is None  # a Facebook comment
+    assert validators.reply(None, None, long) is None  # checked again once the rules are loaded
