@@ -24,6 +24,7 @@ from careflow.engine.conditions import (
     text_words,
 )
 from careflow.engine.durations import humanize_duration, parse_duration
+from careflow.engine.limits import evaluated_text
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
 from careflow.engine.post import Inquiry
 from careflow.engine.sensitive import find_sensitive
@@ -195,12 +196,20 @@ class Ruleset:
     # ------------------------------------------------------------------ evaluation
 
     def context(
-        self, inquiry: Inquiry, values: Values, extra: Mapping[str, Any] | None = None
+        self,
+        inquiry: Inquiry,
+        values: Values,
+        extra: Mapping[str, Any] | None = None,
+        *,
+        bounded: bool = False,
     ) -> dict[str, Any]:
-        """The flat ``field -> value`` mapping that conditions read."""
+        """The flat ``field -> value`` mapping that conditions read (``bounded``: see evaluate)."""
         author = inquiry.author
+        text = inquiry.text
+        if bounded:
+            text = evaluated_text(text, inquiry.channel, inquiry.kind)
         ctx: dict[str, Any] = {
-            "text": inquiry.text,
+            "text": text,
             "channel": inquiry.channel,
             "kind": inquiry.kind,
             "id": inquiry.id,
@@ -219,11 +228,14 @@ class Ruleset:
             "tags": list(values.tags),
             "step": "acknowledge",
         }
-        if self._uses_sensitive:
+        if self._uses_sensitive:  # personal data anywhere in the text counts, cut or not
             ctx["sensitive"] = find_sensitive(inquiry.text)
         if extra:
             ctx.update(extra)
             message = extra.get("message.text")
+            if bounded and message is not None:
+                kind = "private" if extra.get("message.private") else "public"
+                ctx["message.text"] = evaluated_text(message, inquiry.channel, kind)
             if (
                 self._uses_message_sensitive
                 and message is not None
@@ -240,14 +252,21 @@ class Ruleset:
         extra: Mapping[str, Any] | None = None,
         *,
         explain: bool = True,
+        bounded: bool = False,
     ) -> Decision:
         """Run the rules for ``event`` in file order; every match acts, ``stop``/``drop`` end it.
 
         ``explain=False`` leaves ``why`` empty: the intake's firehose filter only needs to know
         whether a post is dropped, and explanations are a third of the cost.
+
+        ``bounded=True`` has the text fields (``text``, ``message.text``) read only up to their
+        channel's limit (``careflow.engine.limits``), so one huge post costs no more than a long
+        real one; ``sensitive`` still looks at the whole text. It can change the decision on a
+        text over the limit, so workflow code passes it behind ``workflow.patched``: the default,
+        False, evaluates as recorded histories did.
         """
         start = values if values is not None else self.defaults
-        ctx = self.context(inquiry, start, extra)
+        ctx = self.context(inquiry, start, extra, bounded=bounded)
         tags = list(start.tags)
         fired: list[str] = []
         why: dict[str, list[str]] = {}
