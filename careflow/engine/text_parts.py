@@ -96,12 +96,12 @@ def _pack(tokens: list[tuple[str, int]], budget: int, length: Callable[[str], in
             used += gap_length + size
             gap, gap_length = "", 0
             continue
-        if not current and size <= budget:
-            current, used = [token], size
-            continue
         if current:
             pieces.append("".join(current))
-        current, used, gap, gap_length = [], 0, "", 0
+        gap, gap_length = "", 0
+        if size <= budget:
+            current, used = [token], size
+            continue
         while (cut := _longest_prefix(token, budget, length)) < len(token):
             pieces.append(token[:cut])  # one word longer than a piece: cut it
             token = token[cut:]
@@ -115,8 +115,10 @@ def _longest_prefix(word: str, budget: int, length: Callable[[str], int]) -> int
     """The longest prefix of ``word`` within ``budget``: the whole word when it fits, else at
     least one character (a cut must move on).
 
-    Prefix lengths only grow with the prefix, so a galloping search finds it with a number of
-    ``length`` calls logarithmic in the prefix, and never counts the rest of a long word.
+    A galloping search finds it with a number of ``length`` calls logarithmic in the prefix,
+    and never counts the rest of a long word. It relies on a prefix never counting more than a
+    longer one, which X's counting breaks only in oddities (a decomposed accent just after
+    ``a.be``, a URL followed by dozens of full stops); there a cut may come a little earlier.
     """
     low, high = 1, 2
     while high < len(word) and length(word[:high]) <= budget:
