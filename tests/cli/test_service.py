@@ -195,8 +195,8 @@ def test_up_submit_act_stop_and_restart(tmp_path: Path) -> None:
 
         # The same post delivered twice reaches the same workflow, is said to be a redelivery,
         # and is recorded once.
-        again = svc.ok("submit", question, "--now").strip()
-        assert again == f"{QUESTION_ID} (a redelivery: the inquiry already has this post)"
+        redelivered = svc.ok("submit", question, "--now").strip()
+        assert redelivered == f"{QUESTION_ID} (a redelivery: the inquiry already has this post)"
         status = svc.status(QUESTION_ID)
         assert STATUS_KEYS | {"messages", "timeline"} <= status.keys()
         assert status["step"] == "acknowledge"
