@@ -20,6 +20,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.types import DELIVER, Delivery, Outbound
     from careflow.engine.calendars import ALWAYS
+    from careflow.engine.limits import evaluated_limit
     from careflow.engine.ruleset import Decision, Ruleset
     from workflows import faults, interpreter, metrics, outbound, timing
     from workflows.outbound import CUSTOMER_FACING, Send
@@ -45,6 +46,9 @@ DELIVERY_RETRY = RetryPolicy(
 )
 # A chat hand-off whose service answers with a session link sends the customer that link.
 CHAT_LINK_PATCH = "chat-link"
+# Rules read a text only up to its channel's limit (careflow.engine.limits); asked only when a
+# text is longer, so other inquiries' histories carry no marker for it.
+BOUNDED_TEXT_PATCH = "bounded-text"
 T = TypeVar("T")
 
 
@@ -360,6 +364,17 @@ class StepMachine:
             self.note("chat", f"chat session {handoff.id} opened for {state.agent or 'the team'}")
             await self.send(outbound.chat_link(state, handoff.link, by))
 
+    def _bounded(self, extra: dict[str, Any] | None) -> bool:
+        """Whether the rules read the texts only up to their channel's limit: when one is
+        longer, and once the inquiry runs code that does (the patch)."""
+        inquiry = self.state.inquiry
+        longer = len(inquiry.text) > evaluated_limit(inquiry.channel, inquiry.kind)
+        message = (extra or {}).get("message.text")
+        if isinstance(message, str):
+            kind = "private" if (extra or {}).get("message.private") else "public"
+            longer = longer or len(message) > evaluated_limit(inquiry.channel, kind)
+        return longer and workflow.patched(BOUNDED_TEXT_PATCH)
+
     async def _evaluate(self, event: str, fields: dict[str, Any]) -> Decision:
         """Run the rules for ``event``; record what fired and the values they set. Rules that
         fail (they never should) decide nothing, and a supervisor is told."""
@@ -375,7 +390,9 @@ class StepMachine:
         values = state.values.values()
         decision = await self._safely(
             f"the {event} rules",
-            lambda: self.ruleset.evaluate(event, state.inquiry, values, extra),
+            lambda: self.ruleset.evaluate(
+                event, state.inquiry, values, extra, bounded=self._bounded(extra)
+            ),
             lambda: faults.no_decision(event, values),
             "no rule ran",
         )

@@ -43,11 +43,11 @@ def explain(
     values = None
     extra: dict[str, Any] = {"step": _STEP_OF_EVENT.get(event.split(".")[0], "resolve")}
     if event != "received":
-        received = ruleset.evaluate("received", inquiry)
+        received = ruleset.evaluate("received", inquiry, bounded=True)
         values = received.values
         extra["reopens"] = 0
     extra.update(fields or {})
-    decision: Decision = ruleset.evaluate(event, inquiry, values=values, extra=extra)
+    decision: Decision = ruleset.evaluate(event, inquiry, values=values, extra=extra, bounded=True)
     values = decision.values
     variables = ruleset.template_variables(inquiry, values)
     actions: list[dict[str, Any]] = []

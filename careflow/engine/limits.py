@@ -23,7 +23,11 @@ EVALUATED_TEXT_LIMITS: dict[tuple[str, str], int] = {
 DEFAULT_EVALUATED_TEXT_LIMIT = 10_000
 
 
+def evaluated_limit(channel: str, kind: str) -> int:
+    """How many characters of a ``kind`` (public/private) message on ``channel`` rules read."""
+    return EVALUATED_TEXT_LIMITS.get((channel, kind), DEFAULT_EVALUATED_TEXT_LIMIT)
+
+
 def evaluated_text(text: str, channel: str, kind: str) -> str:
     """``text`` as far as the rules read it on ``channel`` for a ``kind`` (public/private) message."""
-    limit = EVALUATED_TEXT_LIMITS.get((channel, kind), DEFAULT_EVALUATED_TEXT_LIMIT)
-    return text[:limit]
+    return text[: evaluated_limit(channel, kind)]

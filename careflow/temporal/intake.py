@@ -80,7 +80,7 @@ def memo_of(inquiry: Inquiry) -> dict[str, Any]:
 def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
     """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
     Temporal, so spam is turned away even while the server is down."""
-    decision = ruleset.evaluate("received", inquiry, explain=False)
+    decision = ruleset.evaluate("received", inquiry, explain=False, bounded=True)
     if not decision.dropped:
         return None
     rule = decision.fired[-1] if decision.fired else None

@@ -64,6 +64,30 @@ def test_spam_is_dropped_at_triage_and_nothing_is_sent(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_rules_read_a_post_only_up_to_its_platforms_limit(tmp_path: Path) -> None:
+    """A 'post' longer than X allows (a pasted log, a crafted payload) is kept whole, but the
+    rules read its first 4,000 characters: spam words past them drop nothing."""
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            post = example("question", await h.now())
+            filler = "my order has not arrived yet " * 200  # 5,800 characters
+            long_post = post.model_copy(update={"text": f"{filler} GIVEAWAY follow back"})
+            handle = await h.start(long_post)
+            status = await h.until(handle, lambda s: bool(s.fired))
+            assert "drop-giveaway-spam" not in status.fired
+            assert status.inquiry.text == long_post.text  # kept whole
+            history = await handle.fetch_history()
+            patches = [
+                e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+                for e in history.events
+                if e.HasField("marker_recorded_event_attributes")
+            ]
+            assert any(b"bounded-text" in patch for patch in patches)
+
+    run(scenario())
+
+
 def test_rule_acknowledges_a_dm_at_once(tmp_path: Path) -> None:
     instant_ack = """
   - name: instant-dm-ack
