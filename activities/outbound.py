@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities.adapters.base import ChannelAdapter
 from activities.types import DELIVER, Delivery, Outbound
 from careflow.engine.templates import TemplateRenderError, render_template
+from careflow.engine.text_parts import signed
 
 
 def compose(outbound: Outbound) -> str:
@@ -32,7 +33,7 @@ def compose(outbound: Outbound) -> str:
     else:
         text = ""
     if outbound.signature:
-        text = f"{text} ^{outbound.signature}"
+        text = signed(text, outbound.signature)
     if not text and outbound.kind not in ("escalation", "chat_handoff"):
         raise ApplicationError(
             f"{outbound.kind} {outbound.key} has no text to send",

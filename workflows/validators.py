@@ -11,7 +11,7 @@ Checks of the request alone come first, so an empty reply is refused at any mome
 from __future__ import annotations
 
 from careflow.engine.ruleset import Ruleset
-from careflow.engine.text_parts import x_thread_parts
+from careflow.engine.text_parts import signed, x_thread_parts
 from workflows.messages import (
     AcknowledgeRequest,
     AssignRequest,
@@ -67,7 +67,7 @@ def reply(state: InquiryState | None, ruleset: Ruleset | None, request: ReplyReq
     if flow.long_replies != "split":
         return None
     # The text as the adapter posts it: the agent's words, then their signature.
-    parts = x_thread_parts(f"{request.text.strip()} ^{request.agent.strip()}")
+    parts = x_thread_parts(signed(request.text.strip(), request.agent.strip()))
     if parts > flow.max_reply_parts:
         return (
             f"the reply would take {parts} posts on X; the limit is {flow.max_reply_parts} "

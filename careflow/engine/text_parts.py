@@ -76,6 +76,11 @@ def split_text(text: str, limit: int, length: Callable[[str], int] = len) -> lis
         digits += 1
 
 
+def signed(text: str, agent: str) -> str:
+    """An agent's words as posted: their name after a caret, as brands sign shared accounts."""
+    return f"{text} ^{agent}"
+
+
 def x_thread_parts(text: str) -> int:
     """How many posts a public reply takes on X: one, or the parts of its thread."""
     return len(split_text(text, X_TEXT_LIMIT, x_length))
