@@ -37,6 +37,9 @@ from workflows.messages import CustomerMessage, InquiryInput
 from workflows.state import BrandMessage, InquiryStatus
 
 MEMO_TEXT_LIMIT = 280
+# Memos live in visibility for every open inquiry: bounded, however long a payload's fields are.
+MEMO_AUTHOR_LIMIT = 100  # handles and display names are far shorter on every platform
+MEMO_URL_LIMIT = 2048
 # How long the intake waits for the open inquiry to say whether it has a post already: a
 # delivery should not wait on a worker that is not there.
 SEEN_TIMEOUT = timedelta(seconds=2)
@@ -69,10 +72,10 @@ def memo_of(inquiry: Inquiry) -> dict[str, Any]:
     """What the queue shows without querying each workflow."""
     memo: dict[str, Any] = {
         "channel": inquiry.channel,
-        "author": inquiry.author.handle,
+        "author": inquiry.author.handle[:MEMO_AUTHOR_LIMIT],
         "text": inquiry.text[:MEMO_TEXT_LIMIT],
     }
-    if inquiry.url:
+    if inquiry.url and len(inquiry.url) <= MEMO_URL_LIMIT:  # a cut link is no link: left out
         memo["url"] = inquiry.url
     return memo
 

@@ -136,6 +136,21 @@ def test_memo_and_first_message() -> None:
     assert (message.id, message.private, message.at) == (inquiry.id, True, inquiry.created_at)
 
 
+def test_the_memo_stays_small_however_long_the_payloads_fields_are() -> None:
+    post = example("question")
+    huge = post.model_copy(
+        update={
+            "author": post.author.model_copy(update={"handle": "h" * 40_000}),
+            "url": "https://x.com/" + "u" * 40_000,
+        }
+    )
+    memo = memo_of(huge)
+    assert memo["author"] == "h" * 100
+    assert "url" not in memo  # a cut link would lead nowhere
+    assert len(json.dumps(memo)) < 1_000
+    assert memo_of(post)["url"] == post.url
+
+
 def test_submit_names_the_file_on_bad_input(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"id": "1",\n  "text": }')
