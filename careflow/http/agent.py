@@ -45,7 +45,7 @@ from careflow.http.body import read_body
 from careflow.http.tokens import ENV, Caller, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import Action, list_open
+from careflow.temporal.inquiries import Action, RulesNotLoaded, list_open
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -195,6 +195,8 @@ ACTIONS = (
 
 def _failure(error: BaseException, inquiry_id: str | None) -> JSONResponse:
     """The status code for a Temporal failure; the sentence is ``careflow.temporal.intake``'s."""
+    if isinstance(error, RulesNotLoaded):  # the inquiry waits for a fixed rule file
+        return _error(503, str(error))
     if isinstance(error, CareflowError):
         cause, message = error.__cause__, str(error)
     else:  # one ``careflow.temporal.intake`` did not recognise

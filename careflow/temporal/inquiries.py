@@ -12,6 +12,8 @@ from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.common import SearchAttributeKey
 from temporalio.workflow import UpdateMethodMultiParam
 
+from activities.types import LOAD_RULES
+from careflow.errors import CareflowError
 from careflow.temporal.explain import explained
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
@@ -27,6 +29,10 @@ ACTION_TIMEOUT = 90.0
 Action = UpdateMethodMultiParam[[InquiryWorkflow, Any], ActionResult]
 
 
+class RulesNotLoaded(CareflowError):
+    """The inquiry cannot answer yet: its rule file fails to load (it waits for a fix)."""
+
+
 def handle(client: Client, inquiry_id: str) -> WorkflowHandle[InquiryWorkflow, Any]:
     return client.get_workflow_handle_for(InquiryWorkflow.run, inquiry_id)
 
@@ -39,10 +45,26 @@ async def status(client: Client, inquiry_id: str) -> InquiryStatus:
                 try:
                     return await handle(client, inquiry_id).query(InquiryWorkflow.status)
                 except WorkflowQueryFailedError as error:
-                    # Right after submit the rules may still be loading: a moment, not an error.
+                    # Right after submit the rules may still be loading: a moment, not an error,
+                    # unless loading them has failed (a broken rule file): then that is the answer.
                     if "still starting" not in error.message:
                         raise
+                    why = await rules_failure(client, inquiry_id)
+                    if why is not None:
+                        raise RulesNotLoaded(f"the rules cannot be loaded: {why}") from None
                 await asyncio.sleep(0.2)
+
+
+async def rules_failure(client: Client, inquiry_id: str) -> str | None:
+    """Why the inquiry's ``load_rules`` activity failed last (it retries until the file is
+    fixed), in one line; None while it has not failed."""
+    described = await handle(client, inquiry_id).describe()
+    for pending in described.raw_description.pending_activities:
+        if pending.activity_type.name == LOAD_RULES and pending.HasField("last_failure"):
+            lines = [line.strip() for line in pending.last_failure.message.splitlines()]
+            first, *problems = [line for line in lines if line]
+            return " ".join([first, "; ".join(problems)]) if problems else first
+    return None
 
 
 async def act(client: Client, inquiry_id: str, action: Action, request: BaseModel) -> ActionResult:
