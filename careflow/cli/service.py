@@ -47,7 +47,7 @@ from careflow.errors import CareflowError, ConfigurationError
 from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer
 from careflow.http.tokens import Tokens
-from careflow.local_state import private_folder
+from careflow.local_state import private_file
 from careflow.settings import BrandAccounts, Settings, TemporalSettings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
@@ -219,15 +219,13 @@ def local_tokens(settings: Settings) -> Settings:
         return settings
     path = settings.home / "api-tokens"
     if not path.exists():
-        private_folder(settings.home)
         lines = [
             "# careflow up made these local agent API tokens; delete the file for new ones",
             f"{token_urlsafe(18)}=agent:Ana",
             f"{token_urlsafe(18)}=supervisor:Sam",
             f"{token_urlsafe(18)}=auditor:Audra",
         ]
-        path.touch(mode=0o600)
-        path.write_text("\n".join(lines) + "\n")
+        private_file(path).write_text("\n".join(lines) + "\n")
     return replace(settings, api=replace(settings.api, tokens_file=str(path)))
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from careflow.errors import CareflowError
-from careflow.local_state import private_file, private_folder
+from careflow.local_state import private_file
 from careflow.temporal.connection import Connection, connect
 from workflows.search import dev_server_flags
 
@@ -92,8 +92,7 @@ class DevServer:
         binary = temporal_binary()
         log = home / "temporal.log"
         try:
-            private_folder(home)  # the database holds every inquiry's payloads
-            private_file(log)
+            private_file(log)  # and so its folder, where the database holds every payload
         except OSError as error:
             raise CareflowError(f"cannot keep state in {home}: {error.strerror}") from None
         command = [
