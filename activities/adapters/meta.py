@@ -26,8 +26,8 @@ import httpx
 from activities.adapters.http import Api, posted_id, rejected
 from activities.adapters.posting import moved, post_pieces
 from activities.adapters.record import DeliveryRecord
-from activities.adapters.text import split_text
 from activities.types import Delivery, Outbound
+from careflow.engine.text_parts import split_text
 from careflow.settings import PlatformSettings
 
 MESSENGER_TEXT_LIMIT = 2000  # Send API: per message, Messenger and Instagram

@@ -25,8 +25,8 @@ import re
 import httpx
 
 from activities.adapters.http import SIGNATURE_HEADER, call, key_id, rejected, sign
-from activities.adapters.text import HTTP_URL
 from activities.types import Delivery, Outbound
+from careflow.engine.text_parts import HTTP_URL
 from careflow.settings import PlatformSettings
 
 WEBHOOK_KINDS = frozenset({"notification", "escalation", "chat_handoff"})

@@ -21,8 +21,8 @@ import httpx
 from activities.adapters.http import Api, posted_id, rejected
 from activities.adapters.posting import is_private, moved, post_once, post_pieces
 from activities.adapters.record import DeliveryRecord
-from activities.adapters.text import X_DM_LIMIT, X_TEXT_LIMIT, split_text, x_length
 from activities.types import Delivery, Outbound
+from careflow.engine.text_parts import X_DM_LIMIT, X_TEXT_LIMIT, split_text, x_length
 from careflow.settings import PlatformSettings
 
 

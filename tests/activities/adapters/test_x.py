@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from activities.adapters.text import split_text, x_length
 from careflow.devtools.fake_platform import user_id
+from careflow.engine.text_parts import split_text, x_length
 from tests.activities.adapters.support import (
     POST_ID,
     TOKEN,

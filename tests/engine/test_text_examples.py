@@ -1,8 +1,8 @@
-"""X's length counting and numbered parts (activities/adapters/text.py)."""
+"""X's length counting and numbered parts (careflow/engine/text_parts.py), by example."""
 
 from __future__ import annotations
 
-from activities.adapters.text import split_text, x_length
+from careflow.engine.text_parts import split_text, x_length
 from tests.activities.adapters.support import unnumbered, words
 
 
