@@ -28,9 +28,10 @@ SIGNATURE_HEADER = "X-Careflow-Signature"
 MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's rate-limit window
 
 
-def rejected(message: str) -> ApplicationError:
-    """A final failure: retrying cannot help; the workflow escalates to a human."""
-    return ApplicationError(message, type="DeliveryRejected", non_retryable=True)
+def rejected(message: str, *details: object) -> ApplicationError:
+    """A final failure: retrying cannot help; the workflow escalates to a human. ``details``
+    carry what a caller may act on (a Graph error code)."""
+    return ApplicationError(message, *details, type="DeliveryRejected", non_retryable=True)
 
 
 def unavailable(message: str, delay: timedelta | None = None) -> ApplicationError:
@@ -139,7 +140,7 @@ async def call(
     if status >= 300:
         code = _graph_code(response)
         if final and code is not None and code in final:
-            raise rejected(f"{final[code]} ({platform} answered {status}, code {code})")
+            raise rejected(f"{final[code]} ({platform} answered {status}, code {code})", code)
         raise rejected(f"{platform} refused the post ({status}): {_platform_message(response)}")
     if not response.content or not response.headers.get("content-type", "").startswith(
         "application/json"

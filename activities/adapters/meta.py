@@ -15,16 +15,28 @@ thread (``recipient.id = recipient_id``, once ``customer_in_private``). Meta's o
 error 10900) says the same. The 7-day limit is Meta's to enforce: its refusal is final too.
 
 Messenger and Instagram messages follow Meta's 24-hour window (``messaging_window``).
+
+Before posting again after an attempt that may have landed, the Page's own posts are read back
+(``reconcile``): the comment's replies (``GET /{comment}/comments`` or ``/replies``) for a
+comment, the conversation's messages (``GET /me/conversations?user_id=…``) for a message, each
+filtered by the Page's (or its Instagram account's) id from ``GET /me``. A Private Reply cannot be
+looked up (the customer's conversation is not known yet), but Meta allows one per comment: a
+retry that Meta answers with error 10900 after an attempt that may have landed is that attempt's
+reply, recorded as delivered.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
 
 import httpx
+from temporalio.exceptions import ApplicationError
 
 from activities.adapters.http import Api, posted_id, rejected
 from activities.adapters.posting import moved, post_pieces
+from activities.adapters.reconcile import LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
 from activities.types import Delivery, Outbound
 from careflow.engine.text_parts import split_text
@@ -65,6 +77,7 @@ class MetaPoster:
     def __init__(self, settings: PlatformSettings, record: DeliveryRecord) -> None:
         self.settings = settings
         self.record = record
+        self._accounts: dict[str, str] | None = None
 
     async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
         """A comment, a Private Reply, or Send API messages, as the conversation allows."""
@@ -96,12 +109,16 @@ class MetaPoster:
                 f"{META_COMMENT_LIMIT}: shorten it"
             )
         edge = "replies" if outbound.channel == "instagram" else "comments"
-        body = await api.call("POST", f"/{outbound.in_reply_to}/{edge}", {"message": text})
-        return Delivery(
-            key=outbound.key,
-            id=posted_id(body, outbound.key, outbound.channel, "id"),
-            text=text,
+
+        async def post(piece: str, key: str, previous: str) -> str:
+            body = await api.call("POST", f"/{quote(previous, safe='')}/{edge}", {"message": piece})
+            return posted_id(body, key, outbound.channel, "id")
+
+        look = functools.partial(self._look_comments, api, outbound.channel, edge)
+        ids = await post_pieces(
+            self.record, outbound, [text], post, look, keyed=False, first=outbound.in_reply_to
         )
+        return Delivery(key=outbound.key, id=ids[0], text=text)
 
     async def _messages(self, api: Api, outbound: Outbound, text: str, thread: str) -> Delivery:
         """Send API messages to ``thread`` (a page-scoped id), numbered when the text is long."""
@@ -112,8 +129,9 @@ class MetaPoster:
             body = await api.call("POST", "/me/messages", payload)
             return posted_id(body, key, outbound.channel, "message_id")
 
+        look = functools.partial(self._look_messages, api, outbound.channel, thread)
         pieces = split_text(text, MESSENGER_TEXT_LIMIT)
-        ids = await post_pieces(self.record, outbound, pieces, post, keyed=len(pieces) > 1)
+        ids = await post_pieces(self.record, outbound, pieces, post, look, keyed=len(pieces) > 1)
         return Delivery(
             key=outbound.key, id=ids[0], text=text, parts=len(ids), private=moved(outbound)
         )
@@ -139,12 +157,107 @@ class MetaPoster:
             "messaging_type": "RESPONSE",
             "message": {"text": text},
         }
-        body = await api.call(
-            "POST",
-            "/me/messages",
-            payload,
-            final={code: refusal for code in ALREADY_REPLIED_CODES},
-        )
+        earlier = self.record.intent(outbound.key) is not None
+        self.record.intend(outbound.key, outbound.channel)
+        landed_before = False
+        try:
+            body = await api.call(
+                "POST",
+                "/me/messages",
+                payload,
+                final={code: refusal for code in ALREADY_REPLIED_CODES},
+            )
+        except ApplicationError as error:
+            if not (earlier and set(error.details) & ALREADY_REPLIED_CODES):
+                raise
+            # The earlier attempt's reply landed (Meta allows one): it is this delivery's.
+            body, landed_before = {}, True
         posted = posted_id(body, outbound.key, outbound.channel, "message_id")
+        self.record.add(outbound.key, posted, outbound.channel, outbound.kind, found=landed_before)
         self.record.add(marker, posted, outbound.channel, outbound.kind)
         return posted
+
+    async def _page(self, api: Api) -> dict[str, str]:
+        """The Page's id and its Instagram account's (``GET /me``), asked once."""
+        if self._accounts is None:
+            body = await api.call("GET", "/me?fields=id,instagram_business_account", None)
+            account = body.get("instagram_business_account")
+            self._accounts = {
+                "facebook": str(body.get("id") or ""),
+                "messenger": str(body.get("id") or ""),
+                "instagram": str(account.get("id") or "") if isinstance(account, dict) else "",
+            }
+        return self._accounts
+
+    async def _look_comments(
+        self, api: Api, channel: str, edge: str, follows: str, since: datetime
+    ) -> list[Seen]:
+        """The Page's replies to the comment ``follows``."""
+        me = (await self._page(api)).get(channel, "")
+        text_field, time_field = (
+            ("text", "timestamp")
+            if edge == "replies"
+            else (
+                "message",
+                "created_time",
+            )
+        )
+        query = {"fields": f"id,{text_field},from,{time_field}", "limit": "100"}
+        if edge == "comments":
+            query["order"] = "reverse_chronological"
+        items = await _pages(api, f"/{quote(follows, safe='')}/{edge}?{urlencode(query)}")
+        return [
+            Seen(
+                id=str(item.get("id")),
+                text=str(item.get(text_field) or ""),
+                at=platform_time(item.get(time_field)),
+            )
+            for item in items
+            if _author(item) == me
+        ]
+
+    async def _look_messages(
+        self, api: Api, channel: str, thread: str, follows: str, since: datetime
+    ) -> list[Seen]:
+        """The Page's messages in its conversation with ``thread`` (a page-scoped id)."""
+        me = (await self._page(api)).get(channel, "")
+        query = {
+            "platform": "instagram" if channel == "instagram" else "messenger",
+            "user_id": thread,
+            "fields": "messages.limit(100){id,message,from,created_time}",
+        }
+        conversations = await _pages(api, f"/me/conversations?{urlencode(query)}")
+        seen: list[Seen] = []
+        for conversation in conversations:
+            messages = conversation.get("messages")
+            data = messages.get("data") if isinstance(messages, dict) else None
+            for item in data or []:
+                if isinstance(item, dict) and _author(item) == me:
+                    seen.append(
+                        Seen(
+                            id=str(item.get("id")),
+                            text=str(item.get("message") or ""),
+                            at=platform_time(item.get("created_time")),
+                        )
+                    )
+        return seen
+
+
+def _author(item: dict[str, object]) -> str | None:
+    author = item.get("from")
+    return str(author.get("id")) if isinstance(author, dict) and author.get("id") else None
+
+
+async def _pages(api: Api, path: str) -> list[dict[str, object]]:
+    """Up to ``LOOK_PAGES`` pages of a Graph list (``paging.cursors.after``)."""
+    found: list[dict[str, object]] = []
+    after: str | None = None
+    for _ in range(LOOK_PAGES):
+        body = await api.call("GET", path + (f"&after={quote(after)}" if after else ""), None)
+        found.extend(item for item in body.get("data") or [] if isinstance(item, dict))
+        paging = body.get("paging")
+        cursors = paging.get("cursors") if isinstance(paging, dict) else None
+        after = cursors.get("after") if isinstance(cursors, dict) else None
+        if not after or not (isinstance(paging, dict) and paging.get("next")):
+            break
+    return found

@@ -13,21 +13,23 @@ A private conversation has no public side: whatever its ``private`` flag says, a
 goes privately, and the ``Delivery`` says so (``private=True``).
 
 This module routes and keeps deliveries at most once; the rest is in its neighbours: ``x`` and
-``meta`` (each platform's posts and limits), ``webhook`` (notifications and the live-chat
-hand-off), ``text`` (X's length, numbered parts), ``http`` (one request, failures as
-``DeliveryRejected``/``PlatformUnavailable``/``PlatformRateLimited``), ``record`` and
-``posting`` (the record of delivered keys and parts).
+``meta`` (each platform's posts, limits and read-backs), ``webhook`` (notifications and the
+live-chat hand-off), ``http`` (one request, failures as
+``DeliveryRejected``/``PlatformUnavailable``/``PlatformRateLimited``), ``record`` (intents and
+delivered keys), ``posting`` (each post at most once) and ``reconcile`` (finding an earlier
+attempt's post).
 
-Idempotency: neither platform takes an idempotency key, so the adapter keeps its own record of
-delivered keys in ``$CAREFLOW_HOME/deliveries.sqlite3`` (key, platform id, when, a chat session's
-link; never the text), checked before posting and written after the platform's 2xx. A delivery
-that takes several posts records each under ``<key>#<n>`` (and a pointer under
-``<key>#pointer``) as it goes, so a retry after part 2 of 3 posts only part 3. What is left: a
-worker that dies, or an answer that is lost (a timeout, a dropped connection), between the
-platform accepting a post and the record being written, leads the retry to post it again. That
-window is one HTTP answer wide; closing it needs a platform-side key or reading the conversation
-back before posting. The chat service takes the key (``Idempotency-Key``), so a hand-off has no
-such window.
+Idempotency: neither platform takes an idempotency key, so the adapter keeps its own record in
+``$CAREFLOW_HOME/deliveries.sqlite3`` (key, platform id, when, a chat session's link; never the
+text): an intent before each post, the delivery after the platform's 2xx. A delivery that takes
+several posts records each under ``<key>#<n>`` (``<key>#pointer`` for a DM's public pointer), so
+a retry after part 2 of 3 posts only part 3. A retry that finds an intent without a delivery
+(the worker died, or the answer was lost, after the request left) first reads the brand's own
+posts back from the platform and records the one it finds (``posting``, ``reconcile``); only
+when the platform refuses to be read (a token without read access) does it post again, with a
+warning. The chat service takes the key (``Idempotency-Key``), so a hand-off needs no look-up;
+a Slack-style notification webhook neither takes a key nor can be read: a retry after a lost
+answer may notify twice (a team channel, not a customer).
 
 Webhook and chat URLs are secrets, and httpx's request log prints URLs: it is kept at WARNING.
 """
@@ -110,6 +112,8 @@ class PlatformAdapter:
                 self.record.add(
                     outbound.key, delivery.id, outbound.channel, outbound.kind, delivery.link
                 )
+                if self.record.all_found(outbound.key):  # an earlier attempt posted it all
+                    delivery = delivery.model_copy(update={"duplicate": True})
                 return self._with_every_post(delivery)
         finally:
             if not lock.locked():

@@ -10,16 +10,26 @@ A public reply over 280 characters (counted roughly as X does, see ``x_length``)
 to the part before; ``private`` sends the whole text as a DM and posts a short public reply
 pointing to it (``Delivery.private = True``). A DM over 10 000 characters is several numbered
 DMs.
+
+Before posting again after an attempt that may have landed, the brand's own posts are read back
+(``reconcile``): its recent tweets (``GET /2/users/{id}/tweets``, the id from ``GET
+/2/users/me``) for a reply or a thread part, and the DM conversation's events (``GET
+/2/dm_conversations/with/{id}/dm_events``) for a DM. The token needs ``tweet.read`` and
+``dm.read``; without them the retry posts again, with a warning.
 """
 
 from __future__ import annotations
 
 import functools
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
 from activities.adapters.http import Api, posted_id, rejected
-from activities.adapters.posting import is_private, moved, post_once, post_pieces
+from activities.adapters.posting import Look, is_private, moved, post_once, post_pieces
+from activities.adapters.reconcile import CLOCK_SKEW, LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
 from activities.types import Delivery, Outbound
 from careflow.engine.text_parts import X_DM_LIMIT, X_TEXT_LIMIT, split_text, x_length
@@ -33,6 +43,7 @@ class XPoster:
         self.settings = settings
         self.record = record
         self._user_ids: dict[str, str] = {}
+        self._me: str | None = None
 
     async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
         """A reply, a thread, a DM, or a DM with a public pointer, as the text and kind ask."""
@@ -44,27 +55,33 @@ class XPoster:
             "no X token: set CAREFLOW_X_BEARER_TOKEN",
         )
         tweet = functools.partial(self._tweet, api, outbound.channel)
+        replies = functools.partial(self._look_tweets, api)
         if is_private(outbound):
             ids = await self._dm(api, outbound, text, keyed=False)
             return Delivery(
                 key=outbound.key, id=ids[0], text=text, parts=len(ids), private=moved(outbound)
             )
         if x_length(text) <= X_TEXT_LIMIT:
-            posted = await tweet(text, outbound.key, outbound.in_reply_to)
-            return Delivery(key=outbound.key, id=posted, text=text)
+            ids = await post_pieces(
+                self.record,
+                outbound,
+                [text],
+                tweet,
+                replies,
+                keyed=False,
+                first=outbound.in_reply_to,
+            )
+            return Delivery(key=outbound.key, id=ids[0], text=text)
         if outbound.long_replies == "private":
             ids = await self._dm(api, outbound, text, keyed=True)
             pointer = f"@{outbound.recipient.lstrip('@')} we've sent you a DM with the details."
             await post_once(
-                self.record,
-                outbound,
-                "pointer",
-                functools.partial(tweet, pointer, f"{outbound.key}#pointer", outbound.in_reply_to),
+                self.record, outbound, "pointer", pointer, outbound.in_reply_to, tweet, replies
             )
             return Delivery(key=outbound.key, id=ids[0], text=text, parts=len(ids), private=True)
         pieces = split_text(text, X_TEXT_LIMIT, x_length)
         ids = await post_pieces(
-            self.record, outbound, pieces, tweet, keyed=True, first=outbound.in_reply_to
+            self.record, outbound, pieces, tweet, replies, keyed=True, first=outbound.in_reply_to
         )
         return Delivery(key=outbound.key, id=ids[0], text=text, parts=len(ids))
 
@@ -80,15 +97,16 @@ class XPoster:
             participant = outbound.recipient_id  # the post's author: the same X user id
         else:
             participant = await self._user_id(api, outbound.recipient)
-        path = f"/2/dm_conversations/with/{participant}/messages"
+        path = f"/2/dm_conversations/with/{quote(participant, safe='')}/messages"
 
         async def post(piece: str, key: str, previous: str) -> str:
             body = await api.call("POST", path, {"text": piece})
             return posted_id(body, key, outbound.channel, "data", "dm_event_id")
 
+        look: Look = functools.partial(self._look_dms, api, participant)
         pieces = split_text(text, X_DM_LIMIT)
         return await post_pieces(
-            self.record, outbound, pieces, post, keyed=keyed or len(pieces) > 1
+            self.record, outbound, pieces, post, look, keyed=keyed or len(pieces) > 1
         )
 
     async def _user_id(self, api: Api, handle: str) -> str:
@@ -101,3 +119,79 @@ class XPoster:
                 raise rejected(f"X knows no user @{handle}: cannot send a DM")
             self._user_ids[handle] = str(data["id"])
         return self._user_ids[handle]
+
+    async def _brand(self, api: Api) -> str:
+        """The brand's own X user id (the token's user), asked once."""
+        if self._me is None:
+            body = await api.call("GET", "/2/users/me", None)
+            data = body.get("data")
+            if not isinstance(data, dict) or not data.get("id"):
+                raise rejected("X did not say whose token this is (GET /2/users/me)")
+            self._me = str(data["id"])
+        return self._me
+
+    async def _look_tweets(self, api: Api, follows: str, since: datetime) -> list[Seen]:
+        """The brand's tweets since the first attempt, with what each replies to."""
+        me = await self._brand(api)
+        start = (since - CLOCK_SKEW).strftime("%Y-%m-%dT%H:%M:%SZ")
+        query = {
+            "start_time": start,
+            "max_results": "100",
+            "tweet.fields": "created_at,referenced_tweets",
+        }
+        seen: list[Seen] = []
+        for data in await _pages(api, f"/2/users/{me}/tweets", query):
+            replied = [
+                str(ref.get("id"))
+                for ref in data.get("referenced_tweets") or []
+                if isinstance(ref, dict) and ref.get("type") == "replied_to"
+            ]
+            seen.append(
+                Seen(
+                    id=str(data.get("id")),
+                    text=str(data.get("text") or ""),
+                    at=platform_time(data.get("created_at")),
+                    follows=replied[0] if replied else "",
+                )
+            )
+        return seen
+
+    async def _look_dms(
+        self, api: Api, participant: str, follows: str, since: datetime
+    ) -> list[Seen]:
+        """The brand's messages in the DM conversation with ``participant``."""
+        me = await self._brand(api)
+        query = {
+            "max_results": "100",
+            "event_types": "MessageCreate",
+            "dm_event.fields": "created_at,sender_id,text",
+        }
+        path = f"/2/dm_conversations/with/{quote(participant, safe='')}/dm_events"
+        return [
+            Seen(
+                id=str(event.get("id")),
+                text=str(event.get("text") or ""),
+                at=platform_time(event.get("created_at")),
+            )
+            for event in await _pages(api, path, query, until=since - CLOCK_SKEW)
+            if str(event.get("sender_id")) == me
+        ]
+
+
+async def _pages(
+    api: Api, path: str, query: dict[str, str], until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Up to ``LOOK_PAGES`` pages of an X list, newest first; stops at ``until`` when given."""
+    found: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(LOOK_PAGES):
+        asked = {**query, **({"pagination_token": token} if token else {})}
+        body = await api.call("GET", f"{path}?{urlencode(asked)}", None)
+        data = [item for item in body.get("data") or [] if isinstance(item, dict)]
+        found.extend(data)
+        meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+        token = meta.get("next_token") if isinstance(meta, dict) else None
+        oldest = platform_time(data[-1].get("created_at")) if data else None
+        if not token or (until is not None and oldest is not None and oldest < until):
+            break
+    return found

@@ -30,7 +30,8 @@ requests still to be spoiled. ``POST /_fake/faults`` with
 "skip": k}`` applies to the next ``n`` requests after letting ``k`` through: ``delay`` sleeps
 before answering, ``status`` answers with that error (a 429 with ``Retry-After`` and ``x-rate-limit-reset``), ``drop`` closes the connection
 without a complete answer — ``true`` before the post is processed, ``"after"`` once it is recorded
-(the platform accepted it, its answer was lost). Dropping is done by starting the response and
+(the platform accepted it, its answer was lost). The brand's own posts can be read back as the
+platforms list them (``fake_reads``), which is how a retry finds an earlier attempt. Dropping is done by starting the response and
 then raising: uvicorn cannot finish an answer it started, so it closes the connection and the
 client sees the peer go away mid-response.
 """
@@ -54,6 +55,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from careflow.devtools.fake_reads import graph_error, read_routes, x_problem
 from careflow.devtools.fake_webhooks import NO_SECRETS, Secrets, WebhookSender
 from careflow.http.serving import DroppedConnection
 
@@ -130,21 +132,6 @@ def x_length(text: str) -> int:
 def user_id(username: str) -> str:
     """A stable made-up X user id for a handle."""
     return str(int(hashlib.sha256(username.lower().encode()).hexdigest()[:12], 16))
-
-
-def _x_problem(status: int, title: str, detail: str) -> JSONResponse:
-    """X API v2's error shape (an RFC 7807 problem)."""
-    return JSONResponse(
-        {"title": title, "detail": detail, "type": "about:blank", "status": status},
-        status_code=status,
-    )
-
-
-def _graph_error(status: int, message: str, code: int, kind: str = "OAuthException") -> Response:
-    """The Graph API's error shape."""
-    return JSONResponse(
-        {"error": {"message": message, "type": kind, "code": code}}, status_code=status
-    )
 
 
 def _bearer(request: Request) -> str | None:
@@ -224,7 +211,7 @@ class FakePlatform:
 
 def _already_replied() -> Response:
     """Meta's answer to a second private reply to one comment."""
-    return _graph_error(
+    return graph_error(
         400,
         "(#10900) Activity already replied to: a comment takes one private reply",
         10900,
@@ -273,13 +260,13 @@ def _routes(state: FakeState) -> Starlette:
 
     async def tweets(request: Request) -> Response:
         if refused(request):
-            return _x_problem(401, "Unauthorized", "Unauthorized")
+            return x_problem(401, "Unauthorized", "Unauthorized")
         body = await _json(request)
         text = body.get("text") if body else None
         if not isinstance(text, str) or not text:
-            return _x_problem(400, "Invalid Request", "The `text` field is required.")
+            return x_problem(400, "Invalid Request", "The `text` field is required.")
         if x_length(text) > X_TEXT_LIMIT:
-            return _x_problem(
+            return x_problem(
                 400,
                 "Invalid Request",
                 f"The `text` field is too long: {x_length(text)} characters, "
@@ -291,11 +278,11 @@ def _routes(state: FakeState) -> Starlette:
 
     async def direct_message(request: Request) -> Response:
         if refused(request):
-            return _x_problem(401, "Unauthorized", "Unauthorized")
+            return x_problem(401, "Unauthorized", "Unauthorized")
         body = await _json(request)
         text = body.get("text") if body else None
         if not isinstance(text, str) or not text:
-            return _x_problem(400, "Invalid Request", "The `text` field is required.")
+            return x_problem(400, "Invalid Request", "The `text` field is required.")
         participant = request.path_params["participant_id"]
         post = record(request, "dm", text=text, recipient=participant)
         conversation = "-".join(sorted(["1000", participant], key=int))
@@ -306,7 +293,7 @@ def _routes(state: FakeState) -> Starlette:
 
     async def user_by_username(request: Request) -> Response:
         if refused(request):
-            return _x_problem(401, "Unauthorized", "Unauthorized")
+            return x_problem(401, "Unauthorized", "Unauthorized")
         username = request.path_params["username"]
         known = state.sender.users.get(username.lower())  # a customer who posted through the fake
         return JSONResponse(
@@ -315,11 +302,11 @@ def _routes(state: FakeState) -> Starlette:
 
     async def comment(request: Request) -> Response:
         if refused(request):
-            return _graph_error(401, "Invalid OAuth access token.", 190)
+            return graph_error(401, "Invalid OAuth access token.", 190)
         body = await _json(request)
         message = body.get("message") if body else None
         if not isinstance(message, str) or not message:
-            return _graph_error(400, "(#100) Missing message", 100, "GraphMethodException")
+            return graph_error(400, "(#100) Missing message", 100, "GraphMethodException")
         edge = request.url.path.rsplit("/", 1)[-1]
         kind = "private_reply" if edge == "private_replies" else "comment"
         object_id = request.path_params["object_id"]
@@ -332,16 +319,16 @@ def _routes(state: FakeState) -> Starlette:
 
     async def messages(request: Request) -> Response:
         if refused(request):
-            return _graph_error(401, "Invalid OAuth access token.", 190)
+            return graph_error(401, "Invalid OAuth access token.", 190)
         body = await _json(request) or {}
         recipient = body.get("recipient") or {}
         text = (body.get("message") or {}).get("text")
         comment = recipient.get("comment_id")
         to = recipient.get("id") or comment
         if not to or not isinstance(text, str) or not text:
-            return _graph_error(400, "(#100) recipient and message.text are required", 100)
+            return graph_error(400, "(#100) recipient and message.text are required", 100)
         if len(text) > MESSENGER_TEXT_LIMIT:
-            return _graph_error(
+            return graph_error(
                 400,
                 f"(#100) Length of param message[text] must be less than or equal to "
                 f"{MESSENGER_TEXT_LIMIT}",
@@ -469,6 +456,7 @@ def _routes(state: FakeState) -> Starlette:
             Route("/hooks/{name:path}", hook, methods=["POST"]),
             Route("/chat/sessions", chat_session, methods=["POST"]),
             Route("/chat/{session_id}", chat, methods=["GET"]),
+            *read_routes(lambda: state.posts, lambda request: not refused(request)),
             Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
             Route("/_fake/faults", faults, methods=["GET", "POST"]),
             Route("/_fake/webhooks", state.sender.endpoint, methods=["POST"]),
