@@ -25,6 +25,8 @@ OPEN_QUERY = f"WorkflowType='{WORKFLOW_NAME}' AND ExecutionStatus='Running'"
 QUERY_TIMEOUT = 15.0
 # An action may deliver a message, whose retries take up to about a minute.
 ACTION_TIMEOUT = 90.0
+# While an action waits, how often to ask whether the inquiry's rules have failed to load.
+RULES_CHECK_EVERY = 2.0
 
 Action = UpdateMethodMultiParam[[InquiryWorkflow, Any], ActionResult]
 
@@ -68,10 +70,33 @@ async def rules_failure(client: Client, inquiry_id: str) -> str | None:
 
 
 async def act(client: Client, inquiry_id: str, action: Action, request: BaseModel) -> ActionResult:
-    """Run an agent action (an Update); a rejection becomes the validator's sentence."""
+    """Run an agent action (an Update); a rejection becomes the validator's sentence.
+
+    An inquiry whose rule file fails to load cannot act: the action is refused at once with the
+    file's problem (``RulesNotLoaded``), nothing sent. If the rules fail while the action waits
+    (it was accepted, and runs once they load), the agent hears that too, not a minute of
+    silence."""
     with explained(client, inquiry_id):
+        why = await rules_failure(client, inquiry_id)
+        if why is not None:
+            raise RulesNotLoaded(f"the rules cannot be loaded, nothing was done: {why}")
         async with asyncio.timeout(ACTION_TIMEOUT):
-            return await handle(client, inquiry_id).execute_update(action, request)
+            update = asyncio.ensure_future(
+                handle(client, inquiry_id).execute_update(action, request)
+            )
+            try:
+                while True:
+                    done, _ = await asyncio.wait({update}, timeout=RULES_CHECK_EVERY)
+                    if done:
+                        return update.result()
+                    why = await rules_failure(client, inquiry_id)
+                    if why is not None:
+                        raise RulesNotLoaded(
+                            "the rules cannot be loaded; the action is held and runs once "
+                            f"they load: {why}"
+                        )
+            finally:
+                update.cancel()
 
 
 class OpenInquiry(BaseModel):
