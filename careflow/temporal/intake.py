@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
 )
 from temporalio.common import (
+    Priority,
     QueryRejectCondition,
     SearchAttributePair,
     TypedSearchAttributes,
@@ -28,7 +30,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from careflow.engine.post import Inquiry
-from careflow.engine.ruleset import Ruleset
+from careflow.engine.ruleset import Decision, Ruleset
 from careflow.temporal.explain import explained
 from careflow.temporal.inquiries import OPEN_QUERY, QUERY_TIMEOUT, handle
 from workflows import search
@@ -43,6 +45,17 @@ MEMO_URL_LIMIT = 2048
 # How long the intake waits for the open inquiry to say whether it has a post already: a
 # delivery should not wait on a worker that is not there.
 SEEN_TIMEOUT = timedelta(seconds=2)
+
+# Temporal's task priority (1 first, 3 when unset, 5 last): under a backlog a worker takes an
+# urgent inquiry's workflow and activity tasks (they inherit the workflow's key) before
+# hundreds of ordinary ones.
+PRIORITY_KEYS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
+# An author this many followers strong is a PR risk whatever the rules say: at least "high".
+HIGH_REACH_FOLLOWERS = 10_000
+HIGH_REACH_KEY = PRIORITY_KEYS["high"]
+# What the filter decided about posts it let through, until ``intake(filtered=True)`` starts
+# them: the webhook intake filters a whole delivery first, then starts each post.
+DECIDED_LIMIT = 4096
 
 
 def workflow_id(inquiry: Inquiry) -> str:
@@ -80,20 +93,56 @@ def memo_of(inquiry: Inquiry) -> dict[str, Any]:
     return memo
 
 
-def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
-    """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
-    Temporal, so spam is turned away even while the server is down."""
+def priority_key(priority: str, followers: int) -> int:
+    """The task priority key of an inquiry: the rules' priority, raised to at least "high" for
+    a high-reach author."""
+    key = PRIORITY_KEYS.get(priority, PRIORITY_KEYS["normal"])
+    return min(key, HIGH_REACH_KEY) if followers >= HIGH_REACH_FOLLOWERS else key
+
+
+def task_priority(key: int) -> Priority:
+    """``Priority`` for a key; the default (unset) for normal inquiries, as before."""
+    return Priority.default if key == PRIORITY_KEYS["normal"] else Priority(priority_key=key)
+
+
+def _triage(inquiry: Inquiry, ruleset: Ruleset) -> tuple[IntakeResult | None, int]:
+    """The ``received`` rules once: the result for a dropped post (else None) and the
+    post's priority key."""
     decision = ruleset.evaluate("received", inquiry, explain=False, bounded=True)
+    key = priority_key(decision.values.priority, inquiry.author.followers or 0)
+    return _dropped(decision), key
+
+
+def _dropped(decision: Decision) -> IntakeResult | None:
     if not decision.dropped:
         return None
     rule = decision.fired[-1] if decision.fired else None
     return IntakeResult(workflow_id=None, dropped=True, reason=decision.drop_reason, rule=rule)
 
 
+def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
+    """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
+    Temporal, so spam is turned away even while the server is down."""
+    return _triage(inquiry, ruleset)[0]
+
+
+_decided: OrderedDict[tuple[str, str, str, str], int] = OrderedDict()
+
+
+def _decided_key(inquiry: Inquiry, ruleset: Ruleset) -> tuple[str, str, str, str]:
+    return (ruleset.digest, inquiry.channel, inquiry.conversation_id, inquiry.id)
+
+
 async def filter_off_loop(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
     """``firehose`` in a worker thread: a huge post's rules take a while, and meanwhile the
-    event loop keeps answering every other request."""
-    return await asyncio.to_thread(firehose, inquiry, ruleset)
+    event loop keeps answering every other request. A kept post's priority is remembered for
+    ``intake(..., filtered=True)``, so the rules run once per post."""
+    dropped, key = await asyncio.to_thread(_triage, inquiry, ruleset)
+    if dropped is None:
+        _decided[_decided_key(inquiry, ruleset)] = key
+        while len(_decided) > DECIDED_LIMIT:
+            _decided.popitem(last=False)
+    return dropped
 
 
 async def intake(
@@ -108,12 +157,16 @@ async def intake(
     conversation's workflow.
 
     A post the ``received`` rules drop starts nothing. Otherwise the workflow starts with the
-    post, or, when the conversation already has a running one, the post reaches it as a customer
-    message (the workflow records a redelivered message id once).
+    post, at the task priority its rules and its author's reach give it (``priority_key``), or,
+    when the conversation already has a running one, the post reaches it as a customer message
+    (the workflow records a redelivered message id once; its priority stays).
     """
-    if not filtered:
-        dropped = await filter_off_loop(inquiry, ruleset)
-        if dropped is not None:
+    remembered = _decided.pop(_decided_key(inquiry, ruleset), None) if filtered else None
+    if remembered is not None:
+        key = remembered
+    else:
+        dropped, key = await asyncio.to_thread(_triage, inquiry, ruleset)
+        if dropped is not None and not filtered:
             return dropped
     wid = workflow_id(inquiry)
     customer = customer_key(inquiry.channel, inquiry.author.id)
@@ -137,6 +190,7 @@ async def intake(
             start_signal_args=[first_message(inquiry)],
             memo=memo_of(inquiry),
             search_attributes=attributes,
+            priority=task_priority(key),
         )
 
     with explained(client, wid):
