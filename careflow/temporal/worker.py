@@ -42,20 +42,34 @@ def channel_adapter(settings: Settings) -> ChannelAdapter:
     )
 
 
-# Failures careflow raises on purpose: the platform refused, is rate limiting, or is down.
+# Failures careflow raises on purpose: the platform refused, is rate limiting, or is down; a
+# template or the rule file is wrong (retried every few seconds until an engineer fixes it).
 EXPECTED_FAILURES = frozenset(
-    {"DeliveryRejected", "PlatformUnavailable", "PlatformRateLimited", "TemplateRenderError"}
+    {
+        "DeliveryRejected",
+        "PlatformUnavailable",
+        "PlatformRateLimited",
+        "TemplateRenderError",
+        "EmptyMessage",
+        "RuleFileInvalid",
+        "RuleFileUnreadable",
+    }
 )
 
 
 class ExpectedFailureLines(logging.Filter):
     """The SDK logs every failed activity attempt with a traceback; for the failures careflow
-    raises on purpose one line says it all (what failed, and the platform's words)."""
+    raises on purpose one line per attempt says it all (what failed, and the platform's or the
+    rule file's words: a broken rule file made 532 traceback lines in 90 s)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, ApplicationError) and error.type in EXPECTED_FAILURES:
-            record.msg = f"{record.getMessage()}: {error.type}: {error.message}"
+            first, *rest = [
+                line.strip() for line in error.message.splitlines() if line.strip()
+            ] or [""]
+            words = f"{first} {'; '.join(rest)}" if rest else first
+            record.msg = f"{record.getMessage()}: {error.type}: {words}"
             record.args = ()
             record.exc_info = None
         return True
@@ -72,7 +86,9 @@ def build_worker(
     settings: Settings,
     adapter: ChannelAdapter | None = None,
 ) -> Worker:
-    """A worker for the inquiry workflow and its activities."""
+    """A worker for the inquiry workflow and its activities (its expected failures logged as
+    one line each)."""
+    quiet_expected_failures()
     outbound = OutboundActivities(adapter or channel_adapter(settings))
     rules = RulesActivities(settings.rules)
     return Worker(
