@@ -88,16 +88,40 @@ def load_profile(env: Mapping[str, str]) -> ClientConfigProfile:
         raise ConfigurationError(f"{where}: {detail}") from None
 
 
+ENCRYPTION_SWITCH = "CAREFLOW_ENCRYPTION"
+LOCAL_KEY_FILE = "encryption.key"  # in $CAREFLOW_HOME, made by `careflow up`
+
+
 @dataclass(frozen=True)
 class EncryptionSettings:
-    """Payload encryption keys and the codec server's bearer tokens."""
+    """Payload encryption keys and the codec server's bearer tokens.
+
+    Private by default: without configured keys, every process of one ``$CAREFLOW_HOME`` uses
+    the key ``careflow up`` made there (``local_key``), so they all read what the others wrote.
+    ``CAREFLOW_ENCRYPTION=off`` stores new payloads in clear; whatever keys there are still
+    decrypt older ones, so running inquiries keep working.
+    """
 
     keys: str | None = field(default=None, repr=False)  # "id=base64,..." current first
     key_file: str | None = None  # the same entries, one a line
     codec_tokens: tuple[str, ...] = field(default=(), repr=False)
+    enabled: bool = True  # CAREFLOW_ENCRYPTION: "off" encrypts nothing new
+    local_key: Path | None = None  # $CAREFLOW_HOME/encryption.key, used when no key is set
+
+    @property
+    def configured(self) -> bool:
+        """Whether keys were set explicitly (they win over the local key)."""
+        return bool(self.keys or self.key_file)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> EncryptionSettings:
+    def from_env(cls, env: Mapping[str, str], home: Path | None = None) -> EncryptionSettings:
+        """Raises ``ConfigurationError`` when ``CAREFLOW_ENCRYPTION`` is neither on nor off."""
+        switch = (_set(env, ENCRYPTION_SWITCH) or "on").strip().lower()
+        if switch not in ("on", "off"):
+            raise ConfigurationError(
+                f"{ENCRYPTION_SWITCH} is {switch!r}: use on (the default) or off "
+                "(store new payloads in clear)"
+            )
         return cls(
             keys=_set(env, "CAREFLOW_ENCRYPTION_KEYS"),
             key_file=_set(env, "CAREFLOW_ENCRYPTION_KEY_FILE"),
@@ -106,6 +130,8 @@ class EncryptionSettings:
                 for token in env.get("CAREFLOW_CODEC_TOKENS", "").split(",")
                 if token.strip()
             ),
+            enabled=switch == "on",
+            local_key=None if home is None else home / LOCAL_KEY_FILE,
         )
 
 
@@ -226,17 +252,19 @@ class Settings:
     def from_env(
         cls, env: Mapping[str, str] | None = None, *, temporal_profile: bool = True
     ) -> Settings:
-        """Raises ``ConfigurationError`` on a Temporal profile that cannot be read."""
+        """Raises ``ConfigurationError`` on a Temporal profile that cannot be read, or an
+        encryption switch that is neither on nor off."""
         env = os.environ if env is None else env
+        home = Path(env.get("CAREFLOW_HOME", str(cls.home)))
         return cls(
             temporal=TemporalSettings.from_env(env, profile=temporal_profile),
             rules=env.get("CAREFLOW_RULES", cls.rules),
-            home=Path(env.get("CAREFLOW_HOME", str(cls.home))),
+            home=home,
             platform=PlatformSettings.from_env(env),
             webhooks=WebhookSecrets.from_env(env),
             brand=BrandAccounts.from_env(env),
             api=ApiTokenSettings.from_env(env),
-            encryption=EncryptionSettings.from_env(env),
+            encryption=EncryptionSettings.from_env(env, home),
             telemetry=TelemetrySettings.from_env(env),
         )
 

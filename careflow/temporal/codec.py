@@ -7,6 +7,11 @@ the first (current) key; its metadata names the key id, so after a rotation olde
 open with the older keys. Payloads without careflow's encoding pass through untouched: histories
 written before encryption was turned on still replay.
 
+Without configured keys, the key ``careflow up`` made in ``$CAREFLOW_HOME/encryption.key`` is
+used (``ensure_local_key``), so customer text is never stored in clear unless
+``CAREFLOW_ENCRYPTION=off``; then nothing new is encrypted, but the keys there are still open
+older payloads.
+
 Error messages name key ids and positions, never key material.
 """
 
@@ -16,6 +21,7 @@ import base64
 import binascii
 import os
 import re
+import secrets
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +33,8 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from careflow.settings import EncryptionSettings
+from careflow.local_state import private_file
+from careflow.settings import ENCRYPTION_SWITCH, EncryptionSettings
 
 ENCODING = b"binary/careflow-encrypted"
 KEY_ID = "encryption-key-id"
@@ -102,21 +109,73 @@ def parse_keys(text: str, source: str, *, lines: bool = False) -> tuple[Encrypti
     return tuple(keys)
 
 
+def _read_key_file(path: Path, what: str) -> tuple[EncryptionKey, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise KeyConfigError(f"{what}: cannot read {path}: {reason}") from None
+    return parse_keys(text, str(path), lines=True)
+
+
+def local_key_in_use(settings: EncryptionSettings) -> Path | None:
+    """The home's own key file when it is the one used: no keys set, and it exists."""
+    if settings.configured or settings.local_key is None or not settings.local_key.exists():
+        return None
+    return settings.local_key
+
+
 def load_keys(settings: EncryptionSettings) -> tuple[EncryptionKey, ...]:
-    """The configured keys, current first; none when encryption is off."""
+    """The keys that open payloads, current first: the configured ones, else the home's own
+    (``careflow up`` made it); none when there are neither."""
     if settings.keys and settings.key_file:
         raise KeyConfigError(f"set {KEYS_VARIABLE} or {FILE_VARIABLE}, not both")
     if settings.keys:
         return parse_keys(settings.keys, KEYS_VARIABLE)
     if settings.key_file:
-        path = Path(settings.key_file)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
-            raise KeyConfigError(f"{FILE_VARIABLE}: cannot read {path}: {reason}") from None
-        return parse_keys(text, str(path), lines=True)
+        return _read_key_file(Path(settings.key_file), FILE_VARIABLE)
+    local = local_key_in_use(settings)
+    if local is not None:
+        return _read_key_file(local, "the local key (careflow up made it)")
     return ()
+
+
+def key_source(settings: EncryptionSettings) -> str:
+    """Where the keys come from, for the banner and the logs (never the keys)."""
+    if settings.keys:
+        return KEYS_VARIABLE
+    if settings.key_file:
+        return f"{FILE_VARIABLE} {settings.key_file}"
+    local = local_key_in_use(settings)
+    return f"{local}, made by careflow up" if local is not None else "no keys"
+
+
+def ensure_local_key(path: Path) -> bool:
+    """Make ``path`` hold a new key (``local-<hex>=<base64>``), 0600 in a 0700 folder, unless it
+    exists; True when it was made now.
+
+    The key is written to a private file beside it and linked into place, so a reader never
+    sees half a key and two starts at once keep one key, not one each.
+    """
+    if path.exists():
+        return False
+    key_id = f"local-{secrets.token_hex(4)}"
+    material = base64.b64encode(os.urandom(KEY_BYTES)).decode()
+    draft = private_file(path.with_name(f".{path.name}.{os.getpid()}"))
+    try:
+        draft.write_text(
+            "# careflow up made this key. It encrypts every payload this home's Temporal stores:\n"
+            "# without it they cannot be read. Keep it private and back it up with the data.\n"
+            f"# {ENCRYPTION_SWITCH}=off stops encrypting; CAREFLOW_ENCRYPTION_KEYS replaces it.\n"
+            f"{key_id}={material}\n",
+            encoding="utf-8",
+        )
+        os.link(draft, path)
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink(missing_ok=True)
+    return True
 
 
 def _associated_data(key_id: str) -> bytes:
@@ -127,10 +186,13 @@ def _associated_data(key_id: str) -> bytes:
 class EncryptionCodec(PayloadCodec):
     """zlib, then AES-256-GCM with a random 96-bit nonce: ``nonce || ciphertext+tag``."""
 
-    def __init__(self, keys: Sequence[EncryptionKey]) -> None:
+    def __init__(self, keys: Sequence[EncryptionKey], *, encrypt: bool = True) -> None:
+        """With ``encrypt`` off (``CAREFLOW_ENCRYPTION=off``) ``encode`` leaves payloads in
+        clear and the keys only decrypt: what they sealed before stays readable."""
         if not keys:
             raise KeyConfigError("an encryption codec needs at least one key")
         self.current = keys[0]
+        self.encrypting = encrypt
         self._ciphers = {key.id: AESGCM(key.secret) for key in keys}
 
     @property
@@ -173,6 +235,8 @@ class EncryptionCodec(PayloadCodec):
             raise CodecError(f"a payload sealed with key id {key_id!r} holds no payload") from None
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        if not self.encrypting:
+            return list(payloads)
         return [self.encrypt(payload) for payload in payloads]
 
     async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
@@ -180,6 +244,6 @@ class EncryptionCodec(PayloadCodec):
 
 
 def codec_from_settings(settings: EncryptionSettings) -> EncryptionCodec | None:
-    """The codec for the configured keys, or None when encryption is off."""
+    """The codec for the keys in use, or None when there are none."""
     keys = load_keys(settings)
-    return EncryptionCodec(keys) if keys else None
+    return EncryptionCodec(keys, encrypt=settings.enabled) if keys else None

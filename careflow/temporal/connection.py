@@ -15,17 +15,24 @@ from temporalio.envconfig import ClientConnectConfig
 from temporalio.service import TLSConfig
 
 from careflow.errors import CareflowError, ConfigurationError
-from careflow.settings import EncryptionSettings, Settings, TemporalSettings
+from careflow.settings import ENCRYPTION_SWITCH, EncryptionSettings, Settings, TemporalSettings
 from careflow.telemetry import Telemetry, TelemetryConfigError, telemetry
-from careflow.temporal.codec import KeyConfigError, codec_from_settings, load_keys
+from careflow.temporal.codec import (
+    KeyConfigError,
+    codec_from_settings,
+    key_source,
+    load_keys,
+    local_key_in_use,
+)
 from careflow.temporal.explain import explain_error
 
 
 def data_converter(keys: EncryptionSettings) -> DataConverter:
     """careflow's data converter: the worker, the CLI, audit export and replay must agree.
 
-    With encryption keys configured every payload is encrypted (``careflow.temporal.codec``),
-    and so are failure messages, which may quote customer text.
+    With encryption keys configured, or the home's own key, every payload is encrypted
+    (``careflow.temporal.codec``), and so are failure messages, which may quote customer text.
+    With encryption switched off the keys only decrypt, and failures are written in clear.
     """
     try:
         codec = codec_from_settings(keys)
@@ -33,6 +40,8 @@ def data_converter(keys: EncryptionSettings) -> DataConverter:
         raise ConfigurationError(str(error)) from None
     if codec is None:
         return pydantic_data_converter
+    if not codec.encrypting:
+        return replace(pydantic_data_converter, payload_codec=codec)
     return replace(
         pydantic_data_converter,
         payload_codec=codec,
@@ -41,15 +50,21 @@ def data_converter(keys: EncryptionSettings) -> DataConverter:
 
 
 def encryption_summary(keys: EncryptionSettings) -> str:
-    """What the logs and the banner say about encryption: key ids only, never keys."""
+    """What the logs and the banner say about encryption: key ids and where the keys are,
+    never keys."""
     try:
         ids = [key.id for key in load_keys(keys)]
     except KeyConfigError as error:
         return f"misconfigured: {error}"
+    local = local_key_in_use(keys)
+    if not keys.enabled:
+        kept = f"; keys {', '.join(ids)} still decrypt older ones" if ids else ""
+        return f"off ({ENCRYPTION_SWITCH}=off: new payloads are stored in clear{kept})"
     if not ids:
         return "off (payloads are stored in clear; see docs/encryption.md)"
     older = f", older keys {', '.join(ids[1:])} decrypt only" if ids[1:] else ""
-    return f"on, key {ids[0]} encrypts{older}"
+    where = f" (key file {key_source(keys)})" if local is not None else ""
+    return f"on, key {ids[0]} encrypts{older}{where}"
 
 
 TLS_SOURCES = {  # ClientConfigTLS field: what it is, and <X> of TEMPORAL_TLS_<X>_PATH
