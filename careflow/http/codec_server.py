@@ -7,14 +7,20 @@ any prefix. Decoded payloads are customer data, so every request must carry one 
 ``CAREFLOW_CODEC_TOKENS``: as ``Authorization: Bearer <token>`` (the CLI's ``--codec-auth``), or
 as a path segment before the operation (``http://host:8081/<token>``), the only way the Web UI can
 send one without OIDC. Tokens and payloads are never logged.
+
+``careflow up`` runs one for its own Web UI with ``owner`` set (see ``codec_app``): the UI's
+endpoint URL is no secret on a shared machine, so there the connecting program's user is checked.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 import re
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from google.protobuf import json_format
 from starlette.applications import Starlette
@@ -35,6 +41,8 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9._~+=-]+")  # usable in a header and in a
 TOKENS_VARIABLE = "CAREFLOW_CODEC_TOKENS"
 MAKE_TOKEN = 'python -c "import secrets;print(secrets.token_urlsafe(32))"'
 OPERATIONS = ("encode", "decode")
+PROC_TCP = Path("/proc/net/tcp")  # Linux: every IPv4 TCP socket and the uid that owns it
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
 class TokenConfigError(ValueError):
@@ -90,8 +98,62 @@ def _refusal(request: Request, segments: list[str], tokens: Sequence[str]) -> JS
     return _error(403, f"the token is not one of {TOKENS_VARIABLE}")
 
 
-def codec_app(codec: EncryptionCodec, tokens: Sequence[str], origins: Sequence[str]) -> Starlette:
-    """The ASGI app; CORS lets the Web UI at ``origins`` call it from the browser."""
+def _address(hex_address: str) -> tuple[str, int]:
+    """``0100007F:1F90`` (as /proc/net/tcp writes it: the IPv4 address in host byte order)."""
+    host, _, port = hex_address.partition(":")
+    packed = int(host, 16).to_bytes(4, sys.byteorder)
+    return str(ipaddress.IPv4Address(packed)), int(port, 16)
+
+
+def peer_uid(peer: tuple[str, int], server: tuple[str, int], table: Path = PROC_TCP) -> int | None:
+    """The uid that owns the other end of a local TCP connection (``peer`` connected to
+    ``server``), or None where the system does not say (no /proc/net/tcp, or not found)."""
+    try:
+        lines = table.read_text().splitlines()[1:]
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 7 and (_address(fields[1]), _address(fields[2])) == (peer, server):
+            return int(fields[7])
+    return None
+
+
+def _not_the_owner(request: Request, owner: int) -> JSONResponse | None:
+    """403 unless the request is for this machine by name (no DNS rebinding) and, where the
+    system says who owns the connecting socket, comes from a program of ``owner``'s."""
+    host = request.headers.get("host", "").rsplit(":", 1)[0]
+    if host not in LOCAL_HOSTS:
+        return _error(403, f"call this codec server as {' or '.join(LOCAL_HOSTS)}")
+    client, server = request.scope.get("client"), request.scope.get("server")
+    if client is None or server is None:
+        return None
+    if not PROC_TCP.exists():
+        return None  # no way to tell (not Linux): the token in the path is the guard
+    uid = peer_uid((client[0], client[1]), (server[0], server[1]))
+    if uid != owner:
+        return _error(403, "only the programs of the user who runs careflow up may use this")
+    return None
+
+
+def codec_app(
+    codec: EncryptionCodec,
+    tokens: Sequence[str],
+    origins: Sequence[str],
+    *,
+    owner: int | None = None,
+) -> Starlette:
+    """The ASGI app; CORS lets the Web UI at ``origins`` call it from the browser.
+
+    With ``owner`` (a uid; ``careflow up``'s own server, on 127.0.0.1) it also answers only
+    requests addressed to 127.0.0.1 or localhost from programs that user runs: the Temporal UI
+    hands its codec endpoint, token and all, to whoever loads the UI (its ``/api/v1/settings``),
+    and the dev server's UI has no login, so on a shared machine the token alone would give any
+    other user the plaintext. Where the system cannot say who owns a connection (it reads
+    Linux's /proc/net/tcp), the token is the only guard, and anyone who can load the local UI
+    can decode through it. The UI itself still shows every local user what it shows without a
+    codec: ids, search attributes, event types, and the ciphertext.
+    """
     tokens = check_tokens(tokens)
 
     async def handle(request: Request) -> Response:
@@ -100,6 +162,11 @@ def codec_app(codec: EncryptionCodec, tokens: Sequence[str], origins: Sequence[s
         if operation not in OPERATIONS:
             return _error(404, "POST to …/encode or …/decode")
         namespace = request.headers.get("x-namespace", "-")[:64]
+        stranger = None if owner is None else _not_the_owner(request, owner)
+        if stranger is not None:
+            client = request.client.host if request.client else "?"
+            log.warning("refused %s from %s: not the owner's program", operation, client)
+            return stranger
         refusal = _refusal(request, segments, tokens)
         if refusal is not None:
             reason = "no token" if refusal.status_code == 401 else "wrong token"

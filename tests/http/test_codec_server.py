@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,8 +24,8 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from careflow.http.codec_server import TokenConfigError, check_tokens, codec_app
-from careflow.http.serving import free_port
+from careflow.http.codec_server import TokenConfigError, check_tokens, codec_app, peer_uid
+from careflow.http.serving import ThreadedServer, free_port
 from careflow.settings import EncryptionSettings, Settings, TemporalSettings
 from careflow.temporal.codec import ENCODING, EncryptionCodec, parse_keys
 from careflow.temporal.connection import data_converter
@@ -291,3 +292,41 @@ def test_the_temporal_cli_shows_encrypted_histories_through_the_codec_server(
     assert "careflow-encrypted" in sealed and "careflow-encrypted" not in clear_text
     assert "trail boots" not in sealed and "hikerjules" not in sealed
     assert "trail boots in size 44" in clear_text and "hikerjules" in clear_text
+
+
+def test_ups_own_codec_server_answers_only_its_users_programs_on_this_machine() -> None:
+    """``careflow up``'s server (``owner``) on a real socket: the owner's program decodes; a
+    connection the system says belongs to another user, or a request for another host name
+    (DNS rebinding), is refused even with the token."""
+    codec = EncryptionCodec(parse_keys(f"k1={KEY}", "test"))
+    sealed = asyncio.run(codec.encode([clear()]))
+    body = as_json(*sealed)
+    for owner, host, status in (
+        (os.getuid(), None, 200),
+        (os.getuid() + 1, None, 403),
+        (os.getuid(), "evil.example", 403),
+    ):
+        server = ThreadedServer(codec_app(codec, [TOKEN], [UI], owner=owner), free_port(), "t")
+        server.start()
+        try:
+            headers = {"Host": host} if host else {}
+            answer = httpx.post(f"{server.url}/{TOKEN}/decode", json=body, headers=headers)
+        finally:
+            server.stop()
+        assert answer.status_code == status, answer.text
+        if status == 200:
+            [opened] = answer.json()["payloads"]
+            assert json.loads(base64.b64decode(opened["data"])) == {"text": TEXT}
+        else:
+            assert TEXT not in answer.text and "error" in answer.json()
+
+
+def test_the_owner_of_a_local_connection_is_read_from_the_system() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            accepted, _ = listener.accept()
+            with accepted:
+                assert peer_uid(client.getsockname(), listener.getsockname()) == os.getuid()
+                assert peer_uid(("127.0.0.1", 1), listener.getsockname()) is None
