@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
@@ -19,9 +21,12 @@ from activities.adapters.base import ChannelAdapter
 from activities.adapters.sandbox import SandboxAdapter
 from activities.outbound import OutboundActivities
 from activities.rules import RulesActivities
+from activities.types import Outbound
+from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.errors import ConfigurationError
 from careflow.settings import Settings
 from careflow.temporal.connection import Connection, connect, encryption_summary
+from careflow.temporal.health import LagWatch, acknowledgement_target
 from workflows.inquiry import InquiryWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
@@ -100,6 +105,49 @@ def build_worker(
     )
 
 
+SUPERVISORS = "supervisors"
+
+
+def supervisor_notifier(
+    adapter: ChannelAdapter, ruleset: Ruleset
+) -> Callable[[str, str], Awaitable[None]]:
+    """A notification to the rule file's ``supervisors`` target (its webhook), the way the
+    workflow's notify actions go: through the channel adapter, once per key."""
+    target = ruleset.rule_file.targets.get(SUPERVISORS)
+
+    async def notify(key: str, text: str) -> None:
+        outbound = Outbound(
+            key=key,
+            kind="notification",
+            channel="careflow",
+            conversation_id="",
+            in_reply_to="",
+            recipient=SUPERVISORS,
+            target=SUPERVISORS,
+            target_webhook=target.webhook if target is not None else None,
+            text=text,
+        )
+        await adapter.deliver(outbound, text)
+
+    return notify
+
+
+def lag_watch(client: Client, settings: Settings, adapter: ChannelAdapter) -> LagWatch | None:
+    """The acknowledgement-lag watch for the worker's task queue and rules (None when the rule
+    file cannot be read now: the workflows will say so; the worker still runs)."""
+    try:
+        ruleset = load_ruleset(Path(settings.rules))
+    except (RuleFileError, OSError) as error:
+        log.warning("acknowledgement lag not watched: the rule file cannot be loaded: %s", error)
+        return None
+    return LagWatch(
+        client,
+        settings.temporal.task_queue,
+        acknowledgement_target(ruleset),
+        supervisor_notifier(adapter, ruleset),
+    )
+
+
 async def run_worker(
     settings: Settings, connection: Connection, client: Client | None = None
 ) -> None:
@@ -121,9 +169,13 @@ async def run_worker(
         settings.rules,
         encryption_summary(settings.encryption),
     )
+    watch = lag_watch(client, settings, adapter)
     async with connection.observed.exporting(), worker:
+        watching = asyncio.create_task(watch.run()) if watch is not None else None
         await stop.wait()
         log.info("stopping: waiting for in-flight activities")
+        if watching is not None:
+            watching.cancel()
     await adapter.aclose()  # after the last delivery: the platform client's connections
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.remove_signal_handler(signum)
