@@ -3,6 +3,11 @@
 ``up`` is the one-command local service: the embedded Temporal dev server (SQLite under
 ``$CAREFLOW_HOME``), the worker in this process, optionally the demo feed. Ctrl-C or SIGTERM
 stops the worker gracefully (in-flight deliveries finish), then the server.
+
+Private by default: without configured keys, ``up`` makes ``$CAREFLOW_HOME/encryption.key`` on
+its first start (every careflow process of that home then uses it) and serves the codec endpoint
+its own Web UI decodes with (``local_codec_server``), so the database holds no customer text in
+clear unless ``CAREFLOW_ENCRYPTION=off``.
 """
 
 from __future__ import annotations
@@ -45,10 +50,19 @@ from careflow.devtools.fake_webhooks import (
 from careflow.engine.ruleset import Ruleset
 from careflow.errors import CareflowError, ConfigurationError
 from careflow.http.app import create_app
+from careflow.http.codec_server import TokenConfigError, codec_app
+from careflow.http.codec_server import check_tokens as check_codec_tokens
 from careflow.http.serving import ThreadedServer
 from careflow.http.tokens import Tokens
 from careflow.local_state import private_file
 from careflow.settings import BrandAccounts, Settings, TemporalSettings
+from careflow.temporal.codec import (
+    EncryptionCodec,
+    KeyConfigError,
+    codec_from_settings,
+    ensure_local_key,
+    local_key_in_use,
+)
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
 from careflow.temporal.health import warn_without_worker
@@ -167,12 +181,60 @@ def fake_platform_server(settings: Settings, port: int, intake_url: str) -> Thre
     return ThreadedServer(app, port, "careflow-fake-platform")
 
 
+def local_key(settings: Settings) -> None:
+    """Make this home's encryption key on the first start, unless keys are configured or
+    encryption is switched off; every careflow process of the home finds it there."""
+    path = settings.encryption.local_key
+    if not settings.encryption.enabled or settings.encryption.configured or path is None:
+        return
+    try:
+        ensure_local_key(path)
+    except OSError as error:
+        fail(f"cannot keep the encryption key in {path.parent}: {error.strerror}")
+
+
+@dataclass(frozen=True)
+class CodecServer:
+    """The codec endpoint ``careflow up`` gives its Web UI, and the server behind it."""
+
+    server: ThreadedServer
+    endpoint: str  # with this run's token in its path: the UI sends no header of its own
+
+
+def local_codec_server(
+    settings: Settings, codec: EncryptionCodec, ui_port: int, port: int
+) -> CodecServer:
+    """The codec server for ``careflow up``'s own Web UI, on 127.0.0.1.
+
+    The UI decodes from the browser, by ``POST <endpoint>/decode`` with no credential of
+    careflow's, so the endpoint carries a token made for this run, in its path; CORS lets the
+    UI's origins (localhost and 127.0.0.1 on ``ui_port``) read the answers. That URL is no
+    secret on a shared machine: the dev server's command line and the UI's settings show it to
+    every local user, and the UI has no login. So the server also answers only the programs of
+    the user running careflow, where the system says who owns a connection (Linux); elsewhere,
+    anyone who can load the local UI can decode through it, as they could read everything
+    without encryption. CAREFLOW_CODEC_TOKENS, if set, are accepted too (for the Temporal CLI's
+    ``--codec-auth``).
+    """
+    run_token = token_urlsafe(24)
+    try:
+        tokens = check_codec_tokens([run_token, *settings.encryption.codec_tokens])
+    except TokenConfigError as error:
+        fail(str(error))
+    origins = [f"http://localhost:{ui_port}", f"http://127.0.0.1:{ui_port}"]
+    app = codec_app(codec, tokens, origins, owner=os.getuid())
+    server = ThreadedServer(app, port, "careflow-codec")
+    return CodecServer(server, f"{server.url}/{run_token}")
+
+
 @dataclass(frozen=True)
 class Stack:
-    """What ``careflow up`` runs: the dev server, the HTTP app, the fake platform if asked."""
+    """What ``careflow up`` runs: the dev server, the HTTP app, the codec server for the UI
+    (when there is a key), the fake platform if asked."""
 
     server: DevServer
     api: ThreadedServer
+    codec: ThreadedServer | None
     fake: ThreadedServer | None
     settings: Settings
     connection: Connection
@@ -197,6 +259,11 @@ def _banner(console: Console, stack: Stack) -> None:
         console.print(f"  outbox         {settings.outbox}   (careflow outbox --follow)")
     console.print(f"  rules          {settings.rules}")
     console.print(f"  encryption     {encryption_summary(settings.encryption)}")
+    if stack.codec is not None:
+        console.print(
+            f"  codec server   {stack.codec.url}   (the Web UI decodes payloads here; "
+            "for your own programs only)"
+        )
     if demo and Path(settings.rules).resolve() != DEMO_PACK:
         console.print(f"  demo rules     {DEMO_PACK}   (the demo's inquiries name it)")
     console.print(
@@ -233,6 +300,8 @@ async def _serve(stack: Stack, console: Console) -> None:
     settings, fake = stack.settings, stack.fake
     client = await stack.server.wait_ready(stack.connection)
     await asyncio.to_thread(stack.api.start)
+    if stack.codec is not None:
+        await asyncio.to_thread(stack.codec.start)
     if fake is not None:
         await asyncio.to_thread(fake.start)
     _banner(console, stack)
@@ -277,6 +346,9 @@ def up_command(
         ),
     ] = False,
     fake_port: Annotated[int, typer.Option("--fake-port", help="Fake platform port.")] = 8090,
+    codec_port: Annotated[
+        int, typer.Option("--codec-port", help="Port of the codec server the Web UI decodes with.")
+    ] = 8234,
 ) -> None:
     """Temporal dev server, worker and webhook intake in one command; state under $CAREFLOW_HOME."""
     with contextlib.suppress(AttributeError, ValueError):
@@ -290,13 +362,21 @@ def up_command(
         ),
         rules=rules or env.rules,
     )
+    encryption = settings.encryption
+    decodes = encryption.enabled or encryption.configured or local_key_in_use(encryption)
     for port, flag, what in (
         (temporal_port, "--temporal-port", "Temporal gRPC"),
         (ui_port, "--ui-port", "Web UI"),
         (api_port, "--api-port", "webhook intake"),
+        *([(codec_port, "--codec-port", "codec server")] if decodes else []),
         *([(fake_port, "--fake-port", "fake platform")] if fake_platform else []),
     ):
         require_free_port(port, "127.0.0.1", flag, what)
+    local_key(settings)
+    try:
+        codec = codec_from_settings(encryption)
+    except KeyConfigError as error:
+        fail(str(error))
     if fake_platform:
         settings = with_fake_platform(settings, fake_port)
     if demo or fake_platform:
@@ -312,15 +392,22 @@ def up_command(
         fake_targets(rulesets, f"http://127.0.0.1:{fake_port}")
     api = intake_server(settings, connection, ruleset, api_port)
     fake = fake_platform_server(settings, fake_port, api.url) if fake_platform else None
+    ui_codec = None if codec is None else local_codec_server(settings, codec, ui_port, codec_port)
     console = make_console()
     signal.signal(signal.SIGTERM, _interrupt)  # so that `finally` stops the server
     try:
-        server = DevServer.start(settings.home, temporal_port, ui_port)
+        server = DevServer.start(
+            settings.home,
+            temporal_port,
+            ui_port,
+            codec_endpoint=None if ui_codec is None else ui_codec.endpoint,
+        )
     except CareflowError as error:
         fail(str(error))
     code = 0
+    codec_server = None if ui_codec is None else ui_codec.server
     try:
-        stack = Stack(server, api, fake, settings, connection, tokens, demo)
+        stack = Stack(server, api, codec_server, fake, settings, connection, tokens, demo)
         asyncio.run(_serve(stack, console))
     except KeyboardInterrupt:
         pass
@@ -329,6 +416,8 @@ def up_command(
         code = 1
     finally:
         api.stop()
+        if codec_server is not None:
+            codec_server.stop()
         if fake is not None:
             fake.stop()
         console.print("stopping the Temporal server…")

@@ -84,8 +84,11 @@ class DevServer:
         return "\n".join(text.splitlines()[-lines:])
 
     @classmethod
-    def start(cls, home: Path, port: int, ui_port: int) -> DevServer:
-        """Start the server (state in ``home/temporal.db``, output in ``home/temporal.log``).
+    def start(
+        cls, home: Path, port: int, ui_port: int, codec_endpoint: str | None = None
+    ) -> DevServer:
+        """Start the server (state in ``home/temporal.db``, output in ``home/temporal.log``);
+        its Web UI decodes payloads at ``codec_endpoint`` (``…/decode``) when one is given.
 
         The caller checks the ports first (``careflow up`` names the option that moves each);
         a port taken meanwhile makes the server exit, and ``wait_ready`` shows its words."""
@@ -110,6 +113,7 @@ class DevServer:
             "--log-level",
             "warn",
             *dev_server_flags(),
+            *(["--ui-codec-endpoint", codec_endpoint] if codec_endpoint else []),
         ]
         with log.open("ab") as output:
             process = subprocess.Popen(

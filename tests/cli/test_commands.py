@@ -67,13 +67,15 @@ def test_version_prints_the_installed_version() -> None:
         ("--temporal-port", "Temporal gRPC", ()),
         ("--ui-port", "Web UI", ()),
         ("--api-port", "webhook intake", ()),
+        ("--codec-port", "codec server", ()),
         ("--fake-port", "fake platform", ("--fake-platform",)),
     ],
 )
 def test_up_names_the_option_that_moves_a_taken_port(
     tmp_path: Path, flag: str, what: str, extra: tuple[str, ...]
 ) -> None:
-    ports = {f: str(free_port()) for f in ("--temporal-port", "--ui-port", "--api-port")}
+    names = ("--temporal-port", "--ui-port", "--api-port", "--codec-port")
+    ports = {f: str(free_port()) for f in names}
     ports["--fake-port"] = str(free_port())
     with taken_port() as port:
         ports[flag] = str(port)
@@ -90,6 +92,7 @@ def test_up_names_the_option_that_moves_a_taken_port(
         f"error: port {port} ({what}) is already in use: pick another with {flag}"
     )
     assert not (tmp_path / "temporal.pid").exists()  # no server was started
+    assert not (tmp_path / "encryption.key").exists()  # nor a key made
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ Ctrl-C must stop everything (no `temporal` left behind) and a restart must find 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -27,6 +28,7 @@ import httpx
 
 from careflow.http.serving import free_port
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
+from tests.harness import DEV_SERVER
 
 CAREFLOW = [sys.executable, "-m", "careflow.cli.main"]
 QUESTION_ID = "inquiry-x-1860000000000000014"
@@ -38,15 +40,17 @@ STATUS_KEYS = {"step", "category", "priority", "queue", "privatize", "fired", "c
 class Service:
     """A `careflow up` child process and the environment its commands share."""
 
-    def __init__(self, home: Path, rules: Path, *extra: str) -> None:
+    def __init__(self, home: Path, rules: Path, *extra: str, **env: str) -> None:
         self.home, self.rules, self.extra = home, rules, extra
         self.port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
+        self.codec_port = free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("CAREFLOW_", "TEMPORAL_"))},
             "PYTHONPATH": str(ROOT),
             "CAREFLOW_HOME": str(home),
             "TEMPORAL_ADDRESS": f"127.0.0.1:{self.port}",
             "CAREFLOW_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            **env,
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.server_pid = 0
@@ -67,6 +71,8 @@ class Service:
                     str(self.ui_port),
                     "--api-port",
                     str(self.api_port),
+                    "--codec-port",
+                    str(self.codec_port),
                     *self.extra,
                 ],
                 cwd=ROOT,
@@ -153,8 +159,8 @@ def group_members(pgid: int) -> list[int]:
 
 
 @contextmanager
-def service(home: Path, rules: Path, *extra: str) -> Iterator[Service]:
-    running = Service(home, rules, *extra)
+def service(home: Path, rules: Path, *extra: str, **env: str) -> Iterator[Service]:
+    running = Service(home, rules, *extra, **env)
     try:
         running.start()
         yield running
@@ -310,3 +316,141 @@ def test_up_with_the_fake_platform_answers_customers_there(tmp_path: Path) -> No
         assert code == 0, svc.output()
         assert not alive(svc.server_pid)
         assert group_members(svc.server_pid) == []
+
+
+def server_arguments(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+
+
+def stored_payloads(svc: Service, workflow_id: str) -> list[dict[str, Any]]:
+    """Every payload of the workflow's history as the Temporal server keeps it (`temporal
+    workflow show -o json`, no codec)."""
+    address = f"127.0.0.1:{svc.port}"
+    shown = subprocess.run(
+        [
+            str(DEV_SERVER),
+            "workflow",
+            "show",
+            "-w",
+            workflow_id,
+            "-o",
+            "json",
+            "--address",
+            address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("TEMPORAL_")},
+    )
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("metadata"), dict) and "data" in node:
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(shown.stdout))
+    assert found
+    return found
+
+
+def b64(text: str) -> str:
+    return base64.b64decode(text).decode(errors="replace")
+
+
+def readable(payloads: list[dict[str, Any]]) -> str:
+    return "\n".join(b64(p.get("data", "")) for p in payloads)  # an empty one has no data
+
+
+def test_up_encrypts_with_its_own_key_and_its_web_ui_decodes(tmp_path: Path) -> None:
+    """First start: a private key in the home, the server stores ciphertext, the CLI (another
+    process) reads the text, and the Web UI's codec endpoint decodes for the UI's origin. A
+    restart keeps the key, so the inquiry still reads."""
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(DEFAULT_PACK, rules)
+    home = tmp_path / "home"
+    key = home / "encryption.key"
+    with service(home, rules) as svc:
+        assert S_IMODE(key.stat().st_mode) == 0o600
+        key_text = key.read_text()
+        [line] = [line for line in key_text.splitlines() if not line.startswith("#")]
+        key_id = line.split("=", 1)[0]
+        assert f"encryption     on, key {key_id} encrypts (key file {key}" in svc.output()
+        codec_url = f"http://127.0.0.1:{svc.codec_port}"
+        assert f"codec server   {codec_url}" in svc.output()
+
+        assert svc.ok("submit", str(EXAMPLES / "question.json"), "--now").strip() == QUESTION_ID
+        status = svc.status(QUESTION_ID)  # another process, no key given: it finds the home's
+        assert status["messages"][0]["text"].startswith("@acme do you have the trail boots")
+        stored = stored_payloads(svc, QUESTION_ID)
+        assert "trail boots" not in readable(stored) and "hikerjules" not in readable(stored)
+        sealed = [
+            p for p in stored if b64(p["metadata"]["encoding"]) == "binary/careflow-encrypted"
+        ]
+        # In clear: search attributes (their type in the metadata) and the SDK's patch markers.
+        clear = [p for p in stored if p not in sealed and "type" not in p["metadata"]]
+        assert sealed
+        assert all(json.loads(b64(p["data"])).keys() == {"id", "deprecated"} for p in clear)
+
+        # The Web UI is told where to decode, and can: preflight from its origin, then /decode.
+        arguments = server_arguments(svc.server_pid)
+        endpoint = arguments[arguments.index("--ui-codec-endpoint") + 1]
+        assert endpoint.startswith(f"{codec_url}/")
+        ui = f"http://localhost:{svc.ui_port}"
+        settings = httpx.get(f"http://127.0.0.1:{svc.ui_port}/api/v1/settings").json()
+        assert settings["Codec"]["Endpoint"] == endpoint  # what the browser fetches
+        preflight = httpx.options(
+            f"{endpoint}/decode",
+            headers={
+                "Origin": ui,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type,x-namespace",
+            },
+        )
+        assert preflight.status_code == 200, preflight.text
+        assert preflight.headers["access-control-allow-origin"] == ui
+        decoded = httpx.post(
+            f"{endpoint}/decode",
+            json={"payloads": stored},
+            headers={"Origin": ui, "X-Namespace": "default"},
+        )
+        assert decoded.status_code == 200, decoded.text
+        assert decoded.headers["access-control-allow-origin"] == ui
+        assert "trail boots" in readable(decoded.json()["payloads"])
+        tokenless = httpx.post(f"{codec_url}/decode", json={"payloads": stored})
+        assert tokenless.status_code == 401 and "trail boots" not in tokenless.text
+        assert endpoint.rsplit("/", 1)[1] not in svc.output()  # the token is never printed
+
+        code, _ = svc.interrupt()
+        assert code == 0, svc.output()
+
+    with service(home, rules) as again:
+        assert key.read_text() == key_text  # the same key, not a new one
+        assert again.status(QUESTION_ID)["messages"][0]["text"].startswith("@acme do you have")
+        code, _ = again.interrupt()
+        assert code == 0, again.output()
+
+
+def test_up_with_encryption_switched_off_stores_text_in_clear(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    shutil.copy(DEFAULT_PACK, rules)
+    home = tmp_path / "home"
+    with service(home, rules, CAREFLOW_ENCRYPTION="off") as svc:
+        assert not (home / "encryption.key").exists()
+        assert "encryption     off (CAREFLOW_ENCRYPTION=off: new payloads are stored in clear)" in (
+            svc.output()
+        )
+        assert "codec server" not in svc.output()
+        assert "--ui-codec-endpoint" not in server_arguments(svc.server_pid)
+        assert svc.ok("submit", str(EXAMPLES / "question.json"), "--now").strip() == QUESTION_ID
+        assert svc.status(QUESTION_ID)["step"] == "acknowledge"
+        assert "trail boots" in readable(stored_payloads(svc, QUESTION_ID))
+        code, _ = svc.interrupt()
+        assert code == 0, svc.output()
