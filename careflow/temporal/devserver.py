@@ -24,7 +24,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from careflow.errors import CareflowError
-from careflow.local_state import private_file
+from careflow.local_state import PRIVATE_FILE, private_file
 from careflow.temporal.connection import Connection, connect
 from workflows.search import dev_server_flags
 
@@ -96,6 +96,11 @@ class DevServer:
         log = home / "temporal.log"
         try:
             private_file(log)  # and so its folder, where the database holds every payload
+            # The server sets up a database it does not find (so it must not be made here): the
+            # umask below makes it and its journals private; one from before is made so now.
+            for state in home.glob("temporal.db*"):
+                state.chmod(PRIVATE_FILE)
+            pid_file = private_file(home / "temporal.pid")
         except OSError as error:
             raise CareflowError(f"cannot keep state in {home}: {error.strerror}") from None
         command = [
@@ -122,9 +127,10 @@ class DevServer:
                 stdout=output,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: Ctrl-C is careflow's to handle
+                umask=0o077,  # whatever else the server writes is the owner's alone
                 preexec_fn=_die_with_parent(),  # called before careflow starts any thread
             )
-        (home / "temporal.pid").write_text(f"{process.pid}\n")
+        pid_file.write_text(f"{process.pid}\n")
         return cls(process, port, ui_port, log)
 
     async def wait_ready(self, connection: Connection, timeout: float = READY_TIMEOUT) -> Client:

@@ -224,6 +224,8 @@ def test_up_submit_act_stop_and_restart(tmp_path: Path) -> None:
         # Customers' words and the server's log are for the owner's eyes only.
         assert S_IMODE((home / "outbox.jsonl").stat().st_mode) == 0o600
         assert S_IMODE((home / "temporal.log").stat().st_mode) == 0o600
+        for state in home.glob("temporal.*"):  # the database, its journals, the pid file
+            assert S_IMODE(state.stat().st_mode) == 0o600, state.name
         assert [e["text"] for e in sent if e["kind"] == "reply"] == ["hi ^Ana"]
         assert "hi ^Ana" in svc.ok("outbox")
         status = svc.status(QUESTION_ID)
