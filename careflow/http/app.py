@@ -28,6 +28,7 @@ from careflow.http.webhooks import webhook_routes
 from careflow.settings import Settings
 from careflow.telemetry import traced_app
 from careflow.temporal.explain import explain_error
+from careflow.temporal.health import acknowledgement_target
 
 
 class Unavailable(CareflowError):
@@ -71,7 +72,9 @@ def create_app(
             *webhook_routes(settings, rules, temporal.client),
             openapi_route(with_agent_api(openapi_base())),
             *agent_routes(settings.api, temporal.client),
-            health_route(settings.temporal.task_queue, temporal.client),
+            health_route(
+                settings.temporal.task_queue, temporal.client, acknowledgement_target(rules)
+            ),
             *docs_routes(),
         ]
     )

@@ -1,6 +1,7 @@
 """``GET /health``: whether Temporal answers and a worker polls the task queue
-(``careflow.temporal.health``); 200 when both hold, else 503 with what is wrong. No token: a load
-balancer or uptime check asks it, and the answer holds no customer data."""
+(``careflow.temporal.health``); 200 when both hold, else 503 with what is wrong. Acknowledgements
+falling behind are a warning in a 200: a load balancer keeps sending posts in a surge. No token:
+a load balancer or uptime check asks it, and the answer holds no customer data."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ def health_route(
         description: >
           For each task type (workflow, activity) - recent pollers, the latest poll's age and the
           backlog when the server reports it; how many inquiries are unacknowledged, the oldest's
-          age, and how long posts wait for a worker (a problem past the internal acknowledgement
-          target). No token needed; no customer data.
+          age, and how long posts wait for a worker (a warning past the internal acknowledgement
+          target: still 200, so a load balancer keeps routing posts here). No token needed; no
+          customer data.
         responses:
           200: {description: "Healthy", content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
-          503: {description: "Temporal unreachable, no worker polling, or acknowledgements behind; problems says which", content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
+          503: {description: "Temporal unreachable or no worker polling; problems says which", content: {application/json: {schema: {$ref: "#/components/schemas/Health"}}}}
         """
         try:
             client = await get_client()

@@ -86,13 +86,17 @@ class Acknowledgements(BaseModel):
 
 
 class Health(BaseModel):
-    """The ``GET /health`` body: ``ok`` with nothing in ``problems``, else what is wrong."""
+    """The ``GET /health`` body: ``ok`` with nothing in ``problems``, else what is wrong;
+    ``warnings`` for what is degraded but working."""
 
     ok: bool
     temporal_reachable: bool
     task_queue: str
     queues: list[Pollers]
     problems: list[str]
+    # Degraded, not down: acknowledgements behind. /health stays 200 so a load balancer keeps
+    # sending posts to the intake in a surge; uptime checks and the worker's notification say it.
+    warnings: list[str] = []
     acknowledgements: Acknowledgements | None = None  # None when visibility could not be asked
 
 
@@ -120,18 +124,20 @@ async def check(
             acks = await acknowledgement_lag(client, list(queues), ack_target)
         except RPCError as error:
             log.warning("visibility did not answer: %s", error)
-        if acks is not None and acks.behind:
-            problems.append(
-                f"acknowledgements are falling behind: posts wait {acks.lag_seconds:.0f} s for a "
-                f"worker, over the {acks.internal_target_seconds:.0f} s internal acknowledgement "
-                "target (start more worker processes)"
-            )
+    warnings: list[str] = []
+    if acks is not None and acks.behind:
+        warnings.append(
+            f"acknowledgements are falling behind: posts wait {acks.lag_seconds:.0f} s for a "
+            f"worker, over the {acks.internal_target_seconds:.0f} s internal acknowledgement "
+            "target (start more worker processes)"
+        )
     return Health(
         ok=not problems,
         temporal_reachable=True,
         task_queue=task_queue,
         queues=list(queues),
         problems=problems,
+        warnings=warnings,
         acknowledgements=acks,
     )
 

@@ -87,7 +87,7 @@ def test_health_shows_acknowledgements_falling_behind_and_supervisors_hear_of_it
             assert (acks["unacknowledged"], acks["untriaged"]) == (3, 3)
             assert 2.0 <= acks["oldest_unacknowledged_seconds"] <= 10.0
             assert acks["lag_seconds"] >= 2.0 and acks["behind"]
-            assert any("acknowledgements are falling behind" in p for p in body["problems"])
+            assert any("acknowledgements are falling behind" in w for w in body["warnings"])
             assert "c0" not in answer.text and "hikerjules" not in answer.text  # counts only
 
             await watch.once()
@@ -108,7 +108,7 @@ def test_health_shows_acknowledgements_falling_behind_and_supervisors_hear_of_it
             assert body["acknowledgements"]["unacknowledged"] == 0
             assert body["acknowledgements"]["oldest_unacknowledged_seconds"] is None
             assert not body["acknowledgements"]["behind"]
-            assert not any("acknowledgements" in p for p in body["problems"])
+            assert (answer.status_code, body["problems"], body["warnings"]) == (200, [], [])
             assert len(notifications()) == 2
             assert "back within" in notifications()[1]
 
