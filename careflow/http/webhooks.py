@@ -48,7 +48,7 @@ from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter
 from careflow.http.body import read_body
 from careflow.settings import Settings
-from careflow.temporal.intake import filter_off_loop, intake, record_brand_post
+from careflow.temporal.intake import Triage, intake, record_brand_post, triage_off_loop
 
 # The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
 log = logging.getLogger("careflow.http.webhooks")
@@ -139,23 +139,25 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 clamp.reason,
                 clamp.received_at.isoformat(),
             )
-        inquiries: list[Inquiry] = []
+        inquiries: list[tuple[Inquiry, Triage]] = []
         echoes = list(found.echoes)
         for inquiry in found.inquiries:
             if is_brand_author(inquiry, settings.brand):
                 echoes.append(inquiry)
-            elif (turned_away := await filter_off_loop(inquiry, rules)) is not None:
+                continue
+            verdict = await triage_off_loop(inquiry, rules)
+            if (turned_away := verdict.dropped) is not None:
                 dropped.append(
                     {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
                 )
             else:
-                inquiries.append(inquiry)
+                inquiries.append((inquiry, verdict))
         try:
             if inquiries or echoes:
                 client = await get_client()
-            for inquiry in inquiries:
+            for inquiry, verdict in inquiries:
                 result = await intake(
-                    client, settings.temporal.task_queue, inquiry, rules, filtered=True
+                    client, settings.temporal.task_queue, inquiry, rules, triaged=verdict
                 )
                 if result.duplicate and result.workflow_id:
                     duplicates.append({"id": inquiry.id, "inquiry": result.workflow_id})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,9 +53,6 @@ PRIORITY_KEYS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 # An author this many followers strong is a PR risk whatever the rules say: at least "high".
 HIGH_REACH_FOLLOWERS = 10_000
 HIGH_REACH_KEY = PRIORITY_KEYS["high"]
-# What the filter decided about posts it let through, until ``intake(filtered=True)`` starts
-# them: the webhook intake filters a whole delivery first, then starts each post.
-DECIDED_LIMIT = 4096
 
 
 def workflow_id(inquiry: Inquiry) -> str:
@@ -105,12 +102,21 @@ def task_priority(key: int) -> Priority:
     return Priority.default if key == PRIORITY_KEYS["normal"] else Priority(priority_key=key)
 
 
-def _triage(inquiry: Inquiry, ruleset: Ruleset) -> tuple[IntakeResult | None, int]:
-    """The ``received`` rules once: the result for a dropped post (else None) and the
-    post's priority key."""
+@dataclass(frozen=True)
+class Triage:
+    """The ``received`` rules' verdict at the door: dropped (with why), or the task priority
+    key to start the inquiry at. The webhook intake triages a whole delivery first and starts
+    its posts after, handing each its ``Triage`` so the rules run once per post."""
+
+    dropped: IntakeResult | None
+    priority_key: int
+
+
+def triage(inquiry: Inquiry, ruleset: Ruleset) -> Triage:
+    """The ``received`` rules once: dropped or not, and the post's priority key."""
     decision = ruleset.evaluate("received", inquiry, explain=False, bounded=True)
     key = priority_key(decision.values.priority, inquiry.author.followers or 0)
-    return _dropped(decision), key
+    return Triage(_dropped(decision), key)
 
 
 def _dropped(decision: Decision) -> IntakeResult | None:
@@ -123,26 +129,13 @@ def _dropped(decision: Decision) -> IntakeResult | None:
 def firehose(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
     """The ``received`` rules at the door: the result for a dropped post, else None. Needs no
     Temporal, so spam is turned away even while the server is down."""
-    return _triage(inquiry, ruleset)[0]
+    return triage(inquiry, ruleset).dropped
 
 
-_decided: OrderedDict[tuple[str, str, str, str], int] = OrderedDict()
-
-
-def _decided_key(inquiry: Inquiry, ruleset: Ruleset) -> tuple[str, str, str, str]:
-    return (ruleset.digest, inquiry.channel, inquiry.conversation_id, inquiry.id)
-
-
-async def filter_off_loop(inquiry: Inquiry, ruleset: Ruleset) -> IntakeResult | None:
-    """``firehose`` in a worker thread: a huge post's rules take a while, and meanwhile the
-    event loop keeps answering every other request. A kept post's priority is remembered for
-    ``intake(..., filtered=True)``, so the rules run once per post."""
-    dropped, key = await asyncio.to_thread(_triage, inquiry, ruleset)
-    if dropped is None:
-        _decided[_decided_key(inquiry, ruleset)] = key
-        while len(_decided) > DECIDED_LIMIT:
-            _decided.popitem(last=False)
-    return dropped
+async def triage_off_loop(inquiry: Inquiry, ruleset: Ruleset) -> Triage:
+    """``triage`` in a worker thread: a huge post's rules take a while, and meanwhile the event
+    loop keeps answering every other request."""
+    return await asyncio.to_thread(triage, inquiry, ruleset)
 
 
 async def intake(
@@ -151,9 +144,9 @@ async def intake(
     inquiry: Inquiry,
     ruleset: Ruleset,
     rules_path: str | None = None,
-    filtered: bool = False,
+    triaged: Triage | None = None,
 ) -> IntakeResult:
-    """The firehose filter (unless ``filtered``: the caller ran it), then signal-with-start on the
+    """The firehose filter (unless ``triaged``: the caller ran it), then signal-with-start on the
     conversation's workflow.
 
     A post the ``received`` rules drop starts nothing. Otherwise the workflow starts with the
@@ -161,13 +154,10 @@ async def intake(
     when the conversation already has a running one, the post reaches it as a customer message
     (the workflow records a redelivered message id once; its priority stays).
     """
-    remembered = _decided.pop(_decided_key(inquiry, ruleset), None) if filtered else None
-    if remembered is not None:
-        key = remembered
-    else:
-        dropped, key = await asyncio.to_thread(_triage, inquiry, ruleset)
-        if dropped is not None and not filtered:
-            return dropped
+    verdict = triaged or await triage_off_loop(inquiry, ruleset)
+    if verdict.dropped is not None:
+        return verdict.dropped
+    key = verdict.priority_key
     wid = workflow_id(inquiry)
     customer = customer_key(inquiry.channel, inquiry.author.id)
     if inquiry.kind == "private" and customer is not None:

@@ -12,9 +12,9 @@ from careflow.engine.post import Author
 from careflow.engine.ruleset import load_ruleset, ruleset_from_text
 from careflow.temporal.intake import (
     HIGH_REACH_FOLLOWERS,
-    filter_off_loop,
     intake,
     priority_key,
+    triage_off_loop,
 )
 from tests.conftest import DEFAULT_PACK, MINIMAL
 from tests.harness import dev_server, example
@@ -76,8 +76,9 @@ def test_urgent_and_high_reach_inquiries_start_with_a_higher_task_priority(tmp_p
             later = high_reach.model_copy(
                 update={"id": "1860000000000088888", "conversation_id": "1860000000000088888"}
             )
-            assert await filter_off_loop(later, pack) is None
-            result = await intake(client, queue, later, pack, filtered=True)
+            verdict = await triage_off_loop(later, pack)
+            assert verdict.dropped is None
+            result = await intake(client, queue, later, pack, triaged=verdict)
             assert await _priority_of(client, result.workflow_id or "") == 1
 
     asyncio.run(scenario())
