@@ -27,7 +27,8 @@ QUIET = 12.0  # nothing new on the platform for this long: no retry is still on 
 class Sizes:
     """How much each scenario sends: ``--quick`` and the full run differ only here."""
 
-    burst: int  # posts in a kill scenario's burst
+    burst: int  # posts in a kill scenario's burst, sandbox adapter
+    platform_burst: int  # the same with the platform adapter (each post takes a second)
     storm: int  # posts per fault storm
     rules: int  # posts that arrive while the rule file is broken
     concurrency: int = 20
@@ -90,6 +91,9 @@ async def burst(
     refusals = {status: n for status, n in intake.statuses.items() if status != 200}
     if refusals:
         result.notes.append(f"intake answers other than 200, redelivered: {refusals}")
+    found = stack.worker.output().count("was posted by an earlier attempt")
+    if found:
+        result.notes.append(f"{found} retries found their earlier attempt's post on the platform")
     result.problems += hygiene.check(stack)
     result.problems += [
         f"{child.name} is not running at the end" for child in stack.children if not child.running()

@@ -35,7 +35,7 @@ async def kill_worker(workdir: Path, sizes: Sizes, adapter: Adapter) -> Result:
     """kill -9 of the worker when 35% of the burst is acknowledged, a new worker 2 s later."""
     result = Result(f"kill-worker-{adapter}")
     async with running(workdir, result.name, adapter) as stack:
-        posts = plan(sizes.burst)
+        posts = plan(sizes.burst if adapter == "sandbox" else sizes.platform_burst)
         if adapter == "platform":
             await fault(stack, delay=SLOW_POST, count=10 * sizes.burst)
 
@@ -56,7 +56,7 @@ async def kill_server(workdir: Path, sizes: Sizes, adapter: Adapter) -> Result:
     platforms redeliver."""
     result = Result(f"kill-server-{adapter}")
     async with running(workdir, result.name, adapter) as stack:
-        posts = plan(sizes.burst)
+        posts = plan(sizes.burst if adapter == "sandbox" else sizes.platform_burst)
         if adapter == "platform":
             await fault(stack, delay=SLOW_POST, count=10 * sizes.burst)
 

@@ -26,8 +26,8 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 # About ten minutes on two cores, and about two.
-FULL = Sizes(burst=400, storm=100, rules=30)
-QUICK = Sizes(burst=60, storm=30, rules=10)
+FULL = Sizes(burst=400, platform_burst=200, storm=100, rules=30)
+QUICK = Sizes(burst=60, platform_burst=60, storm=30, rules=10)
 QUICK_SCENARIOS = (
     "kill-worker-platform",
     "storm-drop-after",

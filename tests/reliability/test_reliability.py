@@ -20,7 +20,7 @@ from bench.reliability.processes import REGISTRY, leftovers, stop_all
 from bench.reliability.storms import storm
 from bench.reliability.tally import Result, table
 
-SMALL = Sizes(burst=30, storm=15, rules=5, concurrency=10)
+SMALL = Sizes(burst=30, platform_burst=30, storm=15, rules=5, concurrency=10)
 
 
 def run(scenario: Coroutine[Any, Any, Result]) -> Result:
