@@ -7,6 +7,7 @@ Secrets stay out of ``repr()``, so logging settings never prints them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,13 @@ DEFAULT_TASK_QUEUE = "careflow"
 DEFAULT_RULES = "rules/default.yaml"
 # Where Temporal's tools look for profiles when TEMPORAL_CONFIG_FILE is unset (on Linux).
 DEFAULT_CONFIG_FILE = "~/.config/temporalio/temporal.toml"
+# Meta's Graph API: a version is retired about two years after the next one ships (v21.0 on
+# 2027-01-21), so the version is a setting whose default follows Meta's changelog
+# (https://developers.facebook.com/docs/graph-api/changelog: v26.0 introduced 2026-07-29).
+GRAPH_HOST = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v26.0"
+_GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
+_VERSION_IN_URL = re.compile(r"/(v\d+\.\d+)/?$")
 
 
 def _set(env: Mapping[str, str], name: str) -> str | None:
@@ -159,7 +167,9 @@ class PlatformSettings:
     adapter: str = "sandbox"  # CAREFLOW_ADAPTER: sandbox or platform
     x_api_base: str = "https://api.x.com"  # X API v2 (paths start /2/…)
     x_bearer_token: str | None = field(default=None, repr=False)  # user-context OAuth 2.0 token
-    meta_graph_base: str = "https://graph.facebook.com/v21.0"  # Graph API, version included
+    # Graph API base URL, version included (CAREFLOW_META_GRAPH_BASE, or the host and
+    # CAREFLOW_META_GRAPH_VERSION); ``meta_graph_version`` reads the version back from it.
+    meta_graph_base: str = f"{GRAPH_HOST}/{DEFAULT_GRAPH_VERSION}"
     meta_page_token: str | None = field(default=None, repr=False)  # Page access token
     # Notifications and escalations: a Slack-compatible incoming webhook (its URL is a secret).
     notify_webhook_url: str | None = field(default=None, repr=False)
@@ -174,13 +184,43 @@ class PlatformSettings:
             adapter=env.get("CAREFLOW_ADAPTER", cls.adapter),
             x_api_base=_set(env, "CAREFLOW_X_API_BASE") or cls.x_api_base,
             x_bearer_token=_set(env, "CAREFLOW_X_BEARER_TOKEN"),
-            meta_graph_base=_set(env, "CAREFLOW_META_GRAPH_BASE") or cls.meta_graph_base,
+            meta_graph_base=_graph_base(env),
             meta_page_token=_set(env, "CAREFLOW_META_PAGE_TOKEN"),
             notify_webhook_url=_set(env, "CAREFLOW_NOTIFY_WEBHOOK_URL"),
             notify_webhook_secret=_set(env, "CAREFLOW_NOTIFY_WEBHOOK_SECRET"),
             chat_url=_set(env, "CAREFLOW_CHAT_URL"),
             chat_secret=_set(env, "CAREFLOW_CHAT_SECRET"),
         )
+
+    @property
+    def meta_graph_version(self) -> str | None:
+        """The Graph API version the base URL names (``v26.0``), None if it names none."""
+        found = _VERSION_IN_URL.search(self.meta_graph_base)
+        return found.group(1) if found else None
+
+
+def _graph_base(env: Mapping[str, str]) -> str:
+    """``CAREFLOW_META_GRAPH_BASE`` as given when it names a version; else the version
+    (``CAREFLOW_META_GRAPH_VERSION``, or the default) appended to it or to Graph's host."""
+    version = _set(env, "CAREFLOW_META_GRAPH_VERSION")
+    if version is not None and not _GRAPH_VERSION.match(version.strip()):
+        raise ConfigurationError(
+            f"CAREFLOW_META_GRAPH_VERSION={version!r} is not a Graph API version "
+            f"(expected the form {DEFAULT_GRAPH_VERSION})"
+        )
+    version = version.strip() if version else None
+    base = _set(env, "CAREFLOW_META_GRAPH_BASE")
+    if base is None:
+        return f"{GRAPH_HOST}/{version or DEFAULT_GRAPH_VERSION}"
+    named = _VERSION_IN_URL.search(base)
+    if named is None:
+        return f"{base.rstrip('/')}/{version or DEFAULT_GRAPH_VERSION}"
+    if version is not None and named.group(1) != version:
+        raise ConfigurationError(
+            f"CAREFLOW_META_GRAPH_BASE names Graph API {named.group(1)} but "
+            f"CAREFLOW_META_GRAPH_VERSION is {version}: set one of them"
+        )
+    return base
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ from activities.types import Delivery, Outbound
 from careflow.settings import PlatformSettings, TelemetrySettings
 from careflow.telemetry import trace_http
 
+log = logging.getLogger("careflow.activities.platform")
+
 
 class PlatformAdapter:
     """Posts to the real platforms (or the fake one), at most once per key as far as it knows."""
@@ -80,6 +82,13 @@ class PlatformAdapter:
         quiet = logging.getLogger("httpx")
         if quiet.getEffectiveLevel() < logging.WARNING:
             quiet.setLevel(logging.WARNING)
+        # Meta retires each Graph version on a date: say which one this worker speaks.
+        base = settings.meta_graph_base.split("?", 1)[0]
+        log.info(
+            "Meta Graph API %s at %s",
+            settings.meta_graph_version or "(no version in the URL: the app's default)",
+            base.rsplit("/", 1)[0] if settings.meta_graph_version else base,
+        )
 
     def _http(self) -> httpx.AsyncClient:
         """One connection pool per event loop (tests run several loops in one process)."""

@@ -55,7 +55,7 @@ from careflow.http.codec_server import check_tokens as check_codec_tokens
 from careflow.http.serving import ThreadedServer
 from careflow.http.tokens import Tokens
 from careflow.local_state import private_file
-from careflow.settings import BrandAccounts, Settings, TemporalSettings
+from careflow.settings import DEFAULT_GRAPH_VERSION, BrandAccounts, Settings, TemporalSettings
 from careflow.temporal.codec import (
     EncryptionCodec,
     KeyConfigError,
@@ -146,7 +146,7 @@ def with_fake_platform(settings: Settings, port: int) -> Settings:
             adapter="platform",
             x_api_base=base,
             x_bearer_token=DEFAULT_TOKEN,
-            meta_graph_base=f"{base}/v21.0",
+            meta_graph_base=f"{base}/{platform.meta_graph_version or DEFAULT_GRAPH_VERSION}",
             meta_page_token=DEFAULT_TOKEN,
             notify_webhook_url=platform.notify_webhook_url or f"{base}/hooks/care",
             notify_webhook_secret=platform.notify_webhook_secret or token_urlsafe(24),
