@@ -221,3 +221,23 @@ def telemetry(settings: TelemetrySettings) -> Telemetry:
         )
     _built[key] = built
     return built
+
+
+INTAKE_PROBLEMS = "careflow_intake_problems"
+
+
+def count_intake_problems(settings: TelemetrySettings, platform: str, count: int) -> None:
+    """``careflow_intake_problems`` (by platform): events of signed deliveries the intake could
+    not read and recorded as problems instead of refusing their delivery. It goes through the
+    Temporal runtime's meter, exported with the SDK's metrics (``OTEL_METRICS_EXPORTER``)."""
+    if count <= 0:
+        return
+    try:
+        runtime = telemetry(settings).runtime
+    except TelemetryConfigError:  # the worker says so at start; the intake keeps taking posts
+        runtime = None
+    meter = (runtime or Runtime.default()).metric_meter
+    counter = meter.create_counter(
+        INTAKE_PROBLEMS, "Events of signed deliveries recorded as problems", "1"
+    )
+    counter.add(count, {"platform": platform})

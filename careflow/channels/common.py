@@ -4,14 +4,16 @@ that name the exact place a payload is wrong, and the brand's own accounts.
 ``careflow.http.webhooks`` verifies a delivery's signature, then hands the parsed JSON to one of
 ``careflow.channels.x``, ``.meta`` or ``.generic``: pure functions, no I/O, no Temporal. Each
 returns the inquiries the delivery holds and what it ignored (the brand's own posts, likes, read
-receipts…), or raises ``PayloadError`` naming the first thing that is wrong, before anything is
-started: a delivery is taken in whole or not at all.
+receipts…). The generic and X doors raise ``PayloadError`` naming the first thing that is wrong,
+before anything is started (a delivery taken in whole or not at all); Meta's isolates each event
+(``isolated``): one it cannot read is a ``Problem`` beside the others, never their refusal, since
+Meta retries a refused delivery whole and would refuse the good events on every retry.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -49,6 +51,19 @@ class Ignored:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """An event of the delivery careflow could not read: where it is and what is wrong with it
+    (field names and kinds, never the customer's text), so ops can find it in the delivery."""
+
+    id: str | None
+    where: str
+    message: str
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"id": self.id, "where": self.where, "message": self.message}
+
+
+@dataclass(frozen=True)
 class Echo:
     """The brand's own post or message, normalized like an inquiry whose ``conversation_id`` is
     the customer's conversation: a reply made natively on the platform (or careflow's own post
@@ -59,15 +74,17 @@ class Echo:
 
 @dataclass
 class Normalized:
-    """What one delivery holds: ``received`` events, as inquiries, echoes or ignored."""
+    """What one delivery holds: ``received`` events, as inquiries, echoes, ignored or
+    problems."""
 
     inquiries: list[Inquiry] = field(default_factory=list)
     ignored: list[Ignored] = field(default_factory=list)
     echoes: list[Inquiry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
 
     @property
     def received(self) -> int:
-        return len(self.inquiries) + len(self.ignored) + len(self.echoes)
+        return len(self.inquiries) + len(self.ignored) + len(self.echoes) + len(self.problems)
 
     def add(self, item: Inquiry | Echo | Ignored) -> None:
         """One event, sorted into the list it belongs to (one place, for every platform)."""
@@ -77,6 +94,20 @@ class Normalized:
             self.echoes.append(item.post)
         else:
             self.ignored.append(item)
+
+
+def isolated(
+    found: Normalized,
+    where: str,
+    read: Callable[[], Inquiry | Echo | Ignored],
+    event_id: str | None = None,
+) -> None:
+    """One event read into ``found``, or, when it cannot be read, a ``Problem`` at ``where``
+    in its place: the events beside it are taken all the same."""
+    try:
+        found.add(read())
+    except PayloadError as error:
+        found.problems.append(Problem(event_id, where, error.message))
 
 
 def parse_json(raw: bytes) -> Any:

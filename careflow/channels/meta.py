@@ -1,21 +1,34 @@
-"""Meta deliveries (``POST /webhooks/meta``) → inquiries: Facebook Page feed comments,
-Instagram comments (public) and Messenger / Instagram messages (private); the Page's or
-account's own comments and message echoes are echoes.
+"""Meta deliveries (``POST /webhooks/meta``) → inquiries: Facebook Page feed comments, visitor
+posts and Page mentions, Instagram comments and mentions (public), Messenger / Instagram
+messages (private, from ``messaging`` and from ``standby`` when another app such as Page Inbox
+owns the thread); the Page's or account's own posts and message echoes are echoes.
 
-The shapes (only the fields read here matter):
+Each event is read on its own (``isolated``): one careflow cannot read is a problem listed
+beside the others, never a refusal of the delivery, because Meta retries a refused delivery
+whole. Only a body that is not a ``page`` or ``instagram`` object is refused (400).
 
-- Facebook Page: ``{"object": "page", "entry": [{"id": <page>, "time", "changes":
-  [{"field": "feed", "value": {"item": "comment", "verb": "add", "comment_id", "post_id",
-  "parent_id", "from": {"id", "name"}, "message", "created_time"}}], "messaging": [{"sender":
-  {"id"}, "recipient": {"id"}, "timestamp", "message": {"mid", "text", "is_echo"}}]}]}``.
+The shapes (only the fields read here matter; each is in tests/channels/payloads/meta/):
+
+- Facebook Page: ``{"object": "page", "entry": [{"id": <page>, "time", "changes": [{"field":
+  "feed", "value": {"item": "comment" | "post" | "status" | "photo" | "video", "verb": "add",
+  "comment_id", "post_id", "parent_id", "from": {"id", "name"} (or "sender_id",
+  "sender_name"), "message", "photo" | "photos" | "link" | "video", "created_time"}}, {"field":
+  "mention", "value": {"item": "post" | "comment", "verb", "post_id", "comment_id",
+  "message", "sender_id"?, "sender_name"?, "created_time"}}], "messaging" | "standby":
+  [{"sender": {"id"}, "recipient": {"id"}, "timestamp", "message": {"mid", "text",
+  "is_echo", "attachments": [{"type", "payload": {"url"}}], "sticker_id", "is_deleted",
+  "is_unsupported"}}]}]}``.
 - Instagram: ``{"object": "instagram", "entry": [{"id": <account>, "time", "changes":
-  [{"field": "comments", "value": {"id", "text", "from": {"id", "username"}, "media": {"id"},
-  "parent_id"}}], "messaging": [<as Messenger>]}]}``.
+  [{"field": "comments", "value": {"id", "text", "from": {"id", "username"} (absent in the
+  older form), "media": {"id"}, "parent_id"}}, {"field": "mentions", "value": {"media_id",
+  "comment_id"?}}], "messaging": [<as Messenger>]}]}``.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from careflow.channels.common import (
@@ -24,12 +37,14 @@ from careflow.channels.common import (
     Ignored,
     Normalized,
     PayloadError,
+    Problem,
     brand_ids,
     echo_if,
     epoch_at,
     id_at,
     inquiry_at,
-    list_at,
+    isolated,
+    kind_of,
     object_at,
     optional_id_at,
     text_at,
@@ -38,10 +53,36 @@ from careflow.engine.post import Inquiry
 from careflow.settings import BrandAccounts
 
 META_OBJECTS = {"page": "messenger", "instagram": "instagram"}  # object → channel of its messages
+# Events under these keys of an entry are messages (``standby``: another app owns the thread).
+MESSAGE_LISTS = ("messaging", "standby")
+VISITOR_POSTS = ("post", "status", "photo", "video")  # feed items a visitor's post arrives as
+# Whoever wrote it is not in the payload (Instagram mentions, the older comment form, some
+# Page mentions): the inquiry names this author, and the agent opens the post to see who.
+UNKNOWN_AUTHOR = {"id": "unknown", "handle": "unknown"}
+EDITED = "edited: edits are not applied to the inquiry yet (it keeps the text first received)"
+UNSENT = "unsent (is_deleted): the customer withdrew the message; not yet shown in the inquiry"
+UNSUPPORTED = "is_unsupported: Meta did not deliver this message's content (a type its API lacks)"
+# How an attachment reads where the text would be, when a post has no text of its own.
+PLACEHOLDERS = {
+    "image": "photo",
+    "photo": "photo",
+    "video": "video",
+    "audio": "voice message",
+    "file": "file",
+    "sticker": "sticker",
+    "location": "location",
+    "story_mention": "story mention",
+    "share": "shared post",
+    "ig_reel": "reel",
+    "reel": "reel",
+    "fallback": "link",
+    "template": "link",
+}
 
 
 def webhook(data: Any, brand_accounts: BrandAccounts) -> Normalized:
-    """Page feed comments, Messenger, Instagram comments and messages; the rest ignored."""
+    """Every event of a ``page`` or ``instagram`` delivery: taken, ignored with a reason, or a
+    problem; a body of another kind is a 400."""
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("object"), str)
@@ -55,49 +96,153 @@ def webhook(data: Any, brand_accounts: BrandAccounts) -> Normalized:
     kind = data["object"]
     configured = brand_accounts.page_id if kind == "page" else brand_accounts.instagram_id
     found = Normalized()
-    for number, entry in enumerate(list_at(data.get("entry"), "entry")):
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        found.problems.append(Problem(None, "entry", _not_a("an array", entries)))
+        return found
+    for number, entry in enumerate(entries):
         where = f"entry[{number}]"
-        entry = object_at(entry, where)
-        account = optional_id_at(entry, "id", where)
+        if not isinstance(entry, dict):
+            found.problems.append(Problem(None, where, _not_a("an object", entry)))
+            continue
+        try:
+            account = optional_id_at(entry, "id", where)
+        except PayloadError as error:  # whose entry it is decides what an echo is
+            found.problems.append(Problem(None, where, error.message))
+            continue
         brand = brand_ids([account, configured])
-        for position, change in enumerate(list_at(entry.get("changes", []), f"{where}.changes")):
+        for position, change in enumerate(_events(entry, "changes", where, found)):
             at = f"{where}.changes[{position}]"
-            change = object_at(change, at)
-            found.add(_change(kind, change, entry, at, brand))
-        messaging = list_at(entry.get("messaging", []), f"{where}.messaging")
-        for position, event in enumerate(messaging):
-            at = f"{where}.messaging[{position}]"
-            found.add(_message(META_OBJECTS[kind], object_at(event, at), at, brand))
+            isolated(found, at, partial(_change, kind, change, entry, at, brand))
+        for key in MESSAGE_LISTS:
+            for position, event in enumerate(_events(entry, key, where, found)):
+                at = f"{where}.{key}[{position}]"
+                read = partial(_message, META_OBJECTS[kind], event, at, brand)
+                isolated(found, at, read, _mid(event))
     return found
 
 
+def _not_a(expected: str, value: Any) -> str:
+    return f"expected {expected}, got {kind_of(value)}"
+
+
+def _events(entry: dict[str, Any], key: str, where: str, found: Normalized) -> list[Any]:
+    """``entry[key]`` as a list (absent: none); anything else is a problem, not a refusal."""
+    value = entry.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        found.problems.append(Problem(None, f"{where}.{key}", _not_a("an array", value)))
+        return []
+    return value
+
+
+def _mid(event: Any) -> str | None:
+    """The message id of a messaging event, if it has a readable one (for a problem's id)."""
+    for key in ("message", "message_edit", "read", "delivery", "reaction"):
+        part = event.get(key) if isinstance(event, dict) else None
+        if isinstance(part, dict) and isinstance(part.get("mid"), str) and part["mid"]:
+            return str(part["mid"])
+    return None
+
+
+def _text(value: Any) -> str:
+    """Meta's text as the customer wrote it: HTML entities (``&amp;``) unescaped."""
+    return html.unescape(value) if isinstance(value, str) else ""
+
+
+def _placeholder(attachments: list[dict[str, Any]], fallback: str = "attachment") -> str:
+    """Readable text for a post that is only media: ``(photo)``, ``(photo, video)``."""
+    labels: list[str] = []
+    for attachment in attachments:
+        label = PLACEHOLDERS.get(str(attachment["type"]), "attachment")
+        if label not in labels:
+            labels.append(label)
+    return f"({', '.join(labels or [fallback])})"
+
+
+# ---------------------------------------------------------------------- changes (public)
+
+
 def _change(
-    kind: str, change: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+    kind: str, change: Any, entry: dict[str, Any], where: str, brand: set[str]
 ) -> Inquiry | Echo | Ignored:
+    change = object_at(change, where)
     field_name = change.get("field")
     value = object_at(change.get("value"), f"{where}.value")
+    at = f"{where}.value"
     if kind == "page" and field_name == "feed":
-        if value.get("item") == "comment" and value.get("verb") == "add":
-            return _facebook_comment(value, f"{where}.value", brand)
-        item_id = value.get("comment_id") or value.get("post_id")
-        return Ignored(
-            item_id if isinstance(item_id, str) else None,
-            f"feed {value.get('item')} {value.get('verb')}: not a new comment",
-        )
+        return _feed(value, entry, at, brand)
+    if kind == "page" and field_name == "mention":
+        return _page_mention(value, entry, at, brand)
     if kind == "instagram" and field_name in ("comments", "live_comments"):
-        return _instagram_comment(value, entry, f"{where}.value", brand)
+        return _instagram_comment(value, entry, at, brand)
+    if kind == "instagram" and field_name == "mentions":
+        return _instagram_mention(value, entry, at)
     return Ignored(None, f"{kind} field {field_name!r}: not handled")
 
 
-def _facebook_comment(value: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo:
+def _feed(
+    value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+) -> Inquiry | Echo | Ignored:
+    item, verb = value.get("item"), value.get("verb")
+    item_id = value.get("comment_id") or value.get("post_id")
+    some_id = str(item_id) if isinstance(item_id, str | int) else None
+    if verb == "edited" and item in ("comment", *VISITOR_POSTS):
+        return Ignored(some_id, f"feed {item} {EDITED}")
+    if verb == "add" and item == "comment":
+        return _facebook_comment(value, entry, where, brand)
+    if verb == "add" and item in VISITOR_POSTS:
+        return _visitor_post(value, entry, where, brand)
+    return Ignored(some_id, f"feed {item} {verb}: not a new post or comment")
+
+
+def _feed_author(value: dict[str, Any], where: str) -> dict[str, Any]:
+    """``from`` when the payload has it, else the older ``sender_id`` / ``sender_name``."""
+    if value.get("from") is None and value.get("sender_id") is not None:
+        author_id = id_at(value, "sender_id", where)
+        name = value.get("sender_name")
+    else:
+        author = object_at(value.get("from"), f"{where}.from")
+        author_id = id_at(author, "id", f"{where}.from")
+        name = author.get("name")
+    name = name if isinstance(name, str) and name else None
+    return {"id": author_id, "handle": name or author_id, "name": name}
+
+
+def _feed_attachments(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """A feed item's media: ``photo`` / ``video`` (a comment's), ``photos``, or a photo or video
+    post's ``link``."""
+    found: list[dict[str, Any]] = []
+    for key, kind in (("photo", "image"), ("video", "video")):
+        if isinstance(value.get(key), str) and value[key]:
+            found.append({"type": kind, "url": value[key]})
+    photos = value.get("photos")
+    if isinstance(photos, list):
+        found += [{"type": "image", "url": url} for url in photos if isinstance(url, str) and url]
+    item, link = value.get("item"), value.get("link")
+    if item in ("photo", "video") and isinstance(link, str) and link and not found:
+        found.append({"type": "image" if item == "photo" else "video", "url": link})
+    return found
+
+
+def _feed_time(value: dict[str, Any], entry: dict[str, Any], where: str) -> datetime:
+    """The item's ``created_time``, or the entry's time when the item has none."""
+    if value.get("created_time") is not None:
+        return _facebook_time(value["created_time"], f"{where}.created_time")
+    return epoch_at(entry.get("time"), where.rsplit(".changes", 1)[0] + ".time")
+
+
+def _facebook_comment(
+    value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+) -> Inquiry | Echo:
     comment_id = id_at(value, "comment_id", where)
-    author = object_at(value.get("from"), f"{where}.from")
-    author_id = id_at(author, "id", f"{where}.from")
+    author = _feed_author(value, where)
     post_id = optional_id_at(value, "post_id", where)
     parent_id = optional_id_at(value, "parent_id", where)
-    name = author.get("name") if isinstance(author.get("name"), str) else None
     post = value.get("post")
     permalink = post.get("permalink_url") if isinstance(post, dict) else None
+    attachments = _feed_attachments(value)
     comment = inquiry_at(
         where,
         id=comment_id,
@@ -105,12 +250,62 @@ def _facebook_comment(value: dict[str, Any], where: str, brand: set[str]) -> Inq
         kind="public",
         # One inquiry per comment thread: a reply joins the comment it answers.
         conversation_id=parent_id if parent_id and parent_id != post_id else comment_id,
-        author={"id": author_id, "handle": name or author_id, "name": name},
-        text=value.get("message") if isinstance(value.get("message"), str) else "",
-        created_at=_facebook_time(value.get("created_time"), f"{where}.created_time"),
+        author=author,
+        text=_text(value.get("message")) or _placeholder(attachments),
+        created_at=_feed_time(value, entry, where),
         url=permalink if isinstance(permalink, str) else None,
+        attachments=attachments,
     )
-    return echo_if(comment, author_id in brand)
+    return echo_if(comment, author["id"] in brand)
+
+
+def _visitor_post(
+    value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+) -> Inquiry | Ignored:
+    """A post someone else wrote on the Page: a public inquiry, its comments join it."""
+    post_id = id_at(value, "post_id", where)
+    author = _feed_author(value, where)
+    if author["id"] in brand:
+        return Ignored(post_id, "the Page's own post: not an inquiry")
+    attachments = _feed_attachments(value)
+    return inquiry_at(
+        where,
+        id=post_id,
+        channel="facebook",
+        kind="public",
+        conversation_id=post_id,
+        author=author,
+        text=_text(value.get("message")) or _placeholder(attachments, "post"),
+        created_at=_feed_time(value, entry, where),
+        attachments=attachments,
+    )
+
+
+def _page_mention(
+    value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+) -> Inquiry | Ignored:
+    """A post or comment elsewhere on Facebook that mentions the Page."""
+    item, verb = value.get("item"), value.get("verb")
+    if verb != "add" or item not in ("post", "comment"):
+        return Ignored(None, f"mention {item} {verb}: not a new mention")
+    key = "comment_id" if item == "comment" else "post_id"
+    mention_id = id_at(value, key, where)
+    if value.get("sender_id") is not None or value.get("from") is not None:
+        author = _feed_author(value, where)
+    else:
+        author = dict(UNKNOWN_AUTHOR)
+    if author["id"] in brand:
+        return Ignored(mention_id, "the Page mentioning itself: not an inquiry")
+    return inquiry_at(
+        where,
+        id=mention_id,
+        channel="facebook",
+        kind="public",
+        conversation_id=mention_id,
+        author=author,
+        text=_text(value.get("message")) or f"(mentioned the Page in a {item})",
+        created_at=_feed_time(value, entry, where),
+    )
 
 
 def _facebook_time(value: Any, where: str) -> datetime:
@@ -124,50 +319,110 @@ def _facebook_time(value: Any, where: str) -> datetime:
     return epoch_at(value, where)
 
 
+def _entry_time(entry: dict[str, Any], where: str) -> datetime:
+    """An Instagram change has no time of its own: the entry's is when Meta sent it."""
+    return epoch_at(entry.get("time"), where.rsplit(".changes", 1)[0] + ".time")
+
+
 def _instagram_comment(
     value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
 ) -> Inquiry | Echo:
     comment_id = id_at(value, "id", where)
-    author = object_at(value.get("from"), f"{where}.from")
-    author_id = id_at(author, "id", f"{where}.from")
-    username = text_at(author, "username", f"{where}.from")
+    if value.get("from") is None:  # the older form: id and text only
+        author = dict(UNKNOWN_AUTHOR)
+    else:
+        sender = object_at(value.get("from"), f"{where}.from")
+        author = {
+            "id": id_at(sender, "id", f"{where}.from"),
+            "handle": text_at(sender, "username", f"{where}.from"),
+        }
     parent_id = optional_id_at(value, "parent_id", where)
-    # The comment notification has no time of its own: the entry's is when Meta sent it.
     post = inquiry_at(
         where,
         id=comment_id,
         channel="instagram",
         kind="public",
         conversation_id=parent_id or comment_id,
-        author={"id": author_id, "handle": username},
-        text=text_at(value, "text", where),
-        created_at=epoch_at(entry.get("time"), where.rsplit(".changes", 1)[0] + ".time"),
+        author=author,
+        text=_text(text_at(value, "text", where)) or "(comment without text)",
+        created_at=_entry_time(entry, where),
     )
-    return echo_if(post, author_id in brand)
+    return echo_if(post, author["id"] in brand)
 
 
-def _message(
-    channel: str, event: dict[str, Any], where: str, brand: set[str]
-) -> Inquiry | Echo | Ignored:
+def _instagram_mention(value: dict[str, Any], entry: dict[str, Any], where: str) -> Inquiry:
+    """The account @mentioned in a comment or a caption: Meta sends only the ids (the text and
+    who wrote it are read with the ``mentioned_comment`` / ``mentioned_media`` fields)."""
+    media_id = id_at(value, "media_id", where)
+    comment_id = optional_id_at(value, "comment_id", where)
+    mention_id = comment_id or media_id
+    where_said = "a comment" if comment_id else "a post's caption"
+    return inquiry_at(
+        where,
+        id=mention_id,
+        channel="instagram",
+        kind="public",
+        conversation_id=mention_id,
+        author=dict(UNKNOWN_AUTHOR),
+        text=f"(mentioned the account in {where_said}; the webhook carries no text)",
+        created_at=_entry_time(entry, where),
+    )
+
+
+# ---------------------------------------------------------------------- messages (private)
+
+
+def _message_attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """``{type, url}`` of each attachment (a sticker is an image with a ``sticker_id``)."""
+    raw = message.get("attachments")
+    found: list[dict[str, Any]] = []
+    for attachment in raw if isinstance(raw, list) else []:
+        if not isinstance(attachment, dict):
+            continue
+        kind = attachment.get("type")
+        payload = attachment.get("payload")
+        payload = payload if isinstance(payload, dict) else {}
+        if payload.get("sticker_id") is not None or message.get("sticker_id") is not None:
+            kind = "sticker"
+        url = payload.get("url") if isinstance(payload.get("url"), str) else attachment.get("url")
+        found.append(
+            {
+                "type": kind if isinstance(kind, str) and kind else "attachment",
+                "url": url if isinstance(url, str) and url else None,
+            }
+        )
+    return found
+
+
+def _message(channel: str, event: Any, where: str, brand: set[str]) -> Inquiry | Echo | Ignored:
+    event = object_at(event, where)
     message = event.get("message")
     if not isinstance(message, dict):
+        if isinstance(event.get("message_edit"), dict):
+            return Ignored(_mid(event), f"message {EDITED}")
         other = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
-        return Ignored(None, f"messaging event {other!r}: not a message")
-    sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
+        return Ignored(_mid(event), f"messaging event {other!r}: not a message")
     mid = id_at(message, "mid", f"{where}.message")
+    if message.get("is_deleted") is True:
+        return Ignored(mid, UNSENT)
+    if message.get("is_unsupported") is True:
+        return Ignored(mid, UNSUPPORTED)
+    sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
     echo = message.get("is_echo") is True or sender in brand
     customer = sender
-    if echo:  # the Page's own message: the conversation is the person it went to
+    if echo:  # the Page's (or another app's) own message: the conversation is whom it went to
         recipient = event.get("recipient")
         to = recipient.get("id") if isinstance(recipient, dict) else None
+        to = str(to) if isinstance(to, int) and not isinstance(to, bool) else to
         if not isinstance(to, str) or not to or to in brand:
             return Ignored(mid, ECHO)
         customer = to
+    attachments = _message_attachments(message)
     text = message.get("text")
-    if not isinstance(text, str):
-        if "attachments" not in message:
-            raise PayloadError(422, f"{where}.message.text: missing")
-        text = "(attachment)"
+    if not isinstance(text, str) and not attachments:
+        raise PayloadError(422, f"{where}.message.text: missing")
+    if not isinstance(text, str) or (not text and attachments):
+        text = _placeholder(attachments)
     post = inquiry_at(
         where,
         id=mid,
@@ -175,7 +430,8 @@ def _message(
         kind="private",
         conversation_id=customer,
         author={"id": sender, "handle": sender},
-        text=text,
+        text=_text(text),
         created_at=epoch_at(event.get("timestamp"), f"{where}.timestamp"),
+        attachments=attachments,
     )
     return echo_if(post, echo)

@@ -22,6 +22,16 @@ class Author(BaseModel):
     verified: bool = False
 
 
+class Attachment(BaseModel):
+    """A photo, video, file… the customer sent with the post: its kind and where to see it
+    (platform CDN links expire, so agents should open it soon)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Annotated[str, StringConstraints(min_length=1)]
+    url: str | None = None
+
+
 class Inquiry(BaseModel):
     """A post normalized from its platform's payload; ``created_at`` starts every clock."""
 
@@ -35,6 +45,8 @@ class Inquiry(BaseModel):
     text: str
     created_at: AwareDatetime
     url: str | None = None
+    # Defaulted, so inquiries recorded before attachments were kept still decode in replays.
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def received_at(self) -> datetime:

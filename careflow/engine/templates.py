@@ -27,6 +27,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
         "conversation_id",
         "text",
         "url",
+        "attachments",
         "created_at",
         "category",
         "priority",

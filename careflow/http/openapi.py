@@ -51,6 +51,19 @@ def openapi_base() -> dict[str, Any]:
                         "brand_posts": {"type": "array", "items": {"type": "string"}},
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
+                        "problems": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": ["string", "null"]},
+                                    "where": {"type": "string"},
+                                    "message": {"type": "string"},
+                                },
+                            },
+                            "description": "Events that could not be read (Meta): each where "
+                            "it is in the delivery and what is wrong; the others were taken",
+                        },
                         "clamped": {
                             "type": "array",
                             "items": {"type": "object"},

@@ -3,7 +3,10 @@
 Every delivery goes through the same door: the platform's secret must be configured (else 503
 naming the variable), the HMAC-SHA256 signature over the raw body must match (else 401, compared
 in constant time), the payload must parse and normalize (``careflow.channels``; else 400 or 422
-saying what is wrong, and nothing is started), and then each inquiry goes through
+saying what is wrong, and nothing is started; Meta's deliveries are read event by event instead,
+an event that cannot be read being a *problem*: logged in one line, counted in
+``careflow_intake_problems`` and listed in the answer's ``problems``, while the events beside it
+are taken and the answer is 200), and then each inquiry goes through
 ``careflow.temporal.intake.intake``: the firehose filter (in a worker thread, so a huge post does
 not hold up other requests), then signal-with-start on ``inquiry-<channel>-<conversation>``, so a
 platform's retry of a delivery reaches the same workflow, is recorded once and is answered as a
@@ -48,6 +51,7 @@ from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter
 from careflow.http.body import read_body
 from careflow.settings import Settings
+from careflow.telemetry import count_intake_problems
 from careflow.temporal.intake import Triage, intake, record_brand_post, triage_off_loop
 
 # The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
@@ -129,6 +133,16 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         duplicates: list[dict[str, str]] = []  # redeliveries of posts an inquiry already has
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
+        problems = [problem.as_json() for problem in found.problems]
+        for problem in found.problems:  # field names and kinds only: never customer text
+            log.warning(
+                "%s delivery: event at %s (id %s) not read: %s",
+                platform,
+                problem.where,
+                problem.id or "-",
+                problem.message,
+            )
+        count_intake_problems(settings.telemetry, platform, len(problems))
         found, clamps = clamp_times(found, received_at)
         for clamp in clamps:
             log.info(
@@ -179,7 +193,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             return _error(503, message, started=started)
         log.info(
             "%s delivery: %d received, %d started, %d continued, %d duplicates, %d brand posts, "
-            "%d dropped, %d ignored, %d times clamped",
+            "%d dropped, %d ignored, %d problems, %d times clamped",
             platform,
             found.received,
             len(started),
@@ -188,6 +202,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             len(recorded),
             len(dropped),
             len(ignored),
+            len(problems),
             len(clamps),
         )
         answer = {
@@ -199,7 +214,9 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "dropped": dropped,
         }
         clamped = [clamp.as_json() for clamp in clamps]
-        return JSONResponse({**answer, "ignored": ignored, "clamped": clamped})
+        return JSONResponse(
+            {**answer, "ignored": ignored, "problems": problems, "clamped": clamped}
+        )
 
     async def delivery(
         request: Request,
@@ -324,15 +341,17 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         """
         summary: Meta (Facebook Page, Messenger, Instagram) deliveries.
         description: >
-          object page - feed comments (public, channel facebook) and messaging (private, channel
-          messenger); object instagram - comments (public) and messaging (private). The Page's
-          or account's own posts and message echoes are recorded on their inquiry. Signed with
-          X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of the raw body> (CAREFLOW_META_APP_SECRET).
+          object page - feed comments, visitor posts and Page mentions (public, channel facebook),
+          messaging and standby (private, channel messenger); object instagram - comments and
+          mentions (public), messaging (private). The Page's or account's own posts, message
+          echoes and other apps' messages in standby are recorded on their inquiry. Each event
+          is taken, ignored with a reason or listed in problems; one event careflow cannot read
+          never refuses the others. Signed with X-Hub-Signature-256 sha256=<hex HMAC-SHA256 of
+          the raw body> (CAREFLOW_META_APP_SECRET).
         responses:
-          200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
+          200: {description: "Taken in (problems lists the events that could not be read)", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
           400: {description: "Not JSON, or an object other than page and instagram"}
           401: {description: "Missing or forged signature"}
-          422: {description: "A field of an event is missing or of the wrong type"}
           503: {description: "CAREFLOW_META_APP_SECRET not set, or Temporal unreachable"}
         """
         return await delivery(

@@ -62,7 +62,7 @@ def test_a_page_delivery_holds_comments_messages_echoes_and_ignored_changes() ->
     (answer,) = found.echoes  # is_echo: the Page's message, in the customer's conversation
     assert (answer.id, answer.author.id, answer.conversation_id) == ("m_echo_1", PAGE, "62001")
     assert [item.as_json() for item in found.ignored] == [
-        {"id": f"{PAGE}_700", "reason": "feed reaction add: not a new comment"}
+        {"id": f"{PAGE}_700", "reason": "feed reaction add: not a new post or comment"}
     ]
 
 
@@ -117,10 +117,18 @@ def test_instagram_messages_attachments_and_other_events() -> None:
     payload["entry"][0]["changes"][0]["value"] = {}
     found = meta.webhook(payload, BrandAccounts(instagram_id=IG_ACCOUNT))
     (picture,) = found.inquiries
-    assert (picture.channel, picture.kind, picture.text) == ("instagram", "private", "(attachment)")
+    assert (picture.channel, picture.kind, picture.text) == ("instagram", "private", "(photo)")
+    assert [a.model_dump() for a in picture.attachments] == [{"type": "image", "url": None}]
+    # A mention without its media id is a problem of its own; the events beside it are read.
+    assert [problem.as_json() for problem in found.problems] == [
+        {
+            "id": None,
+            "where": "entry[0].changes[0]",
+            "message": "entry[0].changes[0].value.media_id: missing",
+        }
+    ]
     assert [item.as_json() for item in found.ignored] == [
-        {"id": None, "reason": "instagram field 'mentions': not handled"},
-        {"id": None, "reason": "messaging event 'read': not a message"},
+        {"id": "ig_0", "reason": "messaging event 'read': not a message"},
         {"id": "ig_2", "reason": ECHO},  # an echo to the brand itself has no customer
     ]
 
@@ -131,16 +139,30 @@ def test_a_payload_of_another_object_is_a_400() -> None:
     assert refusal(["page"])[0] == 400
 
 
-def test_a_wrong_field_is_a_422_naming_where_it_is() -> None:
+def problems(payload: Any) -> list[tuple[str, str]]:
+    return [(p.where, p.message) for p in meta.webhook(payload, NO_BRAND).problems]
+
+
+def test_a_wrong_field_is_a_problem_naming_where_it_is_beside_the_events_taken() -> None:
     no_author = meta_page_delivery(AT)
     del no_author["entry"][0]["changes"][0]["value"]["from"]
-    assert refusal(no_author) == (
-        422,
-        "entry[0].changes[0].value.from: expected an object, got null",
-    )
+    assert problems(no_author) == [
+        ("entry[0].changes[0]", "entry[0].changes[0].value.from: expected an object, got null")
+    ]
+    assert [post.id for post in meta.webhook(no_author, NO_BRAND).inquiries] == ["m_62001_1"]
     no_text = delivery("page", {"messaging": [message("61001", PAGE, {"mid": "m_1"})]})
-    assert refusal(no_text) == (422, "entry[0].messaging[0].message.text: missing")
+    assert problems(no_text) == [
+        ("entry[0].messaging[0]", "entry[0].messaging[0].message.text: missing")
+    ]
+    assert meta.webhook(no_text, NO_BRAND).problems[0].id == "m_1"
     untimed = instagram_delivery(AT)
     del untimed["entry"][0]["time"]
-    assert refusal(untimed) == (422, "entry[0].time: expected a timestamp, got null")
-    assert refusal({"object": "page"}) == (422, "entry: expected an array, got null")
+    assert problems(untimed) == [
+        ("entry[0].changes[0]", "entry[0].time: expected a timestamp, got null")
+    ]
+    assert problems({"object": "page"}) == [("entry", "expected an array, got null")]
+    assert problems({"object": "page", "entry": [7, {"id": [1]}, {"messaging": {}}]}) == [
+        ("entry[0]", "expected an object, got a number"),
+        ("entry[1]", "entry[1].id: expected an id (string), got an array"),
+        ("entry[2].messaging", "expected an array, got an object"),
+    ]
