@@ -166,3 +166,167 @@ def test_a_wrong_field_is_a_problem_naming_where_it_is_beside_the_events_taken()
         ("entry[1]", "entry[1].id: expected an id (string), got an array"),
         ("entry[2].messaging", "expected an array, got an object"),
     ]
+
+
+# ---------------------------------------------------------------------- what Meta really sends
+
+
+def test_a_mixed_messenger_batch_takes_the_message_and_says_why_not_the_others() -> None:
+    events = [
+        message("61001", PAGE, {"mid": "m_gone", "is_deleted": True}),
+        message("61001", PAGE, {"mid": "m_real", "text": "where is my parcel?"}),
+        message("61002", PAGE, {"mid": "m_odd", "is_unsupported": True}),
+        {"sender": {"id": "61003"}, "timestamp": 1, "message_edit": {"mid": "m_1", "text": "x"}},
+        message("61004", PAGE, {"mid": "m_broken"}),  # no text, no attachments: a problem
+        "not an event",
+    ]
+    found = meta.webhook(delivery("page", {"messaging": events}), NO_BRAND)
+    (taken,) = found.inquiries
+    assert (taken.id, taken.conversation_id, taken.text) == (
+        "m_real",
+        "61001",
+        "where is my parcel?",
+    )
+    reasons = {item.id: item.reason for item in found.ignored}
+    assert reasons["m_gone"].startswith("unsent (is_deleted)")
+    assert reasons["m_odd"].startswith("is_unsupported")
+    assert reasons["m_1"].startswith("message edited")
+    assert [(p.id, p.where) for p in found.problems] == [
+        ("m_broken", "entry[0].messaging[4]"),
+        (None, "entry[0].messaging[5]"),
+    ]
+    assert found.received == len(events)
+
+
+def test_standby_messages_are_recorded_like_messaging_ones() -> None:
+    """Page Inbox (or another app) owns the thread: the customer's message still joins their
+    inquiry, and the other app's answer is the brand's message in it."""
+    customer = message("61001", PAGE, {"mid": "m_sb_1", "text": "any news?"})
+    inbox_reply = message(PAGE, "61001", {"mid": "m_sb_2", "text": "Shipped!", "is_echo": True})
+    inbox_reply["message"]["app_id"] = 263902037430900  # Page Inbox's app
+    found = meta.webhook(delivery("page", {"standby": [customer, inbox_reply]}), NO_BRAND)
+    (asked,) = found.inquiries
+    assert (asked.id, asked.channel, asked.kind, asked.conversation_id) == (
+        "m_sb_1",
+        "messenger",
+        "private",
+        "61001",
+    )
+    (answer,) = found.echoes
+    assert (answer.id, answer.conversation_id, answer.text) == ("m_sb_2", "61001", "Shipped!")
+    read = {"sender": {"id": "61001"}, "recipient": {"id": PAGE}, "read": {"watermark": 1}}
+    ignored = meta.webhook(delivery("page", {"standby": [read]}), NO_BRAND).ignored
+    assert [item.reason for item in ignored] == ["messaging event 'read': not a message"]
+
+
+def feed(value: dict[str, Any]) -> dict[str, Any]:
+    return delivery("page", {"changes": [{"field": "feed", "value": value}]})
+
+
+def test_a_visitor_post_on_the_page_is_an_inquiry_with_its_photos() -> None:
+    value = {
+        "item": "status",
+        "verb": "add",
+        "post_id": f"{PAGE}_930",
+        "from": {"id": "61001", "name": "Lena Fischer"},
+        "photos": ["https://cdn.example/1.png", "https://cdn.example/2.png"],
+        "created_time": int(AT.timestamp()),
+        "message": "Broken on arrival &amp; no reply",
+    }
+    (post,) = meta.webhook(feed(value), NO_BRAND).inquiries
+    assert (post.id, post.channel, post.kind, post.conversation_id, post.created_at) == (
+        f"{PAGE}_930",
+        "facebook",
+        "public",
+        f"{PAGE}_930",
+        AT,
+    )
+    assert post.text == "Broken on arrival & no reply"  # entities unescaped
+    assert [(a.type, a.url) for a in post.attachments] == [
+        ("image", "https://cdn.example/1.png"),
+        ("image", "https://cdn.example/2.png"),
+    ]
+    photo_only = {**value, "item": "photo", "link": "https://cdn.example/p.jpg", "message": ""}
+    del photo_only["photos"]
+    (post,) = meta.webhook(feed(photo_only), NO_BRAND).inquiries
+    assert (post.text, post.attachments[0].url) == ("(photo)", "https://cdn.example/p.jpg")
+    own = {**value, "from": {"id": PAGE, "name": "Acme"}}
+    assert (
+        meta.webhook(feed(own), NO_BRAND).ignored[0].reason == "the Page's own post: not an inquiry"
+    )
+
+
+def test_a_photo_only_comment_reads_as_a_placeholder_and_keeps_the_photo() -> None:
+    value = {
+        "item": "comment",
+        "verb": "add",
+        "comment_id": "700_803",
+        "post_id": f"{PAGE}_700",
+        "parent_id": f"{PAGE}_700",
+        "sender_id": 61001,  # the older author fields, no `from`
+        "sender_name": "Lena Fischer",
+        "photo": "https://cdn.example/c.jpg",
+        "created_time": int(AT.timestamp()),
+    }
+    (comment,) = meta.webhook(feed(value), NO_BRAND).inquiries
+    assert (comment.text, comment.author.id, comment.author.name) == (
+        "(photo)",
+        "61001",
+        "Lena Fischer",
+    )
+    assert [(a.type, a.url) for a in comment.attachments] == [
+        ("image", "https://cdn.example/c.jpg")
+    ]
+
+
+def test_page_and_instagram_mentions_are_inquiries() -> None:
+    mention = {
+        "item": "comment",
+        "verb": "add",
+        "post_id": "999_1",
+        "comment_id": "1_2",
+        "message": "@Acme still waiting",
+        "created_time": int(AT.timestamp()),
+    }
+    payload = delivery("page", {"changes": [{"field": "mention", "value": mention}]})
+    (post,) = meta.webhook(payload, NO_BRAND).inquiries
+    assert (post.id, post.conversation_id, post.author.id, post.text) == (
+        "1_2",
+        "1_2",
+        "unknown",
+        "@Acme still waiting",
+    )
+    removed = delivery(
+        "page", {"changes": [{"field": "mention", "value": {**mention, "verb": "remove"}}]}
+    )
+    assert (
+        meta.webhook(removed, NO_BRAND).ignored[0].reason
+        == "mention comment remove: not a new mention"
+    )
+    caption = {"field": "mentions", "value": {"media_id": "17900000000000077"}}
+    (ig,) = meta.webhook(delivery("instagram", {"changes": [caption]}), NO_BRAND).inquiries
+    assert (ig.id, ig.channel, ig.kind) == ("17900000000000077", "instagram", "public")
+    assert ig.text == "(mentioned the account in a post's caption; the webhook carries no text)"
+
+
+def test_message_attachments_are_kept_and_named_in_the_placeholder() -> None:
+    body = {
+        "mid": "m_media",
+        "attachments": [
+            {"type": "image", "payload": {"url": "https://cdn.example/a.jpg"}},
+            {"type": "video", "payload": {"url": "https://cdn.example/b.mp4"}},
+            {"type": "location", "payload": {"coordinates": {"lat": 1, "long": 2}}},
+            "junk",
+        ],
+    }
+    payload = delivery("page", {"messaging": [message("61001", PAGE, body)]})
+    (post,) = meta.webhook(payload, NO_BRAND).inquiries
+    assert post.text == "(photo, video, location)"
+    assert [(a.type, a.url) for a in post.attachments] == [
+        ("image", "https://cdn.example/a.jpg"),
+        ("video", "https://cdn.example/b.mp4"),
+        ("location", None),
+    ]
+    with_text = {**body, "text": "see &quot;this&quot;"}
+    payload = delivery("page", {"messaging": [message("61001", PAGE, with_text)]})
+    assert meta.webhook(payload, NO_BRAND).inquiries[0].text == 'see "this"'
