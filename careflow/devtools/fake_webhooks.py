@@ -161,6 +161,54 @@ def _messaging(
     return [{"id": account, "time": _millis(at), "messaging": [event]}]
 
 
+def meta_message_event(
+    message_id: str,
+    customer: Customer,
+    text: str | None,
+    at: datetime,
+    account_id: str = BRAND_PAGE_ID,
+    *,
+    unsent: bool = False,
+    unsupported: bool = False,
+    attachments: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """One customer ``messaging`` (or ``standby``) event as Meta sends it: a text, an unsent
+    message (``is_deleted``, no text), one Meta could not deliver (``is_unsupported``), or
+    media (``attachments``: ``(type, url)`` pairs, ``text`` None for media alone)."""
+    message: dict[str, Any] = {"mid": message_id}
+    if unsent:
+        message["is_deleted"] = True
+    elif unsupported:
+        message["is_unsupported"] = True
+    else:
+        if text is not None:
+            message["text"] = text
+        if attachments:
+            message["attachments"] = [
+                {"type": kind, "payload": {"url": url}} for kind, url in attachments
+            ]
+    return {
+        "sender": {"id": customer.id},
+        "recipient": {"id": account_id},
+        "timestamp": _millis(at),
+        "message": message,
+    }
+
+
+def meta_batch(
+    events: list[dict[str, Any]],
+    at: datetime,
+    instagram: bool = False,
+    standby: bool = False,
+    account_id: str | None = None,
+) -> PlatformEvent:
+    """Several messaging events in one delivery, as Meta batches them (under ``standby`` when
+    another app, such as Page Inbox, owns the threads)."""
+    account = account_id or (BRAND_INSTAGRAM_ID if instagram else BRAND_PAGE_ID)
+    entry = {"id": account, "time": _millis(at), "standby" if standby else "messaging": events}
+    return PlatformEvent("meta", {"object": "instagram" if instagram else "page", "entry": [entry]})
+
+
 def messenger_echo(
     message_id: str, recipient_id: str, text: str, at: datetime, page_id: str = BRAND_PAGE_ID
 ) -> PlatformEvent:

@@ -15,7 +15,15 @@ from temporalio.client import Client
 
 from careflow.channels import meta, x
 from careflow.devtools.fake_platform import fake_platform_app
-from careflow.devtools.fake_webhooks import Customer, Secrets, event_for, meta_message, signed
+from careflow.devtools.fake_webhooks import (
+    Customer,
+    Secrets,
+    event_for,
+    meta_batch,
+    meta_message,
+    meta_message_event,
+    signed,
+)
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import load_ruleset
 from careflow.http.app import create_app
@@ -70,6 +78,25 @@ def test_the_fakes_messenger_message_comes_back_keyed_by_the_sender() -> None:
     found = meta.webhook(meta_message("m_1", customer, "hello", at).body, SETTINGS.brand)
     (back,) = found.inquiries
     assert (back.channel, back.kind, back.conversation_id) == ("messenger", "private", "61001")
+
+
+def test_the_fakes_meta_batches_carry_the_real_shapes() -> None:
+    """Several events per delivery, standby, unsent, unsupported and media, read back."""
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    lena = Customer(id="61001", handle="61001")
+    events = [
+        meta_message_event("m_1", lena, "hello", at),
+        meta_message_event("m_2", lena, None, at, unsent=True),
+        meta_message_event("m_3", lena, None, at, unsupported=True),
+        meta_message_event("m_4", lena, None, at, attachments=[("video", "https://cdn/v.mp4")]),
+    ]
+    for standby in (False, True):
+        batch = meta_batch(events, at, standby=standby)
+        found = meta.webhook(batch.body, SETTINGS.brand)
+        assert [post.text for post in found.inquiries] == ["hello", "(video)"]
+        assert [item.id for item in found.ignored] == ["m_2", "m_3"]
+    instagram = meta.webhook(meta_batch(events[:1], at, instagram=True).body, SETTINGS.brand)
+    assert instagram.inquiries[0].channel == "instagram"
 
 
 @pytest.fixture(scope="module")
