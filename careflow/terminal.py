@@ -123,7 +123,9 @@ def status_view(status: InquiryStatus, now: datetime | None = None) -> Renderabl
     if inquiry.url:
         lines.append(escape(inquiry.url))
     for attachment in inquiry.attachments:  # platform links expire: open them soon
-        lines.append(f"attachment {escape(attachment.type)}: {escape(attachment.url or '(no link)')}")
+        lines.append(
+            f"attachment {escape(attachment.type)}: {escape(attachment.url or '(no link)')}"
+        )
     lines.append(
         f"category {status.category}  ·  priority {status.priority}  ·  queue {status.queue}  ·  "
         f"windows {status.windows}  ·  privatize {status.privatize}"
