@@ -81,6 +81,8 @@ class Normalized:
     ignored: list[Ignored] = field(default_factory=list)
     echoes: list[Inquiry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # Post id → the post it replies to, where the platform says (X): intake finds the inquiry.
+    in_reply_to: dict[str, str] = field(default_factory=dict)
 
     @property
     def received(self) -> int:

@@ -4,7 +4,12 @@ are public, direct messages private; the brand's own tweets and DMs are echoes.
 The shape (only the fields read here matter): ``{"for_user_id", "tweet_create_events":
 [<Tweet v1.1>], "direct_message_events": [{"type": "message_create", "id", "created_timestamp",
 "message_create": {"sender_id", "target": {"recipient_id"}, "message_data": {"text"}}}],
-"users": {"<id>": <User v1.1>}}``; other ``*_events`` keys (likes, follows…) are ignored.
+"users": {"<id>": <User v1.1>}}``; other ``*_events`` keys (likes, follows…) are ignored, each
+with its reason. Retweets are never inquiries (a share is not a question), whatever the rules say.
+
+Account Activity tweets carry no ``conversation_id``: a reply names only the tweet it answers
+(``in_reply_to_status_id_str``). The normalizer reports that tweet in ``Normalized.in_reply_to``
+and ``careflow.temporal.intake`` finds the customer's own inquiry from it (see ``workflow_id``).
 """
 
 from __future__ import annotations
@@ -51,7 +56,11 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
         list_at(data.get("tweet_create_events", []), "tweet_create_events")
     ):
         where = f"tweet_create_events[{number}]"
-        found.add(_tweet(object_at(tweet, where), where, brand))
+        item = _tweet(object_at(tweet, where), where, brand)
+        found.add(item)
+        parent = optional_id_at(tweet, "in_reply_to_status_id_str", where)
+        if parent is not None and not isinstance(item, Ignored):
+            found.in_reply_to[(item if isinstance(item, Inquiry) else item.post).id] = parent
     users = object_at(data.get("users", {}), "users")
     events = list_at(data.get("direct_message_events", []), "direct_message_events")
     for number, event in enumerate(events):
@@ -63,23 +72,75 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
             for item in items:
                 item_id = item.get("id") if isinstance(item, dict) else None
                 found.ignored.append(
-                    Ignored(item_id if isinstance(item_id, str) else None, f"{key}: not inquiries")
+                    Ignored(
+                        item_id if isinstance(item_id, str) else None, _why_not(key, item, brand)
+                    )
                 )
     return found
 
 
-def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo:
+def _why_not(key: str, item: Any, brand: set[str]) -> str:
+    """Why an event of another list is no inquiry; the brand's own likes and follows say so."""
+    if isinstance(item, dict):
+        if key == "favorite_events":
+            user = item.get("user")
+            if isinstance(user, dict) and str(user.get("id_str") or user.get("id")) in brand:
+                return "favorite_events: the brand's own like (not an inquiry)"
+        if key == "follow_events":
+            source = item.get("source")
+            if isinstance(source, dict) and str(source.get("id")) in brand:
+                return f"follow_events: the brand's own {item.get('type') or 'follow'} (not an inquiry)"
+    return f"{key}: not inquiries"
+
+
+def unescaped(text: str) -> str:
+    """Tweet text as written: X escapes ``&``, ``<`` and ``>`` in it (and only those), so
+    ``&amp;lt;`` is a customer's literal ``&lt;`` and comes back as such (``&amp;`` last)."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _full_text(tweet: dict[str, Any], where: str) -> str:
+    """The whole text: ``extended_tweet.full_text`` (a tweet over 140 characters), else
+    ``full_text`` (extended mode), else ``text``; entities unescaped."""
+    extended = tweet.get("extended_tweet")
+    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
+        return unescaped(extended["full_text"])
+    if isinstance(tweet.get("full_text"), str):
+        return unescaped(tweet["full_text"])
+    return unescaped(text_at(tweet, "text", where))
+
+
+def _quoted(tweet: dict[str, Any]) -> str | None:
+    """The quoted tweet as a marked block to append to a quote tweet's text, or None.
+
+    It goes into the text, not a field of its own: "same here" or "this!" means nothing alone,
+    and the rules, the queue, templates and agents all read the text."""
+    quoted = tweet.get("quoted_status")
+    if not isinstance(quoted, dict):
+        return None
+    try:
+        text = _full_text(quoted, "quoted_status")
+    except PayloadError:
+        return None  # a quote whose original X withheld (deleted, protected) keeps its own text
+    user = quoted.get("user")
+    handle = user.get("screen_name") if isinstance(user, dict) else None
+    who = f"@{handle}" if isinstance(handle, str) and handle else "a tweet"
+    lines = "\n".join(f"> {line}" for line in text.splitlines() or [""])
+    return f"[quoting {who}]\n{lines}"
+
+
+def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo | Ignored:
     tweet_id = id_at(tweet, "id_str", where)
+    if isinstance(tweet.get("retweeted_status"), dict):
+        # A retweet shares someone's tweet (the brand's own retweets too): never an inquiry.
+        return Ignored(tweet_id, "retweet: a share, not an inquiry")
     user = object_at(tweet.get("user"), f"{where}.user")
     author_id = id_at(user, "id_str", f"{where}.user")
     handle = text_at(user, "screen_name", f"{where}.user")
-    extended = tweet.get("extended_tweet")
-    if isinstance(extended, dict) and isinstance(extended.get("full_text"), str):
-        text = extended["full_text"]
-    elif isinstance(tweet.get("full_text"), str):
-        text = tweet["full_text"]
-    else:
-        text = text_at(tweet, "text", where)
+    text = _full_text(tweet, where)
+    quoted = _quoted(tweet)
+    if quoted is not None:
+        text = f"{text}\n\n{quoted}"
     created = text_at(tweet, "created_at", where)
     try:
         created_at = datetime.strptime(created, X_TIME_FORMAT)
@@ -89,7 +150,8 @@ def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo
             f"{where}.created_at: {created!r} is not X's time format (Wed Oct 10 "
             "20:19:24 +0000 2018)",
         ) from None
-    # The conversation's root when X gives it (v2 conversation_id), else what it replies to.
+    # The conversation's root when X gives it (v2 conversation_id), else what it replies to:
+    # the platform's thread, shared by every customer in it (intake keys the inquiry per customer).
     conversation = (
         optional_id_at(tweet, "conversation_id_str", where)
         or optional_id_at(tweet, "conversation_id", where)

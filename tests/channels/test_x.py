@@ -3,7 +3,9 @@ brand's own posts echoes, other events ignored, and a wrong field is named where
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +135,80 @@ def test_a_wrong_field_is_a_422_naming_where_it_is() -> None:
         422,
         "tweet_create_events: expected an array, got an object",
     )
+
+
+# ---------------------------------------------------------------------- real payloads
+# tests/channels/x_payloads/SOURCES.md says where each comes from.
+
+REAL = Path(__file__).parent / "x_payloads"
+
+
+def real(name: str) -> Any:
+    return json.loads((REAL / f"{name}.json").read_text())
+
+
+def test_a_real_reply_names_what_it_answers_and_has_no_conversation_id() -> None:
+    payload = real("reply")
+    assert "conversation_id" not in payload["tweet_create_events"][0]
+    found = x.account_activity(payload, NO_BRAND)
+    (post,) = found.inquiries
+    assert (post.id, post.author.handle) == ("867468929492332544", "RobotPrincessFi")
+    assert post.conversation_id == "863566329168711681"  # the thread as far as X says: the parent
+    assert found.in_reply_to == {"867468929492332544": "863566329168711681"}
+
+
+def test_a_real_extended_reply_is_read_whole_with_its_entities_unescaped() -> None:
+    (post,) = x.account_activity(real("extended-reply-entities"), NO_BRAND).inquiries
+    assert post.text.startswith("@notFromShrek @ericmbudd G) 140 chars & replies. Here")
+    assert "&amp;" not in post.text
+    assert not post.text.endswith("…")  # not the 140-character ``text``
+
+
+def test_a_real_quote_tweet_carries_the_quoted_text_marked() -> None:
+    payload = real("quote-tweet")  # its author quotes herself: as the brand sees it, an echo…
+    assert x.account_activity(payload, NO_BRAND).echoes
+    payload["for_user_id"] = BRAND_X  # …so read as a customer's, delivered to another account
+    (post,) = x.account_activity(payload, NO_BRAND).inquiries
+    assert post.text == (
+        "M) This is a #QuoteTweet with #hashtags! https://t.co/rw4TMg9O5k\n\n"
+        "[quoting @RobotPrincessFi]\n> L) This is a #Tweet with a #hashtag"
+    )
+
+
+def test_a_real_retweet_is_ignored_with_its_reason_even_the_brands_own() -> None:
+    payload = real("retweet")
+    found = x.account_activity(payload, NO_BRAND)
+    assert found.inquiries == [] and found.echoes == []
+    assert [i.as_json() for i in found.ignored] == [
+        {"id": "867478524235366400", "reason": "retweet: a share, not an inquiry"}
+    ]
+    author = payload["tweet_create_events"][0]["user"]["id_str"]
+    by_brand = x.account_activity(payload, BrandAccounts(x_user_id=author))
+    assert by_brand.echoes == [] and len(by_brand.ignored) == 1
+
+
+def test_the_brands_own_like_and_follow_are_ignored_saying_so() -> None:
+    like = x.account_activity(real("brand-like"), NO_BRAND)
+    follow = x.account_activity(real("brand-follow"), NO_BRAND)
+    assert [i.as_json() for i in like.ignored] == [
+        {
+            "id": "a7ba59eab0bfcba386f7acedac279542",
+            "reason": "favorite_events: the brand's own like (not an inquiry)",
+        }
+    ]
+    assert [i.reason for i in follow.ignored] == [
+        "follow_events: the brand's own follow (not an inquiry)"
+    ]
+    assert like.inquiries == follow.inquiries == []
+
+
+def test_html_entities_are_unescaped_once() -> None:
+    escaped = tweet("1", "41001", "maya_r", "a &lt;b&gt; &amp; c &amp;amp; d", AT)
+    (post,) = x.account_activity({"tweet_create_events": [escaped]}, NO_BRAND).inquiries
+    assert post.text == "a <b> & c &amp; d"
+
+
+def test_a_quote_whose_original_is_withheld_keeps_its_own_text() -> None:
+    quoting = tweet("2", "41001", "maya_r", "look at this", AT, quoted_status={"id_str": "1"})
+    (post,) = x.account_activity({"tweet_create_events": [quoting]}, NO_BRAND).inquiries
+    assert post.text == "look at this"
