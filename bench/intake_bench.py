@@ -129,7 +129,7 @@ def deliveries(tag: str, count: int, mix: str, settings: Settings, first_id: int
         texts = SPAM_TEXTS if spam else CUSTOMER_TEXTS
         customer = Customer(id=str(70_000_000 + i), handle=f"customer{i}", followers=10 + i % 500)
         event = x_mention(
-            str(first_id + i), customer, texts[i % len(texts)], now, conversation_id=f"{tag}-{i}"
+            str(first_id + i), customer, texts[i % len(texts)], now, in_reply_to=f"{tag}-{i}"
         )
         found = x.account_activity(event.body, settings.brand)
         if len(found.inquiries) != 1 or found.echoes or found.ignored:

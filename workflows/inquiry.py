@@ -66,6 +66,9 @@ RULES_RETRY = RetryPolicy(
 SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
 # Idempotency keys name the inquiry's first run: a conversation's next inquiry posts its own.
 INQUIRY_KEYS_PATCH = "inquiry-keys"
+# An X inquiry lists its tweets' ids in CareThread, so a customer's reply to any of them (careflow's
+# own replies among them) reaches it. Inquiries already open list them from their next task on.
+THREAD_PATCH = "x-thread"
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
 Check = Callable[[InquiryState | None, Ruleset | None, R], str | None]
@@ -357,6 +360,8 @@ class InquiryWorkflow:
         if not self._input.search_attributes or self._machine is None:
             return
         wanted = search.wanted(self.state, sla=workflow.patched(SLA_ATTRIBUTES_PATCH))
+        if self.state.inquiry.channel == "x" and workflow.patched(THREAD_PATCH):
+            wanted.append((search.THREAD, search.thread(self.state)))
         updates = search.changes(self._indexed, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)

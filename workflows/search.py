@@ -34,6 +34,13 @@ REOPENS = SearchAttributeKey.for_int("CareReopens")
 # The customer across a platform's public and private channels ("x:<user id>"), set by intake
 # at start, so a DM can find the public inquiry that invited it.
 CUSTOMER = SearchAttributeKey.for_keyword("CareCustomer")
+# The platform ids of an X inquiry's tweets (the customer's and the brand's, careflow's replies
+# among them), kept since the "x-thread" patch: a customer's reply to any of them joins the
+# inquiry, whichever process takes the webhook in (careflow.temporal.intake).
+THREAD = SearchAttributeKey.for_keyword_list("CareThread")
+# Temporal bounds an attribute's size (2 KiB per value by default): tweet ids are at most 20
+# digits, so the first post and the latest ids fit with room to spare.
+THREAD_LIMIT = 48
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -50,6 +57,7 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     RESOLUTION,
     REOPENS,
     CUSTOMER,
+    THREAD,
 )
 
 Wanted = list[tuple[SearchAttributeKey[Any], Any]]
@@ -82,6 +90,18 @@ def wanted(state: InquiryState, *, sla: bool) -> Wanted:
             (REOPENS, state.reopens or None),
         ]
     return values
+
+
+def thread(state: InquiryState) -> list[str]:
+    """The ids of the inquiry's public posts, in and out (a long reply's every part), first
+    post first: at most ``THREAD_LIMIT``, the first and the latest, as a reply most likely
+    answers a recent one."""
+    ids = dict.fromkeys([state.inquiry.id])
+    for message in state.messages:
+        if not message.private:
+            ids.update(dict.fromkeys(i for i in (message.id, *message.also) if i))
+    found = list(ids)
+    return found if len(found) <= THREAD_LIMIT else [found[0], *found[1 - THREAD_LIMIT :]]
 
 
 def changes(indexed: dict[str, Any], values: Wanted) -> list[SearchAttributeUpdate[Any]]:

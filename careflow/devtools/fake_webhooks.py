@@ -83,26 +83,40 @@ def x_mention(
     customer: Customer,
     text: str,
     at: datetime,
-    conversation_id: str | None = None,
+    in_reply_to: str | None = None,
     brand_id: str = BRAND_X_USER_ID,
+    in_reply_to_user: Customer | None = None,
 ) -> PlatformEvent:
-    """A tweet that mentions or replies to the brand (``tweet_create_events``)."""
+    """A tweet that mentions or replies to the brand (``tweet_create_events``), as Account
+    Activity sends it: a reply names the tweet it answers (and its author, when known), never
+    the thread's root (there is no ``conversation_id`` in these payloads)."""
     tweet: dict[str, Any] = {
         "created_at": at.astimezone(UTC).strftime(X_TIME_FORMAT),
         "id": int(post_id) if post_id.isdigit() else post_id,
         "id_str": post_id,
         "text": text,
+        "truncated": False,
+        "in_reply_to_status_id": None,
+        "in_reply_to_status_id_str": None,
+        "in_reply_to_user_id": None,
+        "in_reply_to_user_id_str": None,
+        "in_reply_to_screen_name": None,
         "user": {
+            "id": int(customer.id) if customer.id.isdigit() else customer.id,
             "id_str": customer.id,
             "name": customer.name or customer.handle,
             "screen_name": customer.handle,
             "followers_count": customer.followers,
             "verified": customer.verified,
         },
+        "is_quote_status": False,
     }
-    if conversation_id and conversation_id != post_id:
-        tweet["in_reply_to_status_id_str"] = conversation_id
-        tweet["conversation_id_str"] = conversation_id
+    if in_reply_to and in_reply_to != post_id:
+        tweet["in_reply_to_status_id"] = int(in_reply_to) if in_reply_to.isdigit() else None
+        tweet["in_reply_to_status_id_str"] = in_reply_to
+        if in_reply_to_user is not None:
+            tweet["in_reply_to_user_id_str"] = in_reply_to_user.id
+            tweet["in_reply_to_screen_name"] = in_reply_to_user.handle
     return PlatformEvent("x", {"for_user_id": brand_id, "tweet_create_events": [tweet]})
 
 
@@ -354,9 +368,9 @@ class WebhookSender:
     secrets: Secrets = NO_SECRETS
     first_id: int = 1_880_000_000_000_000_000
     sent: int = 0
-    # What the fake knows of its customers: X handles → user ids, post ids → thread roots.
+    # What the fake knows of its customers: X handles → user ids, post ids → their authors.
     users: dict[str, str] = field(default_factory=dict)
-    roots: dict[str, str] = field(default_factory=dict)
+    authors: dict[str, Customer] = field(default_factory=dict)
     echoing: set[asyncio.Task[None]] = field(default_factory=set)
 
     def next_id(self) -> str:
@@ -374,7 +388,7 @@ class WebhookSender:
             post = customer_post(data, self.next_id(), datetime.now(UTC))
             raw, headers = signed(event_for(post), self.secrets)
             self.users[post.author.handle.lower()] = post.author.id
-            self.roots[post.id] = post.conversation_id
+            self.authors[post.id] = Customer(post.author.id, post.author.handle)
         except ValidationError as error:
             problems = [
                 f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
@@ -424,9 +438,10 @@ class WebhookSender:
         at, text, kind = datetime.now(UTC), str(post.get("text") or ""), post.get("kind")
         if kind == "tweet":
             parent = str(post.get("in_reply_to") or post["id"])
-            root = self.roots.get(parent, parent)
-            self.roots[post["id"]] = root
-            return x_mention(post["id"], BRAND_ON_X, text, at, root)
+            self.authors[post["id"]] = BRAND_ON_X
+            return x_mention(
+                post["id"], BRAND_ON_X, text, at, parent, in_reply_to_user=self.authors.get(parent)
+            )
         if kind == "dm":
             return x_brand_direct_message(post["id"], str(post["recipient"]), text, at)
         if kind == "comment" and post.get("in_reply_to"):

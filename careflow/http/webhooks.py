@@ -128,7 +128,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         """Each inquiry's time made plausible, then through the firehose filter and
         signal-with-start (the ids were checked by the normalizers)."""
         started: list[str] = []
-        continued: list[str] = []  # DMs that answer an open public inquiry of the same customer
+        continued: list[str] = []  # DMs and X replies that join the customer's open inquiry
         recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
         duplicates: list[dict[str, str]] = []  # redeliveries of posts an inquiry already has
         dropped: list[dict[str, str | None]] = []
@@ -171,7 +171,12 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 client = await get_client()
             for inquiry, verdict in inquiries:
                 result = await intake(
-                    client, settings.temporal.task_queue, inquiry, rules, triaged=verdict
+                    client,
+                    settings.temporal.task_queue,
+                    inquiry,
+                    rules,
+                    triaged=verdict,
+                    in_reply_to=found.in_reply_to.get(inquiry.id),
                 )
                 if result.duplicate and result.workflow_id:
                     duplicates.append({"id": inquiry.id, "inquiry": result.workflow_id})
@@ -181,7 +186,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                     started.append(result.workflow_id)
             for echo in echoes:  # after the inquiries: a delivery may hold a post and its answer
                 # The brand answered on the platform itself: an agent message on the inquiry.
-                reached = await record_brand_post(client, echo)
+                reached = await record_brand_post(client, echo, found.in_reply_to.get(echo.id))
                 if reached is None:
                     ignored.append(Ignored(echo.id, ECHO).as_json())
                 else:

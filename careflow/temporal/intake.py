@@ -7,6 +7,7 @@ same filter, the same workflow ids, and the same one-line errors.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +39,7 @@ from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput
 from workflows.state import BrandMessage, InquiryStatus
 
+log = logging.getLogger("careflow.temporal.intake")
 MEMO_TEXT_LIMIT = 280
 # Memos live in visibility for every open inquiry: bounded, however long a payload's fields are.
 MEMO_AUTHOR_LIMIT = 100  # handles and display names are far shorter on every platform
@@ -53,10 +55,35 @@ PRIORITY_KEYS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 # An author this many followers strong is a PR risk whatever the rules say: at least "high".
 HIGH_REACH_FOLLOWERS = 10_000
 HIGH_REACH_KEY = PRIORITY_KEYS["high"]
+# A tweet belongs to one inquiry; a few candidates at most (a race, an old-keyed twin).
+THREAD_CANDIDATES = 10
+X_USER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")  # X's are digits: a short, URL-safe suffix
 
 
-def workflow_id(inquiry: Inquiry) -> str:
-    """One workflow per conversation: later posts and redeliveries reach the same one."""
+def workflow_id(inquiry: Inquiry, in_reply_to: str | None = None) -> str:
+    """One workflow per conversation: later posts and redeliveries reach the same one.
+
+    On X a thread is everyone's: two customers answering one brand tweet share its
+    ``conversation_id``. So a public X post that replies inside a thread (``in_reply_to``: the
+    tweet it answers, as X's webhook says) starts the inquiry of *this customer* in it,
+    ``inquiry-x-<thread>.<author id>``: their second reply to the same tweet reaches it with no
+    lookup. A tweet that starts a thread, and a post from another door (whose conversation id
+    is the caller's to choose), keep ``inquiry-<channel>-<conversation>``. A reply to a tweet of
+    an open inquiry joins that inquiry instead (``thread_inquiry``)."""
+    if (
+        in_reply_to is not None
+        and inquiry.channel == "x"
+        and inquiry.kind == "public"
+        and inquiry.conversation_id != inquiry.id
+        and X_USER_ID.match(inquiry.author.id)
+    ):
+        return f"inquiry-x-{inquiry.conversation_id}.{inquiry.author.id}"
+    return legacy_workflow_id(inquiry)
+
+
+def legacy_workflow_id(inquiry: Inquiry) -> str:
+    """The id every inquiry had before X conversations were keyed per customer; inquiries
+    opened then still answer to it."""
     return f"inquiry-{inquiry.channel}-{inquiry.conversation_id}"
 
 
@@ -66,7 +93,9 @@ class IntakeResult(BaseModel):
     workflow_id: str | None
     dropped: bool = False
     duplicate: bool = False  # a redelivery of a post the conversation's inquiry already has
-    continued: bool = False  # a private message that went to the customer's open public inquiry
+    # A private message that went to the customer's open public inquiry, or a reply to one of
+    # the tweets of their open X inquiry.
+    continued: bool = False
     reason: str | None = None
     rule: str | None = None
 
@@ -145,6 +174,7 @@ async def intake(
     ruleset: Ruleset,
     rules_path: str | None = None,
     triaged: Triage | None = None,
+    in_reply_to: str | None = None,
 ) -> IntakeResult:
     """The firehose filter (unless ``triaged``: the caller ran it), then signal-with-start on the
     conversation's workflow.
@@ -152,22 +182,35 @@ async def intake(
     A post the ``received`` rules drop starts nothing. Otherwise the workflow starts with the
     post, at the task priority its rules and its author's reach give it (``priority_key``), or,
     when the conversation already has a running one, the post reaches it as a customer message
-    (the workflow records a redelivered message id once; its priority stays).
+    (the workflow records a redelivered message id once; its priority stays). An X reply to a
+    tweet of the customer's open inquiry (``in_reply_to``: the tweet it answers) joins it.
     """
     verdict = triaged or await triage_off_loop(inquiry, ruleset)
     if verdict.dropped is not None:
         return verdict.dropped
     key = verdict.priority_key
-    wid = workflow_id(inquiry)
+    wid = workflow_id(inquiry, in_reply_to)
     customer = customer_key(inquiry.channel, inquiry.author.id)
     if inquiry.kind == "private" and customer is not None:
         invited_by = await _open_public_inquiry(client, customer, wid)
         if invited_by is not None:
             await send_customer_message(client, invited_by, first_message(inquiry))
             return IntakeResult(workflow_id=invited_by, continued=True)
-    attributes = TypedSearchAttributes(
-        [SearchAttributePair(search.CUSTOMER, customer)] if customer is not None else []
-    )
+    joined = None
+    if customer is not None and wid != legacy_workflow_id(inquiry):
+        joined = await thread_inquiry(
+            client,
+            [in_reply_to or inquiry.conversation_id, inquiry.conversation_id],
+            customer=customer,
+            legacy=legacy_workflow_id(inquiry),
+        )
+        wid = joined or wid
+    pairs: list[SearchAttributePair[Any]] = []
+    if customer is not None:
+        pairs.append(SearchAttributePair(search.CUSTOMER, customer))
+    if inquiry.channel == "x":  # findable by its first tweet before the workflow runs
+        pairs.append(SearchAttributePair(search.THREAD, [inquiry.id]))
+    attributes = TypedSearchAttributes(pairs)
 
     async def signal_with_start(reuse: WorkflowIDReusePolicy) -> None:
         await client.start_workflow(
@@ -194,9 +237,9 @@ async def intake(
             if await _handled_by_closed_run(client, wid, inquiry.id):
                 return IntakeResult(workflow_id=wid, duplicate=True)
             await signal_with_start(WorkflowIDReusePolicy.ALLOW_DUPLICATE)
-            seen = False
+            seen, joined = False, None
     # A redelivery still reaches the open inquiry, which counts it and changes nothing else.
-    return IntakeResult(workflow_id=wid, duplicate=seen)
+    return IntakeResult(workflow_id=wid, duplicate=seen, continued=bool(joined) and not seen)
 
 
 # A platform's public and private channels that share the customer's id (page-scoped on Meta).
@@ -222,6 +265,39 @@ async def _open_public_inquiry(client: Client, customer: str, own_id: str) -> st
             if execution.id == own_id:
                 return None
             found.append((execution.start_time, execution.id))
+    return max(found)[1] if found else None
+
+
+def _quoted(values: list[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+async def thread_inquiry(
+    client: Client, tweets: list[str], *, customer: str | None, legacy: str | None
+) -> str | None:
+    """The open X inquiry one of ``tweets`` belongs to (its ``CareThread``), or the one keyed
+    ``legacy`` (opened before threads were listed); only ``customer``'s when given. None when
+    there is none, or visibility cannot say (an id it cannot take, an attribute not registered:
+    the post then starts its own inquiry rather than being refused)."""
+    tweets = list(dict.fromkeys(t for t in tweets if SAFE_KEY.match(t)))
+    clauses = [f"{search.THREAD.name} IN ({_quoted(tweets)})"] if tweets else []
+    if legacy is not None and SAFE_KEY.match(legacy):
+        clauses.append(f"WorkflowId = '{legacy}'")
+    if not clauses:
+        return None
+    query = f"{OPEN_QUERY} AND ({' OR '.join(clauses)})"
+    if customer is not None:
+        query += f" AND {search.CUSTOMER.name} = '{customer}'"
+    found: list[tuple[datetime, str]] = []
+    try:
+        with explained(client):
+            async for execution in client.list_workflows(query, limit=THREAD_CANDIDATES):
+                found.append((execution.start_time, execution.id))
+    except RPCError as error:
+        if error.status != RPCStatusCode.INVALID_ARGUMENT:
+            raise
+        log.warning("the X thread lookup was refused (is CareThread registered?): %s", error)
+        return None
     return max(found)[1] if found else None
 
 
@@ -254,7 +330,9 @@ async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool
     return _recorded(result.status, post_id)
 
 
-async def record_brand_post(client: Client, echo: Inquiry) -> str | None:
+async def record_brand_post(
+    client: Client, echo: Inquiry, in_reply_to: str | None = None
+) -> str | None:
     """The brand's own post or DM (an echo) to its conversation's open inquiry, as an agent
     message; a DM goes to the inquiry it continues. The inquiry's id, or None when the
     conversation has no open inquiry (nothing to record it on)."""
@@ -265,11 +343,15 @@ async def record_brand_post(client: Client, echo: Inquiry) -> str | None:
         at=echo.created_at,
         by=echo.author.handle,
     )
-    target = workflow_id(echo)
+    target = legacy_workflow_id(echo)
     # A private conversation is keyed by the customer: their DM may continue a public inquiry.
     customer = customer_key(echo.channel, echo.conversation_id)
     if echo.kind == "private" and customer is not None:
         target = await _open_public_inquiry(client, customer, target) or target
+    elif echo.channel == "x" and echo.kind == "public":
+        # The brand answered a tweet: the inquiry holding that tweet, else one keyed the old way.
+        replied = [in_reply_to or echo.conversation_id]
+        target = await thread_inquiry(client, replied, customer=None, legacy=None) or target
     with explained(client, target):
         try:
             await handle(client, target).signal(InquiryWorkflow.brand_message, message)

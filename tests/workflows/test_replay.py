@@ -77,6 +77,7 @@ def test_every_recorded_path_is_kept() -> None:
         "chat-link",
         "new-inquiry-same-conversation",
         "future-post-escalated",
+        "x-thread",
     } <= names
     assert {path.stem for path in FAULT_HISTORIES.glob("*.json")} >= {"rules-error"}
 
