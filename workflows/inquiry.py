@@ -67,7 +67,8 @@ SLA_ATTRIBUTES_PATCH = "sla-search-attributes"
 # Idempotency keys name the inquiry's first run: a conversation's next inquiry posts its own.
 INQUIRY_KEYS_PATCH = "inquiry-keys"
 # An X inquiry lists its tweets' ids in CareThread, so a customer's reply to any of them (careflow's
-# own replies among them) reaches it. Inquiries already open list them from their next task on.
+# own replies among them) reaches it. Only inquiries the intake started with the attribute do:
+# older ones are found by their old-style id.
 THREAD_PATCH = "x-thread"
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
@@ -323,6 +324,16 @@ class InquiryWorkflow:
             self._index()
             return result.model_copy(update={"step": self.state.step})
 
+    def _keeps_thread(self) -> bool:
+        """Whether this inquiry lists its tweets in CareThread: an X inquiry the intake started
+        with the attribute set, so the server is known to have it registered (upserting an
+        unknown attribute would fail every workflow task); others are found by their id."""
+        return (
+            self.state.inquiry.channel == "x"
+            and workflow.info().typed_search_attributes.get(search.THREAD) is not None
+            and workflow.patched(THREAD_PATCH)
+        )
+
     def _action_result(self, detail: str, message: Message | None) -> ActionResult:
         return ActionResult(
             step=self.state.step, detail=detail, text=message.text if message else None
@@ -360,7 +371,7 @@ class InquiryWorkflow:
         if not self._input.search_attributes or self._machine is None:
             return
         wanted = search.wanted(self.state, sla=workflow.patched(SLA_ATTRIBUTES_PATCH))
-        if self.state.inquiry.channel == "x" and workflow.patched(THREAD_PATCH):
+        if self._keeps_thread():
             wanted.append((search.THREAD, search.thread(self.state)))
         updates = search.changes(self._indexed, wanted)
         if updates:
