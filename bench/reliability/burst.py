@@ -35,14 +35,16 @@ class Sizes:
 
 
 @asynccontextmanager
-async def running(workdir: Path, name: str, adapter: Adapter) -> AsyncIterator[Stack]:
+async def running(
+    workdir: Path, name: str, adapter: Adapter, answer_delay: float = 0.0
+) -> AsyncIterator[Stack]:
     """A started stack in ``workdir/name``, closed however the scenario ends."""
-    stack = Stack(workdir / name, adapter)
+    stack = Stack(workdir / name, adapter, answer_delay)
     try:
         await stack.start()
         yield stack
     finally:
-        stack.close()
+        await stack.aclose()
 
 
 def posts_of(stack: Stack) -> Posts:

@@ -60,8 +60,8 @@ def _listening() -> dict[str, str]:
     return found
 
 
-def public_listeners(children: list[Child]) -> list[str]:
-    """``name listens on ADDRESS:PORT`` for each listening socket not on the loopback."""
+def listeners(children: list[Child]) -> list[tuple[str, str, int]]:
+    """(process, address in hex, port) of every listening TCP socket of the children."""
     if not Path("/proc/net/tcp").exists():
         return []
     listening = _listening()
@@ -74,12 +74,20 @@ def public_listeners(children: list[Child]) -> list[str]:
                 local = listening.get(inode)
                 if local is not None:
                     address, port = local.split(":")
-                    if address not in LOOPBACK:
-                        found.append(f"{child.name} listens on {address}:{int(port, 16)}")
+                    found.append((child.name, address, int(port, 16)))
     return sorted(set(found))
 
 
 def check(stack: Stack) -> list[str]:
-    """Every hygiene problem of a running stack, as sentences."""
+    """Every hygiene problem of a running stack, as sentences (none if Linux's /proc shows no
+    listener at all: then nothing could be checked, which is a problem too)."""
     problems = [f"secret {where}" for where in secrets_in_logs(stack)]
-    return problems + public_listeners(stack.children)
+    found = listeners(stack.children)
+    if Path("/proc/net/tcp").exists() and not found:
+        problems.append("no listening socket found: the listener check saw nothing")
+    problems += [
+        f"{name} listens on {address}:{port} (not 127.0.0.1)"
+        for name, address, port in found
+        if address not in LOOPBACK
+    ]
+    return problems

@@ -96,6 +96,11 @@ async def bad_inputs(workdir: Path, sizes: Sizes) -> Result:
             result.problems.append(
                 f"{len(missing_control)} ordinary posts after the storm not acknowledged"
             )
+        sockets = hygiene.listeners(stack.children)
+        result.notes.append(
+            f"{len(sockets)} listening sockets: "
+            + ", ".join(f"{name}:{port}" for name, _, port in sockets)
+        )
         result.problems += hygiene.check(stack)
         result.seconds = time.monotonic() - started
     return result

@@ -8,16 +8,17 @@ import asyncio
 import time
 from pathlib import Path
 
-from bench.reliability.burst import Sizes, burst, fault, posts_of, running
+from bench.reliability.burst import Sizes, burst, posts_of, running
 from bench.reliability.stack import Adapter, Stack
 from bench.reliability.tally import Result, acknowledgements
 from bench.reliability.traffic import Intake, Planned, plan
 
 KILL_AT = 0.35  # share of the burst acknowledged when the kill comes
 DOWN_FOR = 2.0  # seconds nothing runs in the killed process's place
-# Each platform request takes this long, so that about ten posts are in flight (sent, not yet
-# answered) when the kill comes: the case where a retry must find the post, not repeat it.
-SLOW_POST = 1.0
+# The platform's answers reach the worker this much later (``SlowAnswers``), so that about ten
+# posts are recorded by the platform and not yet known to the worker when the kill comes: the
+# case where a retry must find the post, not repeat it.
+SLOW_ANSWER = 1.0
 
 
 async def _kill_when(stack: Stack, posts: list[Planned], share: float) -> str:
@@ -34,10 +35,9 @@ async def _kill_when(stack: Stack, posts: list[Planned], share: float) -> str:
 async def kill_worker(workdir: Path, sizes: Sizes, adapter: Adapter) -> Result:
     """kill -9 of the worker when 35% of the burst is acknowledged, a new worker 2 s later."""
     result = Result(f"kill-worker-{adapter}")
-    async with running(workdir, result.name, adapter) as stack:
+    slow = SLOW_ANSWER if adapter == "platform" else 0.0
+    async with running(workdir, result.name, adapter, slow) as stack:
         posts = plan(sizes.burst if adapter == "sandbox" else sizes.platform_burst)
-        if adapter == "platform":
-            await fault(stack, delay=SLOW_POST, count=10 * sizes.burst)
 
         async def during(intake: Intake) -> None:
             progress = await _kill_when(stack, posts, KILL_AT)
@@ -55,10 +55,9 @@ async def kill_server(workdir: Path, sizes: Sizes, adapter: Adapter) -> Result:
     again on the same database and port. Meanwhile the intake answers 503 and the customers'
     platforms redeliver."""
     result = Result(f"kill-server-{adapter}")
-    async with running(workdir, result.name, adapter) as stack:
+    slow = SLOW_ANSWER if adapter == "platform" else 0.0
+    async with running(workdir, result.name, adapter, slow) as stack:
         posts = plan(sizes.burst if adapter == "sandbox" else sizes.platform_burst)
-        if adapter == "platform":
-            await fault(stack, delay=SLOW_POST, count=10 * sizes.burst)
 
         async def during(intake: Intake) -> None:
             # Half the posts in: the intake meets the outage too, and redeliveries follow.

@@ -21,6 +21,7 @@ from temporalio.client import Client
 
 from bench.reliability.pack import write_pack
 from bench.reliability.processes import Child, wait_until
+from bench.reliability.slow_answers import SlowAnswers
 from careflow.devtools.fake_webhooks import (
     BRAND_INSTAGRAM_ID,
     BRAND_PAGE_ID,
@@ -65,7 +66,9 @@ class RunSecrets:
 class Stack:
     """The four processes of one scenario, under ``root`` (rules, state, logs)."""
 
-    def __init__(self, root: Path, adapter: Adapter) -> None:
+    def __init__(self, root: Path, adapter: Adapter, answer_delay: float = 0.0) -> None:
+        """``answer_delay``: the worker reaches the platform through ``SlowAnswers``, which
+        holds each answer back this many seconds."""
         self.root, self.adapter = root, adapter
         self.home = root / "home"
         self.home.mkdir(parents=True, exist_ok=True)
@@ -75,6 +78,11 @@ class Stack:
         self.api_port, self.fake_port = free_port(), free_port()
         self.api_url = f"http://127.0.0.1:{self.api_port}"
         self.fake_url = f"http://127.0.0.1:{self.fake_port}"
+        self.relay = (
+            SlowAnswers(free_port(), self.fake_port, answer_delay) if answer_delay else None
+        )
+        # Where the worker's platform adapter posts: the fake, or the relay in front of it.
+        self.platform_url = f"http://127.0.0.1:{self.relay.port}" if self.relay else self.fake_url
         self.address = f"127.0.0.1:{self.temporal_port}"
         env = self._env()
         self.server = Child("temporal", self._server_command(), env, root / "temporal.log")
@@ -148,9 +156,9 @@ class Stack:
             "CAREFLOW_HOME": str(self.home),
             "CAREFLOW_RULES": str(self.rules),
             "CAREFLOW_ADAPTER": self.adapter,
-            "CAREFLOW_X_API_BASE": self.fake_url,
+            "CAREFLOW_X_API_BASE": self.platform_url,
             "CAREFLOW_X_BEARER_TOKEN": secrets.platform_token,
-            "CAREFLOW_META_GRAPH_BASE": f"{self.fake_url}/v21.0",
+            "CAREFLOW_META_GRAPH_BASE": f"{self.platform_url}/v21.0",
             "CAREFLOW_META_PAGE_TOKEN": secrets.platform_token,
             "CAREFLOW_NOTIFY_WEBHOOK_URL": f"{self.fake_url}/hooks/care",
             "CAREFLOW_NOTIFY_WEBHOOK_SECRET": secrets.notify,
@@ -168,6 +176,8 @@ class Stack:
         """All four, started together, each waited for."""
         self.server.start()
         self.fake.start()
+        if self.relay is not None:
+            await self.relay.start()
         await self.server_ready()
         self.api.start()
         self.worker.start()
@@ -244,3 +254,8 @@ class Stack:
     def close(self) -> None:
         for child in reversed(self.children):
             child.stop()
+
+    async def aclose(self) -> None:
+        self.close()
+        if self.relay is not None:
+            await self.relay.close()
