@@ -35,7 +35,7 @@ from careflow.temporal.health import warn_at_start
 api_cli = typer.Typer()
 
 SECRETS = {
-    "CAREFLOW_WEBHOOK_SECRET": ("webhook_secret", "POST /webhooks/generic"),
+    "CAREFLOW_WEBHOOK_SECRET": ("generic", "POST /webhooks/generic"),
     "CAREFLOW_X_CONSUMER_SECRET": ("x_consumer_secret", "/webhooks/x"),
     "CAREFLOW_META_APP_SECRET": ("meta_app_secret", "POST /webhooks/meta"),
     "CAREFLOW_META_VERIFY_TOKEN": ("meta_verify_token", "GET /webhooks/meta"),
@@ -85,7 +85,7 @@ def api_command(
         f"Temporal {settings.temporal.address} ({connection.security})  OpenAPI at /openapi.json"
     )
     for variable, (name, route) in SECRETS.items():
-        if not getattr(settings, name):
+        if not getattr(settings.webhooks, name):
             typer.echo(f"  {variable} is not set: {route} answers 503", err=True)
     announce_tokens(tokens)
     asyncio.run(warn_at_start(client_factory, settings.temporal.task_queue))

@@ -10,11 +10,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
+import httpx
 import pytest
 
 from careflow.http.serving import free_port
@@ -143,3 +145,43 @@ def test_up_says_in_one_line_when_the_temporal_server_cannot_start(tmp_path: Pat
     [line] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert line.startswith("error: the Temporal server exited (code 1) before it was ready")
     assert "stopped" in result.stdout  # and everything it had started is stopped again
+
+
+def test_careflow_api_starts_says_what_is_off_and_answers(tmp_path: Path) -> None:
+    """`careflow api` on its own (no Temporal, no secrets): it starts, names each webhook that
+    answers 503 for want of its secret, and serves /health. (It once died at start reading a
+    setting by its name from before the settings were split in parts.)"""
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CAREFLOW_", "TEMPORAL_"))},
+        "PYTHONPATH": str(ROOT),
+        "CAREFLOW_HOME": str(tmp_path),
+        "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",  # nothing there
+    }
+    process = subprocess.Popen(
+        [*CAREFLOW, "api", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.communicate()
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "careflow api never answered"
+                time.sleep(0.2)
+        assert answer.status_code == 503
+        assert answer.json()["temporal_reachable"] is False
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert "Traceback" not in err
+    assert f"webhook intake on http://127.0.0.1:{port}" in out
+    for variable in ("CAREFLOW_WEBHOOK_SECRET", "CAREFLOW_X_CONSUMER_SECRET"):
+        assert f"{variable} is not set" in err
