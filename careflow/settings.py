@@ -177,6 +177,11 @@ class PlatformSettings:
     # Live-chat hand-off: the chat service's session endpoint and the secret that signs requests.
     chat_url: str | None = field(default=None, repr=False)
     chat_secret: str | None = field(default=None, repr=False)
+    # X's OAuth 2.0 refresh (issue 11): with a refresh token the X token renews itself; without,
+    # x_bearer_token is used as it is. The refresh token only seeds $CAREFLOW_HOME/x-oauth.json.
+    x_client_id: str | None = None
+    x_client_secret: str | None = field(default=None, repr=False)  # confidential clients
+    x_refresh_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> PlatformSettings:
@@ -190,6 +195,9 @@ class PlatformSettings:
             notify_webhook_secret=_set(env, "CAREFLOW_NOTIFY_WEBHOOK_SECRET"),
             chat_url=_set(env, "CAREFLOW_CHAT_URL"),
             chat_secret=_set(env, "CAREFLOW_CHAT_SECRET"),
+            x_client_id=_set(env, "CAREFLOW_X_CLIENT_ID"),
+            x_client_secret=_set(env, "CAREFLOW_X_CLIENT_SECRET"),
+            x_refresh_token=_set(env, "CAREFLOW_X_REFRESH_TOKEN"),
         )
 
     @property

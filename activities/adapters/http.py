@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,8 @@ from temporalio.exceptions import ApplicationError
 HTTP_TIMEOUT = httpx.Timeout(8.0, connect=3.0)
 SIGNATURE_HEADER = "X-Careflow-Signature"
 MAX_RATE_LIMIT_WAIT = timedelta(minutes=15)  # X's rate-limit window
+
+Renew = Callable[[str], Awaitable[str]]
 
 
 def rejected(message: str, *details: object) -> ApplicationError:
@@ -122,15 +124,33 @@ async def call(
 
     Messages name the platform and the status, never the URL (a webhook URL is a secret)
     nor the headers (tokens). ``final`` gives clearer words for some Graph error codes."""
+    response = await send(client, platform, method, url, headers, payload)
+    return answer(response, platform, final)
+
+
+async def send(
+    client: httpx.AsyncClient,
+    platform: str,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    payload: dict[str, Any] | bytes | None,
+) -> httpx.Response:
+    """The request itself; a timeout or a transport error is ``PlatformUnavailable``."""
     try:
         if isinstance(payload, bytes):
-            response = await client.request(method, url, headers=headers, content=payload)
-        else:
-            response = await client.request(method, url, headers=headers, json=payload)
+            return await client.request(method, url, headers=headers, content=payload)
+        return await client.request(method, url, headers=headers, json=payload)
     except httpx.TimeoutException:
         raise unavailable(f"{platform} did not answer in time") from None
     except httpx.TransportError as error:
         raise unavailable(f"{platform} is unreachable: {type(error).__name__}") from None
+
+
+def answer(
+    response: httpx.Response, platform: str, final: Mapping[int, str] | None = None
+) -> dict[str, Any]:
+    """A response's JSON object, or its failure as a retryable or a final ApplicationError."""
     status = response.status_code
     if status == 429:
         wait = retry_after(response.headers)
@@ -161,15 +181,24 @@ class Api:
     platform: str  # how errors name it: "X", "Meta"
     base: str
     headers: dict[str, str]
+    # Given the token the platform refused (401), a new one (X's OAuth 2.0 refresh).
+    renew: Renew | None = None
 
     @classmethod
     def bearer(
-        cls, client: httpx.AsyncClient, platform: str, base: str, token: str | None, missing: str
+        cls,
+        client: httpx.AsyncClient,
+        platform: str,
+        base: str,
+        token: str | None,
+        missing: str,
+        renew: Renew | None = None,
     ) -> Api:
         """The API with ``token``; without one the delivery fails for good, saying ``missing``."""
         if not token:
             raise rejected(missing)
-        return cls(client, platform, base.rstrip("/"), {"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}"}
+        return cls(client, platform, base.rstrip("/"), headers, renew)
 
     async def call(
         self,
@@ -178,7 +207,13 @@ class Api:
         payload: dict[str, Any] | None,
         final: Mapping[int, str] | None = None,
     ) -> dict[str, Any]:
-        """``call`` on ``base + path``."""
-        return await call(
-            self.client, self.platform, method, self.base + path, self.headers, payload, final
-        )
+        """``call`` on ``base + path``. A 401 with ``renew`` gets a new token, once, and the
+        request is sent once more: a 401 means the platform took nothing, so nothing doubles."""
+        url = self.base + path
+        response = await send(self.client, self.platform, method, url, self.headers, payload)
+        if response.status_code == 401 and self.renew is not None:
+            stale = self.headers["Authorization"].removeprefix("Bearer ")
+            # The dict is this Api's own: later calls of this delivery use the new token too.
+            self.headers["Authorization"] = f"Bearer {await self.renew(stale)}"
+            response = await send(self.client, self.platform, method, url, self.headers, payload)
+        return answer(response, self.platform, final)

@@ -31,6 +31,7 @@ from activities.adapters.http import Api, posted_id, rejected
 from activities.adapters.posting import Look, is_private, moved, post_once, post_pieces
 from activities.adapters.reconcile import CLOCK_SKEW, LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
+from activities.adapters.x_tokens import XTokens
 from activities.types import Delivery, Outbound
 from careflow.engine.text_parts import X_DM_LIMIT, X_TEXT_LIMIT, split_text, x_length
 from careflow.settings import PlatformSettings
@@ -39,21 +40,25 @@ from careflow.settings import PlatformSettings
 class XPoster:
     """Posts to X; remembers the user ids it looked up by handle, for the next DMs."""
 
-    def __init__(self, settings: PlatformSettings, record: DeliveryRecord) -> None:
+    def __init__(
+        self, settings: PlatformSettings, record: DeliveryRecord, tokens: XTokens | None = None
+    ) -> None:
         self.settings = settings
         self.record = record
+        self.tokens = tokens or XTokens(settings, record.path.parent)
         self._user_ids: dict[str, str] = {}
         self._me: str | None = None
 
+    async def api(self, client: httpx.AsyncClient) -> Api:
+        """X as the brand's token sees it: with a refresh token, a token renewed when due and
+        after a 401 (once; ``x_tokens``); else ``CAREFLOW_X_BEARER_TOKEN`` as it is."""
+        token = await self.tokens.current(client)
+        renew = functools.partial(self.tokens.renew, client) if self.tokens.refreshing else None
+        return Api.bearer(client, "X", self.settings.x_api_base, token, "no X token", renew)
+
     async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
         """A reply, a thread, a DM, or a DM with a public pointer, as the text and kind ask."""
-        api = Api.bearer(
-            client,
-            "X",
-            self.settings.x_api_base,
-            self.settings.x_bearer_token,
-            "no X token: set CAREFLOW_X_BEARER_TOKEN",
-        )
+        api = await self.api(client)
         tweet = functools.partial(self._tweet, api, outbound.channel)
         replies = functools.partial(self._look_tweets, api)
         if is_private(outbound):

@@ -20,7 +20,11 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
   kind ``chat_session``) → 201 ``{"id", "url"}``, and the same ``Idempotency-Key`` again → 200
   with the same session; ``GET /chat/{id}`` shows a session (its transcript, its agent);
 - a Slack-style incoming webhook: ``POST /hooks/{name}`` (any JSON → ``ok``), whose headers are
-  recorded so tests can check the signature.
+  recorded so tests can check the signature;
+- X's OAuth 2.0 token endpoint: ``POST /2/oauth2/token`` with ``grant_type=refresh_token``
+  answers a new access token (accepted until it expires) and a new refresh token, and spends the
+  one it was given: using it again is X's 400 ``{"error": "invalid_request",
+  "error_description": "Value passed for the token was invalid."}`` (``FakeOAuth``).
 
 The platform endpoints want ``Authorization: Bearer <token>`` (Graph also takes
 ``?access_token=``); 401 otherwise. Every accepted post is recorded: ``GET /_fake/posts`` lists
@@ -39,15 +43,19 @@ client sees the peer go away mid-response.
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import hashlib
 import itertools
 import json
 import re
+import secrets
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NoReturn
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -55,7 +63,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from careflow.devtools.fake_reads import graph_error, read_routes, x_problem
+from careflow.devtools.fake_reads import graph_error, profile_route, read_routes, x_problem
 from careflow.devtools.fake_webhooks import NO_SECRETS, Secrets, WebhookSender
 from careflow.http.serving import DroppedConnection
 
@@ -79,10 +87,29 @@ class Fault:
 
 
 @dataclass
+class FakeOAuth:
+    """X's OAuth 2.0 token endpoint: access tokens expire, refresh tokens rotate (each refresh
+    spends the one it was given). ``POST /_fake/oauth`` seeds a refresh token and sets the
+    client and the lifetime; ``GET /_fake/oauth`` counts refreshes."""
+
+    lifetime: float = 7200.0  # X: two hours
+    client_id: str | None = None  # when set, a refresh must name it
+    client_secret: str | None = None  # when set, a refresh needs Basic auth with it
+    refresh_tokens: set[str] = field(default_factory=set)  # valid, not yet spent
+    access: dict[str, float] = field(default_factory=dict)  # access token → expiry (monotonic)
+    refreshes: int = 0
+    refused: int = 0
+
+    def valid(self, token: str | None) -> bool:
+        return token is not None and self.access.get(token, 0.0) > time.monotonic()
+
+
+@dataclass
 class FakeState:
     """Everything the fake remembers: posts in order, pending faults, its tokens."""
 
     tokens: tuple[str, ...] = (DEFAULT_TOKEN,)
+    oauth: FakeOAuth = field(default_factory=FakeOAuth)
     posts: list[dict[str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     private_replies: set[str] = field(default_factory=set)  # comments privately replied to
@@ -218,6 +245,11 @@ def _already_replied() -> Response:
     )
 
 
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    """X's OAuth 2.0 error shape (RFC 6749's ``error``/``error_description``)."""
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
 def _chat_url(request: Request, session_id: str) -> str:
     return f"{str(request.base_url).rstrip('/')}/chat/{session_id}"
 
@@ -256,7 +288,8 @@ def _routes(state: FakeState) -> Starlette:
         return post
 
     def refused(request: Request) -> bool:
-        return _bearer(request) not in state.tokens
+        token = _bearer(request)
+        return token not in state.tokens and not state.oauth.valid(token)
 
     async def tweets(request: Request) -> Response:
         if refused(request):
@@ -440,8 +473,64 @@ def _routes(state: FakeState) -> Starlette:
         state.faults.append(fault)
         return JSONResponse({"pending": sum(f.count for f in state.faults)}, status_code=201)
 
+    async def oauth_token(request: Request) -> Response:
+        """X's ``POST /2/oauth2/token`` with ``grant_type=refresh_token`` (form-encoded)."""
+        oauth = state.oauth
+        form = {
+            key: values[-1] for key, values in parse_qs((await request.body()).decode()).items()
+        }
+        if form.get("grant_type") != "refresh_token":
+            return _oauth_error(400, "unsupported_grant_type", "Only refresh_token is served here.")
+        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+        basic = ""
+        if scheme.lower() == "basic":
+            with contextlib.suppress(ValueError):
+                basic = base64.b64decode(credentials).decode()
+        client = basic.partition(":")[0] or form.get("client_id")
+        if oauth.client_secret is not None and basic != f"{oauth.client_id}:{oauth.client_secret}":
+            return _oauth_error(401, "unauthorized_client", "Missing valid authorization header")
+        if oauth.client_id is not None and client != oauth.client_id:
+            return _oauth_error(400, "invalid_request", "Missing required parameter [client_id].")
+        given = form.get("refresh_token")
+        if not given or given not in oauth.refresh_tokens:
+            oauth.refused += 1
+            return _oauth_error(400, "invalid_request", "Value passed for the token was invalid.")
+        oauth.refresh_tokens.discard(given)  # rotation: a refresh token works once
+        access, refresh = f"fake-access-{secrets.token_urlsafe(16)}", secrets.token_urlsafe(24)
+        oauth.refresh_tokens.add(refresh)
+        oauth.access[access] = time.monotonic() + oauth.lifetime
+        oauth.refreshes += 1
+        return JSONResponse(
+            {
+                "token_type": "bearer",
+                "expires_in": oauth.lifetime,
+                "access_token": access,
+                "scope": "tweet.read tweet.write users.read dm.read dm.write offline.access",
+                "refresh_token": refresh,
+            }
+        )
+
+    async def oauth_setup(request: Request) -> Response:
+        oauth = state.oauth
+        if request.method == "POST":
+            body = await _json(request)
+            if body is None:
+                return JSONResponse({"error": "send a JSON object"}, status_code=400)
+            if body.get("refresh_token"):
+                oauth.refresh_tokens.add(str(body["refresh_token"]))
+            if "expires_in" in body:
+                oauth.lifetime = float(body["expires_in"])
+            for name in ("client_id", "client_secret"):
+                if name in body:
+                    setattr(oauth, name, body[name])
+            if body.get("expire_all"):  # every access token issued so far stops working now
+                oauth.access.clear()
+        return JSONResponse({"refreshes": oauth.refreshes, "refused": oauth.refused})
+
     return Starlette(
         routes=[
+            Route("/2/oauth2/token", oauth_token, methods=["POST"]),
+            Route("/_fake/oauth", oauth_setup, methods=["GET", "POST"]),
             Route("/2/tweets", tweets, methods=["POST"]),
             Route(
                 "/2/dm_conversations/with/{participant_id}/messages",
@@ -460,5 +549,6 @@ def _routes(state: FakeState) -> Starlette:
             Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
             Route("/_fake/faults", faults, methods=["GET", "POST"]),
             Route("/_fake/webhooks", state.sender.endpoint, methods=["POST"]),
+            profile_route(lambda request: not refused(request)),  # any /{a}/{b}: last
         ]
     )

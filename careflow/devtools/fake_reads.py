@@ -16,19 +16,24 @@ they are shaped like the real answers, not like careflow's assumptions:
   ``"timestamp"``, ``"from": {"id", "username"}``) and ``GET /me/conversations?user_id=…&platform=…``
   (``{"data": [{"id", "messages": {"data": [{"id", "message", "from", "created_time"}]}}]}``).
   Graph times are ``2026-11-30T18:31:02+0000``.
+- Graph ``GET /{PSID or IGSID}?fields=…``, Meta's User Profile APIs (Messenger: ``first_name``,
+  ``last_name``, ``name``, ``profile_pic``; Instagram: ``name``, ``username``, ``profile_pic``):
+  the fields asked for, with ``id``, for a made-up person stable per id (``made_up_profile``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 from careflow.devtools.fake_webhooks import BRAND_INSTAGRAM_ID, BRAND_PAGE_ID, BRAND_X_USER_ID
 
@@ -213,3 +218,46 @@ def read_routes(posts: Posts, authorized: Authorized) -> list[Route]:
         Route("/{version}/{object_id}/comments", comments, methods=["GET"]),
         Route("/{version}/{object_id}/replies", comments, methods=["GET"]),
     ]
+
+
+def profile_route(authorized: Authorized) -> Route:
+    """Graph ``GET /{version}/{PSID or IGSID}``: it matches any two segments, so it goes last,
+    after ``/{version}/me`` and the fake's own ``/_fake/…`` routes."""
+
+    async def profile(request: Request) -> Response:
+        """Meta's User Profile API for a PSID or IGSID: a made-up name, stable per id."""
+        if not authorized(request):
+            return graph_error(401, "Invalid OAuth access token.", 190)
+        person = request.path_params["object_id"]
+        fields = (request.query_params.get("fields") or "name").split(",")
+        found = {key: value for key, value in made_up_profile(person).items() if key in fields}
+        return JSONResponse({"id": person, **found})
+
+    return _GraphObjectRoute("/{version}/{object_id}", profile, methods=["GET"])
+
+
+class _GraphObjectRoute(Route):
+    """Matches ``/v21.0/<id>`` only, so other two-segment paths stay 404, not 405."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if not re.fullmatch(r"/v\d+(\.\d+)?/[^/]+", scope.get("path", "")):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+FIRST_NAMES = ("Ada", "Bo", "Chidi", "Dana", "Emil", "Farah", "Gus", "Hana", "Ivo", "Jun")
+LAST_NAMES = ("Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Kim")
+
+
+def made_up_profile(person: str) -> dict[str, str]:
+    """A profile as the User Profile APIs answer it (Messenger: ``first_name``, ``last_name``,
+    ``name``; Instagram: ``name``, ``username``), the same for one id every time."""
+    digest = hashlib.sha256(person.encode()).digest()
+    first, last = FIRST_NAMES[digest[0] % len(FIRST_NAMES)], LAST_NAMES[digest[1] % len(LAST_NAMES)]
+    return {
+        "first_name": first,
+        "last_name": last,
+        "name": f"{first} {last}",
+        "username": f"{first}.{last}".lower(),
+        "profile_pic": f"https://example.com/profile/{digest.hex()[:12]}.jpg",
+    }
