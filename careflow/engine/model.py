@@ -122,6 +122,8 @@ class Flow(Strict):
     follow_up: FollowUpFlow = FollowUpFlow()
     long_replies: Literal["split", "private"] = "split"
     max_reply_parts: Annotated[int, Field(ge=1)] = 10
+    # What templates call a customer whose name is not known (``author.name`` is never an id).
+    unknown_name: Text = "there"
 
 
 class SetValues(Strict):

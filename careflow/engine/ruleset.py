@@ -26,7 +26,7 @@ from careflow.engine.conditions import (
 from careflow.engine.durations import humanize_duration, parse_duration
 from careflow.engine.limits import evaluated_text
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
-from careflow.engine.post import Inquiry
+from careflow.engine.post import Author, Inquiry
 from careflow.engine.sensitive import find_sensitive
 from careflow.engine.yaml_source import load_yaml
 
@@ -367,12 +367,22 @@ class Ruleset:
             },
             "author": {
                 **inquiry.author.model_dump(mode="json"),
-                "name": inquiry.author.name or inquiry.author.handle,
+                "name": display_name(inquiry.author, self.rule_file.flow.unknown_name),
             },
             "agent": {"name": agent or ""},
             "brand": {"name": brand.name or self.name, "handle": brand.handle or ""},
             "window": self.window_variables(values.windows, inquiry.received_at),
         }
+
+
+def display_name(author: Author, unknown: str) -> str:
+    """What templates call the customer: their name, else their handle, but never their id
+    (Messenger and Instagram DMs carry only a page-scoped id, which is both id and handle until
+    the intake reads the profile), else the rule file's ``flow.unknown_name``."""
+    for candidate in (author.name, author.handle):
+        if candidate and candidate.strip() and candidate.strip() != author.id:
+            return candidate
+    return unknown
 
 
 def digest_of(raw: bytes | str) -> str:

@@ -50,6 +50,7 @@ from careflow.engine.ruleset import Ruleset
 from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter
 from careflow.http.body import read_body
+from careflow.http.profile_names import ProfileNames
 from careflow.settings import Settings
 from careflow.telemetry import count_intake_problems
 from careflow.temporal.intake import Triage, intake, record_brand_post, triage_off_loop
@@ -123,6 +124,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
     ``rules`` is the firehose filter; ``get_client`` connects to Temporal on the first delivery
     that needs it, and a failure to connect is a ``CareflowError`` or ``TemporalError`` (503).
     """
+    names = ProfileNames(settings.platform)  # DM customers' names, before their inquiries start
 
     async def take_in(found: Normalized, platform: str, received_at: datetime) -> JSONResponse:
         """Each inquiry's time made plausible, then through the firehose filter and
@@ -166,6 +168,11 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 )
             else:
                 inquiries.append((inquiry, verdict))
+        # DM customers' names, before their inquiries start; never fails (unknown stays unknown).
+        named = await names.named([inquiry for inquiry, _ in inquiries])
+        inquiries = [
+            (inquiry, verdict) for inquiry, (_, verdict) in zip(named, inquiries, strict=True)
+        ]
         try:
             if inquiries or echoes:
                 client = await get_client()

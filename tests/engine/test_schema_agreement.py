@@ -72,6 +72,7 @@ VALID_EDITS = [
     (("windows", "standard", "next_reply"), {"internal": "1h30m", "published": "2d"}),
     (("flow",), {"follow_up": {"after": "45s"}}),
     (("flow",), {"max_reply_parts": 1}),
+    (("flow",), {"unknown_name": "there"}),
     (("flow",), {"max_reply_parts": 25, "long_replies": "split"}),
 ]
 INVALID_EDITS = [
@@ -116,6 +117,8 @@ INVALID_EDITS = [
     (("templates", "ack"), 3),
     (("flow", "privatize"), {"remind_after": "soon"}),
     (("flow",), {"max_reply_parts": 0}),
+    (("flow",), {"unknown_name": ""}),
+    (("flow",), {"unknown_name": 3}),
     (("flow",), {"max_reply_parts": 2.5}),
     (("flow",), {"max_reply_parts": "10"}),
     (("flow",), {"max_reply_parts": True}),
