@@ -11,6 +11,7 @@ from careflow.cli.actions import actions_app
 from careflow.cli.api import api_cli
 from careflow.cli.audit import audit_app
 from careflow.cli.codec import codec_cli
+from careflow.cli.doctor import doctor_cli
 from careflow.cli.fake_platform import fake_platform_cli
 from careflow.cli.inquiries import inquiries_app
 from careflow.cli.report import report_app
@@ -63,6 +64,7 @@ for group in (
     codec_cli,
     api_cli,
     fake_platform_cli,
+    doctor_cli,
 ):
     app.add_typer(group)
 

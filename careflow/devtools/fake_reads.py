@@ -149,7 +149,11 @@ def read_routes(posts: Posts, authorized: Authorized) -> list[Route]:
         if not authorized(request):
             return graph_error(401, "Invalid OAuth access token.", 190)
         return JSONResponse(
-            {"id": BRAND_PAGE_ID, "instagram_business_account": {"id": BRAND_INSTAGRAM_ID}}
+            {
+                "id": BRAND_PAGE_ID,
+                "name": "Acme",  # asked for by careflow doctor (fields=id,name)
+                "instagram_business_account": {"id": BRAND_INSTAGRAM_ID},
+            }
         )
 
     async def comments(request: Request) -> Response:
