@@ -146,6 +146,7 @@ def with_fake_platform(settings: Settings, port: int) -> Settings:
             adapter="platform",
             x_api_base=base,
             x_bearer_token=DEFAULT_TOKEN,
+            x_refresh_token=None,  # the fake takes its fixed token; a real refresh token stays unspent
             meta_graph_base=f"{base}/{platform.meta_graph_version or DEFAULT_GRAPH_VERSION}",
             meta_page_token=DEFAULT_TOKEN,
             notify_webhook_url=platform.notify_webhook_url or f"{base}/hooks/care",
