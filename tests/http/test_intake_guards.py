@@ -143,6 +143,6 @@ def test_a_slow_evaluation_does_not_hold_up_other_requests(tmp_path: Path) -> No
         return slow_done, small_done
 
     slow_done, small_done = asyncio.run(scenario())
-    assert slow_done >= evaluation * 0.8
-    # Asked a quarter of the way in, answered well before the evaluation could have ended.
-    assert small_done < evaluation * 0.6 < slow_done, (small_done, slow_done, evaluation)
+    # Asked a quarter of the way in, answered well before the slow post was: both measured in
+    # the same run, so a loaded machine slows them alike.
+    assert small_done < slow_done * 0.6, (small_done, slow_done, evaluation)
