@@ -1,8 +1,8 @@
 """``careflow api`` without its start-up report, for when that report crashes the command.
 
-At the time of writing ``careflow api`` exits at start with ``AttributeError: 'Settings' object
-has no attribute 'webhook_secret'`` (its check of which webhook secrets are set reads names from
-before the settings were split in parts). The suite starts ``careflow api`` first and falls back
+Until d660b7f ``careflow api`` exited at start with ``AttributeError: 'Settings' object has no
+attribute 'webhook_secret'`` (its check of which webhook secrets are set read names from before
+the settings were split in parts). The suite starts ``careflow api`` first and falls back
 to this module only when the command dies that way, saying so; the app and the server are the
 same (``careflow.http.app.create_app`` under uvicorn, settings from the environment).
 

@@ -60,5 +60,7 @@ class SlowAnswers:
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
-        for task in list(self.tasks):
+        pending = list(self.tasks)
+        for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
