@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 
 class SlowAnswers:
@@ -20,7 +21,7 @@ class SlowAnswers:
     def __init__(self, port: int, upstream: int, delay: float) -> None:
         self.port, self.upstream, self.delay = port, upstream, delay
         self.server: asyncio.Server | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set()  # every connection's relays, for close()
 
     async def start(self) -> None:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
@@ -28,6 +29,10 @@ class SlowAnswers:
     async def _relay(
         self, client_in: asyncio.StreamReader, client_out: asyncio.StreamWriter
     ) -> None:
+        this = asyncio.current_task()  # the server's task for this connection: closed with us
+        if this is not None:
+            self.tasks.add(this)
+            this.add_done_callback(self.tasks.discard)
         try:
             up_in, up_out = await asyncio.open_connection("127.0.0.1", self.upstream)
         except OSError:
