@@ -53,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
         InquiryState,
         InquiryStatus,
         Message,
+        MessageChange,
         ValuesState,
         status_of,
     )
@@ -70,6 +71,7 @@ INQUIRY_KEYS_PATCH = "inquiry-keys"
 # own replies among them) reaches it. Only inquiries the intake started with the attribute do:
 # older ones are found by their old-style id.
 THREAD_PATCH = "x-thread"
+MAX_PENDING_CHANGES = 100  # edits and unsent messages waiting for the loop
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
 Check = Callable[[InquiryState | None, Ruleset | None, R], str | None]
@@ -91,6 +93,7 @@ class InquiryWorkflow:
         carried = input.state
         self._inbox: list[CustomerMessage] = list(carried.inbox) if carried else []
         self._brand_inbox: list[BrandMessage] = list(carried.brand_inbox) if carried else []
+        self._changes: list[MessageChange] = list(carried.changes) if carried else []
         # Insertion-ordered, so the carried list is identical on every replay.
         self._seen: dict[str, None] = dict.fromkeys(carried.seen_message_ids if carried else [])
         self._duplicates = carried.duplicate_deliveries if carried else 0
@@ -123,7 +126,9 @@ class InquiryWorkflow:
                 values=ValuesState.of(ruleset.defaults),
                 first_run_id=first_run_id,
             )
-            self._machine = StepMachine(state, ruleset, self._inbox, self._brand_inbox)
+            self._machine = StepMachine(
+                state, ruleset, self._inbox, self._brand_inbox, self._changes
+            )
             async with self._lock:
                 await self.machine.triage()
                 self._index()
@@ -135,9 +140,11 @@ class InquiryWorkflow:
             carried = input.state
             ruleset = compiled_ruleset(carried.rules.text, carried.rules.digest, carried.rules.file)
             state = carried.model_copy(
-                update={"inbox": [], "brand_inbox": [], "runs": carried.runs + 1}
+                update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
             )
-            self._machine = StepMachine(state, ruleset, self._inbox, self._brand_inbox)
+            self._machine = StepMachine(
+                state, ruleset, self._inbox, self._brand_inbox, self._changes
+            )
             self._index()
 
         while self.state.step != "closed":
@@ -185,6 +192,15 @@ class InquiryWorkflow:
         the platform's own app): it counts as an agent's reply. A redelivery changes nothing."""
         if self._first_time(message.id):
             self._brand_inbox.append(message)
+
+    @workflow.signal(name="message_change")
+    def message_change(self, change: MessageChange) -> None:
+        """The customer edited or unsent one of their messages: applied to the view of that
+        message at the next turn of the loop (rules and clocks are left alone). The signal
+        itself keeps the new text in the history. Bounded: a platform redelivering edits
+        endlessly is not a reason to grow the state carried across continue-as-new."""
+        if len(self._changes) < MAX_PENDING_CHANGES:
+            self._changes.append(change)
 
     def _first_time(self, message_id: str) -> bool:
         """Whether a platform message id is new; a redelivery is counted and changes nothing."""
@@ -345,17 +361,21 @@ class InquiryWorkflow:
         """Sleep until the next deadline, a customer message, or an agent action."""
         wake = timing.next_wake(self.state, self.ruleset)
         now = workflow.now()
-        if (wake is not None and wake <= now) or self._inbox or self._brand_inbox or self._changed:
+        if (wake is not None and wake <= now) or self._pending() or self._changed:
             self._changed = False
             return
         with contextlib.suppress(TimeoutError):
             await workflow.wait_condition(
-                lambda: bool(self._inbox) or bool(self._brand_inbox) or self._changed,
+                lambda: self._pending() or self._changed,
                 timeout=(wake - now) if wake is not None else None,
             )
         self._changed = False
 
     # ------------------------------------------------------------------ helpers
+
+    def _pending(self) -> bool:
+        """Whether a signal left something for the loop to handle."""
+        return bool(self._inbox) or bool(self._brand_inbox) or bool(self._changes)
 
     def _synced(self) -> InquiryState:
         """The state with the signal-side bookkeeping folded in."""
@@ -364,6 +384,7 @@ class InquiryWorkflow:
         state.duplicate_deliveries = self._duplicates
         state.inbox = list(self._inbox)
         state.brand_inbox = list(self._brand_inbox)
+        state.changes = list(self._changes)
         return state
 
     def _index(self) -> None:

@@ -27,10 +27,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import (
         BrandMessage,
         CustomerMessage,
+        EarlierText,
         Escalation,
         FiredRule,
         InquiryState,
         Message,
+        MessageChange,
         TimelineEntry,
         ValuesState,
     )
@@ -49,6 +51,11 @@ CHAT_LINK_PATCH = "chat-link"
 # Rules read a text only up to its channel's limit (careflow.engine.limits); asked only when a
 # text is longer, so other inquiries' histories carry no marker for it.
 BOUNDED_TEXT_PATCH = "bounded-text"
+# A message keeps its first text and this many later ones it had before edits (Messenger allows
+# five edits; careflow keeps the record bounded whatever a platform allows).
+EARLIER_TEXTS = 5
+MEMO_TEXT = 280  # what the queue shows of the first post (as the intake's memo)
+WITHDRAWN_MEMO = "(unsent by the customer)"
 T = TypeVar("T")
 
 
@@ -60,7 +67,8 @@ def message_fields(message: Message) -> dict[str, Any]:
 class StepMachine:
     """One inquiry's state and rules, and everything that moves it from step to step.
 
-    ``inbox`` and ``brand_inbox`` are the workflow's own lists, filled by its signals.
+    ``inbox``, ``brand_inbox`` and ``changes`` are the workflow's own lists, filled by its
+    signals.
     """
 
     def __init__(
@@ -69,11 +77,16 @@ class StepMachine:
         ruleset: Ruleset,
         inbox: list[CustomerMessage],
         brand_inbox: list[BrandMessage],
+        changes: list[MessageChange] | None = None,
+        *,
+        memo: bool = False,
     ) -> None:
         self.state = state
         self.ruleset = ruleset
         self._inbox = inbox
         self._brand_inbox = brand_inbox
+        self._changes: list[MessageChange] = changes if changes is not None else []
+        self._memo = memo  # whether the server keeps memos current (not the time-skipping one)
         self._clock_events: timing.Passed = []
 
     # ------------------------------------------------------------------ agent actions
@@ -129,6 +142,7 @@ class StepMachine:
                 by=inquiry.author.handle,
                 kind="post",
                 id=inquiry.id,
+                attachments=list(inquiry.attachments),
             )
         )
         self.note(
@@ -166,6 +180,7 @@ class StepMachine:
             await self._on_customer_message(self._inbox.pop(0))
         while self._brand_inbox and self.state.step != "closed":
             await self._on_brand_message(self._brand_inbox.pop(0))
+        self.apply_changes()
         await self.advance()
         await self.drain_clock_events()
 
@@ -269,6 +284,7 @@ class StepMachine:
                 by=state.inquiry.author.handle,
                 kind="message",
                 id=message.id,
+                attachments=list(message.attachments),
             )
         )
         where = "privately" if message.private else "publicly"
@@ -560,7 +576,75 @@ class StepMachine:
                     by=self.state.inquiry.author.handle,
                     kind="after_close",
                     id=message.id,
+                    attachments=list(message.attachments),
                 )
             )
             self.note("customer.message", "the customer wrote as the inquiry closed")
         self._inbox.clear()
+        self.apply_changes()
+
+    # ------------------------------------------------------------------ edits and unsent
+
+    def apply_changes(self) -> None:
+        """Customers' edits and unsent messages, applied to the messages they name.
+
+        Only the view changes: no rules run and no clock moves. An edit is the same message
+        said better, not a new one to triage or answer (a typo fixed must not move an inquiry
+        between queues, restart its next-reply clock or fire a second acknowledgement); agents
+        see it in the messages and the timeline, and a new message is how a customer says
+        something new."""
+        while self._changes:
+            self._apply_change(self._changes.pop(0))
+
+    def _set_memo_text(self, text: str) -> None:
+        """The queue's view of the first post (the intake's memo), kept as the customer left it."""
+        if self._memo:
+            workflow.upsert_memo({"text": text})
+
+    def _apply_change(self, change: MessageChange) -> None:
+        state = self.state
+        handle = state.inquiry.author.handle
+        message = next(
+            (m for m in reversed(state.messages) if m.direction == "in" and m.id == change.id),
+            None,
+        )
+        if message is None:
+            self.note(
+                f"customer.{'edited' if change.kind == 'edit' else 'withdrew'}",
+                f"@{handle} changed message {change.id}, which this inquiry does not have: "
+                "nothing to change",
+            )
+            return
+        is_post = change.id == state.inquiry.id
+        at = min(change.at, workflow.now())
+        if message.withdrawn_at is not None:
+            return  # withdrawn stays withdrawn; a redelivery or a late edit changes nothing
+        if change.kind == "edit":
+            text = change.text or ""
+            if text == message.text:
+                return  # a redelivered edit
+            before = EarlierText(at=message.edited_at or message.at, text=message.text)
+            earlier = [*message.edited_from, before]
+            if len(earlier) > EARLIER_TEXTS + 1:
+                earlier = [earlier[0], *earlier[-EARLIER_TEXTS:]]
+            message.edited_from = earlier
+            message.edited_at = at
+            message.text = text
+            if is_post:
+                state.inquiry = state.inquiry.model_copy(update={"text": text})
+                self._set_memo_text(text[:MEMO_TEXT])
+            self.note("customer.edited", f"@{handle} edited message {change.id}", at=at)
+            return
+        message.withdrawn_at = at
+        message.text = ""
+        message.attachments = []
+        message.edited_from = []
+        if is_post:
+            state.inquiry = state.inquiry.model_copy(update={"text": "", "attachments": ()})
+            self._set_memo_text(WITHDRAWN_MEMO)
+        self.note(
+            "customer.withdrew",
+            f"@{handle} unsent message {change.id}: its text is hidden (the workflow history "
+            "keeps it for audit)",
+            at=at,
+        )

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from activities.types import RulesSource
-from careflow.engine.post import Inquiry
+from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
 from workflows.clocks import ClockState, next_deadline
 
@@ -67,6 +67,27 @@ class CustomerMessage(BaseModel):
     text: str
     private: bool = False
     at: AwareDatetime
+    # Defaulted, so messages recorded before follow-ups kept their media still decode.
+    attachments: list[Attachment] = []
+
+
+class MessageChange(BaseModel):
+    """The ``message_change`` signal: the customer edited (``text``: the new one) or withdrew
+    (unsent) a message the inquiry has, by its platform id."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    kind: Literal["edit", "withdrawn"]
+    at: AwareDatetime
+    text: str | None = None
+
+
+class EarlierText(BaseModel):
+    """A message's text before an edit, and since when it read so."""
+
+    at: AwareDatetime
+    text: str
 
 
 class BrandMessage(BaseModel):
@@ -96,6 +117,13 @@ class Message(BaseModel):
     key: str | None = None  # idempotency key of an outbound message
     link: str | None = None  # a chat hand-off's session, sent on to the customer
     also: list[str] = []  # platform ids of the message's other posts (thread parts, a pointer)
+    attachments: list[Attachment] = []  # a customer message's media ({type, url})
+    # A customer's edits: the texts it had before (the first and the latest few), and when.
+    edited_from: list[EarlierText] = []
+    edited_at: AwareDatetime | None = None
+    # Unsent by the customer: text, media and earlier texts are cleared from the view (the
+    # signals that carried them stay in the workflow history, for audit).
+    withdrawn_at: AwareDatetime | None = None
 
 
 class TimelineEntry(BaseModel):
@@ -142,6 +170,7 @@ class InquiryState(BaseModel):
     seen_message_ids: list[str] = []
     inbox: list[CustomerMessage] = []  # received but not yet handled (carried over)
     brand_inbox: list[BrandMessage] = []  # the brand's native replies not yet handled
+    changes: list[MessageChange] = []  # customers' edits and unsent messages not yet handled
     duplicate_deliveries: int = 0
     sequence: int = 0  # numbers outbound actions: part of each idempotency key
     # The inquiry's first run: with the workflow id it tells this inquiry's idempotency keys from
