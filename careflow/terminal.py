@@ -89,11 +89,15 @@ def _messages(status: InquiryStatus, now: datetime) -> Table:
     for message in status.messages:
         arrow = "← @" if message.direction == "in" else "→ "
         where = "private" if message.private else "public"
+        text = escape(message.text)
+        if message.withdrawn_at is not None:
+            text = f"[italic](unsent by the customer {when(message.withdrawn_at, now)})[/]"
+        elif message.edited_from:
+            text += f" [italic](edited {when(message.edited_at, now)})[/]"
+        for attachment in message.attachments:  # platform links expire: open them soon
+            text += f"\n{escape(attachment.type)}: {escape(attachment.url or '(no link)')}"
         table.add_row(
-            when(message.at, now),
-            f"{arrow}{escape(message.by)}",
-            f"{message.kind}, {where}",
-            escape(message.text),
+            when(message.at, now), f"{arrow}{escape(message.by)}", f"{message.kind}, {where}", text
         )
     return table
 
@@ -203,3 +207,45 @@ def outbox_line(entry: dict[str, Any]) -> str:
     if entry.get("transcript"):
         line += f"  [+ transcript of {len(entry['transcript'])} messages]"
     return line
+
+
+def delivery_view(events: list[dict[str, Any]]) -> RenderableType:
+    """``careflow intake explain``: one block per event of a webhook body, what careflow makes
+    of it (customer text escaped: it is data, not markup)."""
+    if not events:
+        return Text("no events in this body")
+    lines: list[RenderableType] = []
+    for number, event in enumerate(events, 1):
+        kind = event["kind"]
+        head = f"[bold]{number}. {kind}[/]"
+        if event.get("id"):
+            head += f"  {escape(str(event['id']))}"
+        if "channel" in event:
+            where = "private" if event.get("private") else "public"
+            author = event.get("author") or {}
+            who = author.get("handle") or author.get("id") or "?"
+            name = f" ({escape(author['name'])})" if author.get("name") else ""
+            head += (
+                f"  ·  {event['channel']} ({where})  ·  conversation "
+                f"{escape(str(event['conversation_id']))}  ·  @{escape(str(who))}{name}"
+            )
+        lines.append(head)
+        if event.get("text") is not None:
+            lines.append(f"   text: {escape(excerpt(event['text'], 200))}")
+        for attachment in event.get("attachments") or []:
+            link = attachment.get("url") or "(no link)"
+            lines.append(f"   attachment {escape(str(attachment['type']))}: {escape(link)}")
+        if kind == "inquiry":
+            if event.get("dropped"):
+                lines.append(
+                    f"   [bold red]dropped[/] at the door: {escape(str(event.get('drop_reason')))}"
+                )
+            else:
+                lines.append(
+                    f"   category {event.get('category')}  ·  queue {event.get('queue')}  ·  "
+                    f"priority {event.get('priority')}"
+                )
+        if event.get("reason"):
+            where = f" at {event['where']}" if event.get("where") else ""
+            lines.append(f"   reason{where}: {escape(str(event['reason']))}")
+    return Group(*lines)

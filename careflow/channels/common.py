@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -72,6 +72,24 @@ class Echo:
     post: Inquiry
 
 
+@dataclass(frozen=True)
+class Change:
+    """A customer's edit or withdrawal (unsent) of a message they sent earlier: it changes the
+    view of a message the conversation's open inquiry already has, never starts one."""
+
+    kind: Literal["edit", "withdrawn"]
+    id: str  # the edited or withdrawn message's platform id
+    channel: str
+    private: bool
+    conversation_id: str
+    author: dict[str, Any]  # id, handle, name (as the normalizer knows them)
+    at: datetime
+    text: str | None = None  # an edit's new text
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind}
+
+
 @dataclass
 class Normalized:
     """What one delivery holds: ``received`` events, as inquiries, echoes, ignored or
@@ -81,19 +99,23 @@ class Normalized:
     ignored: list[Ignored] = field(default_factory=list)
     echoes: list[Inquiry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # edits and unsent messages
     # Post id → the post it replies to, where the platform says (X): intake finds the inquiry.
     in_reply_to: dict[str, str] = field(default_factory=dict)
 
     @property
     def received(self) -> int:
-        return len(self.inquiries) + len(self.ignored) + len(self.echoes) + len(self.problems)
+        taken = len(self.inquiries) + len(self.echoes) + len(self.changes)
+        return taken + len(self.ignored) + len(self.problems)
 
-    def add(self, item: Inquiry | Echo | Ignored) -> None:
+    def add(self, item: Inquiry | Echo | Ignored | Change) -> None:
         """One event, sorted into the list it belongs to (one place, for every platform)."""
         if isinstance(item, Inquiry):
             self.inquiries.append(item)
         elif isinstance(item, Echo):
             self.echoes.append(item.post)
+        elif isinstance(item, Change):
+            self.changes.append(item)
         else:
             self.ignored.append(item)
 
@@ -101,7 +123,7 @@ class Normalized:
 def isolated(
     found: Normalized,
     where: str,
-    read: Callable[[], Inquiry | Echo | Ignored],
+    read: Callable[[], Inquiry | Echo | Ignored | Change],
     event_id: str | None = None,
 ) -> None:
     """One event read into ``found``, or, when it cannot be read, a ``Problem`` at ``where``

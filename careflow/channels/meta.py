@@ -1,7 +1,10 @@
 """Meta deliveries (``POST /webhooks/meta``) → inquiries: Facebook Page feed comments, visitor
 posts and Page mentions, Instagram comments and mentions (public), Messenger / Instagram
 messages (private, from ``messaging`` and from ``standby`` when another app such as Page Inbox
-owns the thread); the Page's or account's own posts and message echoes are echoes.
+owns the thread); the Page's or account's own posts and message echoes are echoes. A customer's
+edit (``message_edit``, a feed item ``verb: edited``) and unsent message (``is_deleted``) are
+``Change``s for the inquiry that has the message. Instagram comments cannot be edited (Meta's
+``comments`` field reference has no edit form), so Instagram sends only message edits.
 
 Each event is read on its own (``isolated``): one careflow cannot read is a problem listed
 beside the others, never a refusal of the delivery, because Meta retries a refused delivery
@@ -17,7 +20,7 @@ The shapes (only the fields read here matter; each is in tests/channels/payloads
   "message", "sender_id"?, "sender_name"?, "created_time"}}], "messaging" | "standby":
   [{"sender": {"id"}, "recipient": {"id"}, "timestamp", "message": {"mid", "text",
   "is_echo", "attachments": [{"type", "payload": {"url"}}], "sticker_id", "is_deleted",
-  "is_unsupported"}}]}]}``.
+  "is_unsupported"}, "message_edit": {"mid", "text", "num_edit"}}]}]}``.
 - Instagram: ``{"object": "instagram", "entry": [{"id": <account>, "time", "changes":
   [{"field": "comments", "value": {"id", "text", "from": {"id", "username"} (absent in the
   older form), "media": {"id"}, "parent_id"}}, {"field": "mentions", "value": {"media_id",
@@ -33,6 +36,7 @@ from typing import Any
 
 from careflow.channels.common import (
     ECHO,
+    Change,
     Echo,
     Ignored,
     Normalized,
@@ -59,8 +63,7 @@ VISITOR_POSTS = ("post", "status", "photo", "video")  # feed items a visitor's p
 # Whoever wrote it is not in the payload (Instagram mentions, the older comment form, some
 # Page mentions): the inquiry names this author, and the agent opens the post to see who.
 UNKNOWN_AUTHOR = {"id": "unknown", "handle": "unknown"}
-EDITED = "edited: edits are not applied to the inquiry yet (it keeps the text first received)"
-UNSENT = "unsent (is_deleted): the customer withdrew the message; not yet shown in the inquiry"
+BRAND_CHANGE = "the brand's own edit or unsent message: careflow's record is its own"
 UNSUPPORTED = "is_unsupported: Meta did not deliver this message's content (a type its API lacks)"
 # How an attachment reads where the text would be, when a post has no text of its own.
 PLACEHOLDERS = {
@@ -166,7 +169,7 @@ def _placeholder(attachments: list[dict[str, Any]], fallback: str = "attachment"
 
 def _change(
     kind: str, change: Any, entry: dict[str, Any], where: str, brand: set[str]
-) -> Inquiry | Echo | Ignored:
+) -> Inquiry | Echo | Ignored | Change:
     change = object_at(change, where)
     field_name = change.get("field")
     value = object_at(change.get("value"), f"{where}.value")
@@ -184,12 +187,12 @@ def _change(
 
 def _feed(
     value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
-) -> Inquiry | Echo | Ignored:
+) -> Inquiry | Echo | Ignored | Change:
     item, verb = value.get("item"), value.get("verb")
     item_id = value.get("comment_id") or value.get("post_id")
     some_id = str(item_id) if isinstance(item_id, str | int) else None
-    if verb == "edited" and item in ("comment", *VISITOR_POSTS):
-        return Ignored(some_id, f"feed {item} {EDITED}")
+    if verb in ("edited", "edit") and item in ("comment", *VISITOR_POSTS):  # both are sent
+        return _feed_edit(value, entry, where, brand)
     if verb == "add" and item == "comment":
         return _facebook_comment(value, entry, where, brand)
     if verb == "add" and item in VISITOR_POSTS:
@@ -257,6 +260,35 @@ def _facebook_comment(
         attachments=attachments,
     )
     return echo_if(comment, author["id"] in brand)
+
+
+def _feed_edit(
+    value: dict[str, Any], entry: dict[str, Any], where: str, brand: set[str]
+) -> Change | Ignored:
+    """An edited comment or visitor post: its new text, for the inquiry that has it (keyed as
+    the comment or post itself was)."""
+    item = value.get("item")
+    if item == "comment":
+        item_id = id_at(value, "comment_id", where)
+        post_id = optional_id_at(value, "post_id", where)
+        parent_id = optional_id_at(value, "parent_id", where)
+        conversation = parent_id if parent_id and parent_id != post_id else item_id
+    else:
+        item_id = conversation = id_at(value, "post_id", where)
+    author = _feed_author(value, where)
+    if author["id"] in brand:
+        return Ignored(item_id, BRAND_CHANGE)
+    attachments = _feed_attachments(value)
+    return Change(
+        kind="edit",
+        id=item_id,
+        channel="facebook",
+        private=False,
+        conversation_id=conversation,
+        author=author,
+        at=_feed_time(value, entry, where),
+        text=_text(value.get("message")) or _placeholder(attachments),
+    )
 
 
 def _visitor_post(
@@ -394,17 +426,44 @@ def _message_attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _message(channel: str, event: Any, where: str, brand: set[str]) -> Inquiry | Echo | Ignored:
+def _message_change(
+    channel: str, event: dict[str, Any], key: str, where: str, brand: set[str]
+) -> Change | Ignored:
+    """``message_edit`` (the new text) or an unsent ``message`` (``is_deleted``): the change a
+    customer made to a message of their conversation, keyed by its ``mid``."""
+    part = event[key]
+    mid = id_at(part, "mid", f"{where}.{key}")
+    sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
+    if sender in brand or part.get("is_echo") is True:
+        return Ignored(mid, BRAND_CHANGE)
+    at = epoch_at(event.get("timestamp"), f"{where}.timestamp")
+    author = {"id": sender, "handle": sender, "name": None}
+    text = _text(text_at(part, "text", f"{where}.{key}")) if key == "message_edit" else None
+    return Change(
+        kind="edit" if key == "message_edit" else "withdrawn",
+        id=mid,
+        channel=channel,
+        private=True,
+        conversation_id=sender,  # a DM conversation is keyed by its customer
+        author=author,
+        at=at,
+        text=text,
+    )
+
+
+def _message(
+    channel: str, event: Any, where: str, brand: set[str]
+) -> Inquiry | Echo | Ignored | Change:
     event = object_at(event, where)
     message = event.get("message")
     if not isinstance(message, dict):
         if isinstance(event.get("message_edit"), dict):
-            return Ignored(_mid(event), f"message {EDITED}")
+            return _message_change(channel, event, "message_edit", where, brand)
         other = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
         return Ignored(_mid(event), f"messaging event {other!r}: not a message")
     mid = id_at(message, "mid", f"{where}.message")
     if message.get("is_deleted") is True:
-        return Ignored(mid, UNSENT)
+        return _message_change(channel, event, "message", where, brand)
     if message.get("is_unsupported") is True:
         return Ignored(mid, UNSUPPORTED)
     sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")

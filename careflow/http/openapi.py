@@ -49,6 +49,19 @@ def openapi_base() -> dict[str, Any]:
                             "description": "Redeliveries of posts an inquiry already has",
                         },
                         "brand_posts": {"type": "array", "items": {"type": "string"}},
+                        "changed": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "kind": {"type": "string", "enum": ["edit", "withdrawn"]},
+                                    "inquiry": {"type": "string"},
+                                },
+                            },
+                            "description": "Customers' edits and unsent messages, each applied "
+                            "to the open inquiry that has the message",
+                        },
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
                         "problems": {

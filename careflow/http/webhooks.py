@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,22 +39,30 @@ from temporalio.exceptions import TemporalError
 from careflow.channels import generic, meta, x
 from careflow.channels.common import (
     ECHO,
+    Change,
     Ignored,
     Normalized,
     PayloadError,
+    Problem,
     is_brand_author,
     parse_json,
 )
-from careflow.channels.times import clamp_times
+from careflow.channels.times import Clamped, clamp_times
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset
 from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter
 from careflow.http.body import read_body
 from careflow.http.profile_names import ProfileNames
-from careflow.settings import Settings
+from careflow.settings import BrandAccounts, Settings
 from careflow.telemetry import count_intake_problems
-from careflow.temporal.intake import Triage, intake, record_brand_post, triage_off_loop
+from careflow.temporal.intake import (
+    Triage,
+    intake,
+    record_brand_post,
+    record_change,
+    triage_off_loop,
+)
 
 # The intake's lines keep the logger name they always had: `careflow service --demo` quiets it.
 log = logging.getLogger("careflow.http.webhooks")
@@ -113,6 +122,65 @@ async def _signed_payload(request: Request, header: str, expected: Signature) ->
     return parse_json(body)
 
 
+PLATFORMS = ("generic", "x", "meta")
+
+
+def normalize(platform: str, data: Any, brand: BrandAccounts) -> Normalized:
+    """A parsed delivery read by its platform's normalizer (``careflow.channels``)."""
+    if platform == "x":
+        return x.account_activity(data, brand)
+    if platform == "meta":
+        return meta.webhook(data, brand)
+    if platform == "generic":
+        return Normalized(inquiries=[generic.inquiry(data)])
+    raise ValueError(f"no webhook door for platform {platform!r}")
+
+
+@dataclass
+class Screened:
+    """A delivery read and judged, before anything reaches Temporal: what the webhook routes
+    then take in, and what ``careflow intake explain`` prints. One function makes it
+    (``screen``), so the two never disagree."""
+
+    found: Normalized  # the normalizer's result, times clamped
+    clamps: list[Clamped]
+    taken: list[tuple[Inquiry, Triage]] = field(default_factory=list)  # to start or reach
+    dropped: list[tuple[Inquiry, Triage]] = field(default_factory=list)  # by received rules
+    echoes: list[Inquiry] = field(default_factory=list)  # the brand's own posts
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.found.changes
+
+    @property
+    def ignored(self) -> list[Ignored]:
+        return self.found.ignored
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.found.problems
+
+
+async def screen(
+    platform: str, data: Any, brand: BrandAccounts, rules: Ruleset, received_at: datetime
+) -> Screened:
+    """Normalize a parsed delivery (in a worker thread: a megabyte of posts takes a while),
+    make each post's time plausible, take the brand's own accounts' posts for echoes, and run
+    the firehose filter on the rest. Raises ``PayloadError`` for a body the door refuses."""
+    found = await asyncio.to_thread(normalize, platform, data, brand)
+    found, clamps = clamp_times(found, received_at)
+    screened = Screened(found, clamps, echoes=list(found.echoes))
+    for inquiry in found.inquiries:
+        if is_brand_author(inquiry, brand):
+            screened.echoes.append(inquiry)
+            continue
+        verdict = await triage_off_loop(inquiry, rules)
+        (screened.dropped if verdict.dropped is not None else screened.taken).append(
+            (inquiry, verdict)
+        )
+    return screened
+
+
 def _refused(error: PayloadError) -> JSONResponse:
     extra = {"problems": error.problems} if error.problems else {}
     return _error(error.status, error.message, **extra)
@@ -126,12 +194,14 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
     """
     names = ProfileNames(settings.platform)  # DM customers' names, before their inquiries start
 
-    async def take_in(found: Normalized, platform: str, received_at: datetime) -> JSONResponse:
-        """Each inquiry's time made plausible, then through the firehose filter and
-        signal-with-start (the ids were checked by the normalizers)."""
+    async def take_in(screened: Screened, platform: str) -> JSONResponse:
+        """Each post ``screen`` let through signal-with-started (the ids were checked by the
+        normalizers), each echo and customer's change signalled to its inquiry."""
+        found = screened.found
         started: list[str] = []
         continued: list[str] = []  # DMs and X replies that join the customer's open inquiry
         recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
+        changed: list[dict[str, str]] = []  # customers' edits and unsent messages, applied
         duplicates: list[dict[str, str]] = []  # redeliveries of posts an inquiry already has
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
@@ -145,7 +215,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 problem.message,
             )
         count_intake_problems(settings.telemetry, platform, len(problems))
-        found, clamps = clamp_times(found, received_at)
+        clamps = screened.clamps
         for clamp in clamps:
             log.info(
                 "%s post %r: created_at %s is %s; using the time received, %s",
@@ -155,26 +225,21 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 clamp.reason,
                 clamp.received_at.isoformat(),
             )
-        inquiries: list[tuple[Inquiry, Triage]] = []
-        echoes = list(found.echoes)
-        for inquiry in found.inquiries:
-            if is_brand_author(inquiry, settings.brand):
-                echoes.append(inquiry)
-                continue
-            verdict = await triage_off_loop(inquiry, rules)
-            if (turned_away := verdict.dropped) is not None:
-                dropped.append(
-                    {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
-                )
-            else:
-                inquiries.append((inquiry, verdict))
+        for inquiry, verdict in screened.dropped:
+            turned_away = verdict.dropped
+            assert turned_away is not None
+            dropped.append(
+                {"id": inquiry.id, "reason": turned_away.reason, "rule": turned_away.rule}
+            )
+        inquiries = list(screened.taken)
+        echoes = list(screened.echoes)
         # DM customers' names, before their inquiries start; never fails (unknown stays unknown).
         named = await names.named([inquiry for inquiry, _ in inquiries])
         inquiries = [
             (inquiry, verdict) for inquiry, (_, verdict) in zip(named, inquiries, strict=True)
         ]
         try:
-            if inquiries or echoes:
+            if inquiries or echoes or screened.changes:
                 client = await get_client()
             for inquiry, verdict in inquiries:
                 result = await intake(
@@ -198,6 +263,13 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                     ignored.append(Ignored(echo.id, ECHO).as_json())
                 else:
                     recorded.append(reached)
+            for change in screened.changes:  # after the messages they may change
+                reached = await record_change(client, change)
+                if reached is None:
+                    why = f"{change.kind}: no open inquiry on this conversation to change"
+                    ignored.append(Ignored(change.id, why).as_json())
+                else:
+                    changed.append({"id": change.id, "kind": change.kind, "inquiry": reached})
         except (CareflowError, TemporalError) as error:
             message = str(error) or type(error).__name__
             log.warning("%s delivery not taken in: %s", platform, message)
@@ -205,13 +277,14 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             return _error(503, message, started=started)
         log.info(
             "%s delivery: %d received, %d started, %d continued, %d duplicates, %d brand posts, "
-            "%d dropped, %d ignored, %d problems, %d times clamped",
+            "%d changed, %d dropped, %d ignored, %d problems, %d times clamped",
             platform,
             found.received,
             len(started),
             len(continued),
             len(duplicates),
             len(recorded),
+            len(changed),
             len(dropped),
             len(ignored),
             len(problems),
@@ -223,6 +296,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "continued": continued,
             "duplicates": duplicates,
             "brand_posts": recorded,
+            "changed": changed,
             "dropped": dropped,
         }
         clamped = [clamp.as_json() for clamp in clamps]
@@ -237,11 +311,10 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         what: str,
         header: str,
         signature: Callable[[str], Signature],
-        normalize: Callable[[Any], Normalized],
         platform: str,
     ) -> Response:
         """One door for every platform: secret configured, signature checked, payload
-        normalized, then each inquiry taken in."""
+        screened (``screen``, as ``careflow intake explain`` does), then taken in."""
         if not secret:
             return _missing(variable, what)
         received_at = datetime.now(UTC)
@@ -249,10 +322,10 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             data = await _signed_payload(request, header, signature(secret))
             if isinstance(data, Response):
                 return data
-            found = await asyncio.to_thread(normalize, data)  # a megabyte of posts takes a while
+            screened = await screen(platform, data, settings.brand, rules, received_at)
         except PayloadError as error:
             return _refused(error)
-        return await take_in(found, platform, received_at)
+        return await take_in(screened, platform)
 
     async def generic_webhook(request: Request) -> Response:
         """
@@ -279,7 +352,6 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "the generic webhook",
             GENERIC_SIGNATURE,
             hex_signature,
-            lambda data: Normalized(inquiries=[generic.inquiry(data)]),
             "generic",
         )
 
@@ -323,7 +395,6 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "the X webhook",
             X_SIGNATURE,
             base64_signature,
-            lambda data: x.account_activity(data, settings.brand),
             "x",
         )
 
@@ -373,7 +444,6 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "the Meta webhook",
             META_SIGNATURE,
             hex_signature,
-            lambda data: meta.webhook(data, settings.brand),
             "meta",
         )
 
@@ -384,3 +454,76 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         Route("/webhooks/meta", meta_verify, methods=["GET"]),
         Route("/webhooks/meta", meta_webhook, methods=["POST"]),
     ]
+
+
+# ---------------------------------------------------------------------- careflow intake explain
+
+
+def _author(author: Any) -> dict[str, Any]:
+    if isinstance(author, dict):
+        return {key: author.get(key) for key in ("id", "handle", "name")}
+    return {"id": author.id, "handle": author.handle, "name": author.name}
+
+
+def _post_event(kind: str, post: Inquiry) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "id": post.id,
+        "channel": post.channel,
+        "private": post.kind == "private",
+        "conversation_id": post.conversation_id,
+        "author": _author(post.author),
+        "text": post.text,
+        "attachments": [a.model_dump() for a in post.attachments],
+    }
+
+
+def explained_events(screened: Screened) -> list[dict[str, Any]]:
+    """Each event of a screened delivery as ``careflow intake explain`` shows it: customers'
+    posts (``inquiry``, with the ``received`` rules' decision), edits and unsent messages, the
+    brand's echoes, then what is ignored and what could not be read."""
+    events: list[dict[str, Any]] = []
+    for post, verdict in [*screened.taken, *screened.dropped]:
+        event = _post_event("inquiry", post)
+        decision = verdict.decision
+        event["dropped"] = verdict.dropped is not None
+        event["drop_reason"] = verdict.dropped.reason if verdict.dropped is not None else None
+        if decision is not None:
+            event.update(
+                category=decision.values.category,
+                queue=decision.values.queue,
+                priority=decision.values.priority,
+            )
+        events.append(event)
+    for change in screened.changes:
+        events.append(
+            {
+                "kind": change.kind,
+                "id": change.id,
+                "channel": change.channel,
+                "private": change.private,
+                "conversation_id": change.conversation_id,
+                "author": _author(change.author),
+                "text": change.text,
+                "attachments": [],
+            }
+        )
+    events += [_post_event("echo", post) for post in screened.echoes]
+    events += [
+        {"kind": "ignored", "id": item.id, "reason": item.reason} for item in screened.ignored
+    ]
+    events += [
+        {"kind": "problem", "id": item.id, "where": item.where, "reason": item.message}
+        for item in screened.problems
+    ]
+    return events
+
+
+def explain_body(
+    platform: str, raw: bytes, brand: BrandAccounts, rules: Ruleset, received_at: datetime
+) -> tuple[list[dict[str, Any]], list[Clamped]]:
+    """What the webhook door would make of ``raw``: the same parsing and ``screen`` as a
+    delivery (no signature, no Temporal). Raises ``PayloadError`` where the door would refuse."""
+    data = parse_json(raw)
+    screened = asyncio.run(screen(platform, data, brand, rules, received_at))
+    return explained_events(screened), screened.clamps

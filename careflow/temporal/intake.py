@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from careflow.channels.common import Change
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Decision, Ruleset
 from careflow.temporal.explain import explained
@@ -37,7 +38,7 @@ from careflow.temporal.inquiries import OPEN_QUERY, QUERY_TIMEOUT, handle
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput
-from workflows.state import BrandMessage, InquiryStatus
+from workflows.state import BrandMessage, InquiryStatus, MessageChange
 
 log = logging.getLogger("careflow.temporal.intake")
 MEMO_TEXT_LIMIT = 280
@@ -103,7 +104,11 @@ class IntakeResult(BaseModel):
 def first_message(inquiry: Inquiry) -> CustomerMessage:
     """The post as a customer message: a redelivery or a later post is one signal away."""
     return CustomerMessage(
-        id=inquiry.id, text=inquiry.text, private=inquiry.kind == "private", at=inquiry.created_at
+        id=inquiry.id,
+        text=inquiry.text,
+        private=inquiry.kind == "private",
+        at=inquiry.created_at,
+        attachments=list(inquiry.attachments),
     )
 
 
@@ -139,13 +144,15 @@ class Triage:
 
     dropped: IntakeResult | None
     priority_key: int
+    # The whole decision, for ``careflow intake explain`` (category, queue, priority…).
+    decision: Decision | None = field(default=None, compare=False, repr=False)
 
 
 def triage(inquiry: Inquiry, ruleset: Ruleset) -> Triage:
     """The ``received`` rules once: dropped or not, and the post's priority key."""
     decision = ruleset.evaluate("received", inquiry, explain=False, bounded=True)
     key = priority_key(decision.values.priority, inquiry.author.followers or 0)
-    return Triage(_dropped(decision), key)
+    return Triage(_dropped(decision), key, decision)
 
 
 def _dropped(decision: Decision) -> IntakeResult | None:
@@ -365,3 +372,22 @@ async def record_brand_post(
 async def send_customer_message(client: Client, inquiry_id: str, message: CustomerMessage) -> None:
     with explained(client, inquiry_id):
         await handle(client, inquiry_id).signal(InquiryWorkflow.customer_message, message)
+
+
+async def record_change(client: Client, change: Change) -> str | None:
+    """A customer's edit or unsent message to the open inquiry of its conversation, found as
+    their messages are (a DM's may have continued their public inquiry). The inquiry's id, or
+    None when the conversation has no open inquiry (nothing to change)."""
+    target = f"inquiry-{change.channel}-{change.conversation_id}"
+    customer = customer_key(change.channel, str(change.author.get("id", "")))
+    if change.private and customer is not None:
+        target = await _open_public_inquiry(client, customer, target) or target
+    signal = MessageChange(id=change.id, kind=change.kind, at=change.at, text=change.text)
+    with explained(client, target):
+        try:
+            await handle(client, target).signal(InquiryWorkflow.message_change, signal)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+    return target

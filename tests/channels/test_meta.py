@@ -188,9 +188,12 @@ def test_a_mixed_messenger_batch_takes_the_message_and_says_why_not_the_others()
         "where is my parcel?",
     )
     reasons = {item.id: item.reason for item in found.ignored}
-    assert reasons["m_gone"].startswith("unsent (is_deleted)")
     assert reasons["m_odd"].startswith("is_unsupported")
-    assert reasons["m_1"].startswith("message edited")
+    # The unsent message and the edit are changes for the inquiries that have them.
+    assert [(c.kind, c.id, c.conversation_id, c.text) for c in found.changes] == [
+        ("withdrawn", "m_gone", "61001", None),
+        ("edit", "m_1", "61003", "x"),
+    ]
     assert [(p.id, p.where) for p in found.problems] == [
         ("m_broken", "entry[0].messaging[4]"),
         (None, "entry[0].messaging[5]"),

@@ -26,7 +26,21 @@ EDIT_MID = "mid.1457764197618:41d102a3e1ae206a38"
 EXPECTED: dict[str, tuple[str, Any]] = {
     # The Page's own comment (sender_id is the Page): an echo, with its photo kept.
     "restfb-feed-comment-add-with-photo": ("echo", "901097836652708_903438993085259"),
-    "restfb-feed-comment-edited-25": ("ignored", "edits are not applied"),
+    # The Page editing its own comment (sender_id is the Page): not a customer's change.
+    "restfb-feed-comment-edited-25": ("ignored", "the brand's own edit"),
+    # A visitor edited their post on the Page: the new text, for the inquiry keyed on the post.
+    "restfb-feed-post-edit": (
+        "change",
+        {
+            "kind": "edit",
+            "id": "1234567890321_7293787835232",
+            "channel": "facebook",
+            "private": False,
+            "conversation_id": "1234567890321_7293787835232",
+            "author": "8423678347823",
+            "text": "Let's check this",
+        },
+    ),
     "restfb-feed-photo-add-message": ("ignored", "the Page's own post"),
     "restfb-feed-post-add-25": (
         "inquiry",
@@ -114,7 +128,18 @@ EXPECTED: dict[str, tuple[str, Any]] = {
     ),
     # is_echo to the Page itself: no customer conversation to record it in.
     "restfb-messaging-message-basic-echo": ("ignored", ECHO),
-    "restfb-messaging-message-edits": ("ignored", "message edited: edits are not applied"),
+    "restfb-messaging-message-edits": (
+        "change",
+        {
+            "kind": "edit",
+            "id": EDIT_MID,
+            "channel": "messenger",
+            "private": True,
+            "conversation_id": "987654321432",
+            "author": "987654321432",
+            "text": "hello, world!",
+        },
+    ),
     "restfb-messaging-message-fallback-attachment": (
         "inquiry",
         {
@@ -124,7 +149,17 @@ EXPECTED: dict[str, tuple[str, Any]] = {
             "attachments": [("fallback", "https://www.messenger.com/")],
         },
     ),
-    "restfb-messaging-message-isdeleted": ("ignored", "unsent (is_deleted)"),
+    "restfb-messaging-message-isdeleted": (
+        "change",
+        {
+            "kind": "withdrawn",
+            "id": "message_id",
+            "channel": "messenger",
+            "private": True,
+            "conversation_id": "987654321432",
+            "text": None,
+        },
+    ),
     "restfb-messaging-message-isunsupported": ("ignored", "is_unsupported"),
     "restfb-messaging-message-media-attachment": (
         "inquiry",
@@ -161,6 +196,18 @@ def test_a_real_payload_normalizes_as_expected(path: Path) -> None:
     elif outcome == "ignored":
         (ignored,) = found.ignored
         assert expected in ignored.reason
+    elif outcome == "change":
+        (change,) = found.changes
+        seen_change = {
+            "kind": change.kind,
+            "id": change.id,
+            "channel": change.channel,
+            "private": change.private,
+            "conversation_id": change.conversation_id,
+            "author": change.author["id"],
+            "text": change.text,
+        }
+        assert {key: seen_change[key] for key in expected} == expected
     else:
         (post,) = found.inquiries
         expected = dict(expected)

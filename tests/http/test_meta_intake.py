@@ -16,7 +16,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from temporalio.client import Client
 
-from careflow.devtools.fake_webhooks import Customer, meta_batch, meta_message_event
+from careflow.devtools.fake_webhooks import (
+    Customer,
+    meta_batch,
+    meta_edit_event,
+    meta_message_event,
+)
 from careflow.errors import CareflowError
 from careflow.http.app import create_app
 from tests.channels.payloads import PAGE
@@ -49,6 +54,7 @@ def mixed_batch(now: datetime) -> dict[str, Any]:
 def test_a_mixed_batch_without_temporal_lists_what_it_ignored_and_its_problems() -> None:
     body = mixed_batch(datetime.now().astimezone())
     body["entry"][0]["messaging"][1]["message"] = {"mid": "m_broken"}  # no text: a problem
+    del body["entry"][0]["messaging"][0]  # an unsent message needs Temporal: its inquiry
     raw = json.dumps(body).encode()
     app = create_app(SECRETS, never_connect, RULESET)
     answer = asyncio.run(
@@ -56,13 +62,13 @@ def test_a_mixed_batch_without_temporal_lists_what_it_ignored_and_its_problems()
     )
     assert answer.status_code == 200, answer.text
     said = answer.json()
-    assert (said["received"], said["started"]) == (3, [])
-    assert [item["id"] for item in said["ignored"]] == ["m_unsent", "m_odd"]
+    assert (said["received"], said["started"]) == (2, [])
+    assert [item["id"] for item in said["ignored"]] == ["m_odd"]
     assert said["problems"] == [
         {
             "id": "m_broken",
-            "where": "entry[0].messaging[1]",
-            "message": "entry[0].messaging[1].message.text: missing",
+            "where": "entry[0].messaging[0]",
+            "message": "entry[0].messaging[0].message.text: missing",
         }
     ]
 
@@ -154,7 +160,9 @@ events = st.fixed_dictionaries(
             st.integers(min_value=-(10**15), max_value=10**15), st.text(max_size=5)
         ),
         "message": st.one_of(messages, ids),
-        "message_edit": st.fixed_dictionaries({"mid": ids}),
+        "message_edit": st.fixed_dictionaries(
+            {"mid": ids}, optional={"text": st.one_of(st.text(max_size=20), st.integers())}
+        ),
         "read": st.fixed_dictionaries({"watermark": st.integers()}),
     },
 )
@@ -162,7 +170,7 @@ values = st.fixed_dictionaries(
     {},
     optional={
         "item": st.sampled_from(["comment", "post", "status", "photo", "video", "reaction", 1]),
-        "verb": st.sampled_from(["add", "edited", "remove", None]),
+        "verb": st.sampled_from(["add", "edited", "edit", "remove", None]),
         "comment_id": ids,
         "post_id": ids,
         "parent_id": ids,
@@ -209,7 +217,8 @@ def test_signed_meta_shapes_are_never_a_5xx_and_start_nothing_unreadable(
     payload: dict[str, Any],
 ) -> None:
     """Whatever a signed Meta-shaped body holds: never a 5xx; Temporal is asked (here: down,
-    503) only when an event was read as an inquiry or a brand message; every event the answer
+    503) only when an event was read as an inquiry, a brand message or a customer's edit or unsent
+    message (each needs its inquiry); every event the answer
     does not take is ignored with a reason or listed as a problem."""
     asked: list[bool] = []
 
@@ -234,3 +243,54 @@ def test_signed_meta_shapes_are_never_a_5xx_and_start_nothing_unreadable(
             assert problem["where"] and problem["message"]
         for item in said["ignored"]:
             assert item["reason"]
+
+
+def test_an_edit_an_unsent_message_and_a_follow_up_photo_reach_the_inquiry_view(
+    tmp_path: Path,
+) -> None:
+    """Lena writes, corrects herself, sends a photo, then unsends a message: the status shows
+    the new text (the history both), the photo's link, and the unsent one withdrawn."""
+
+    async def scenario(client: Client, app: Any, now: datetime) -> None:
+        async def deliver(events: list[dict[str, Any]]) -> dict[str, Any]:
+            raw = json.dumps(meta_batch(events, now, account_id=PAGE).body).encode()
+            headers = signed("/webhooks/meta", raw)
+            answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
+            assert answer.status_code == 200, answer.text
+            result: dict[str, Any] = answer.json()
+            return result
+
+        wid = "inquiry-messenger-61001"
+        await deliver([meta_message_event("m_1", LENA, "my parcel nevr came", now, PAGE)])
+        await until_status(client, wid, lambda s: True)
+        photo = [("image", "https://cdn.example/label.jpg")]
+        said = await deliver(
+            [
+                meta_message_event("m_2", LENA, "wrong order number", now, PAGE),
+                meta_message_event("m_3", LENA, None, now, PAGE, attachments=photo),
+                meta_edit_event("m_1", LENA, "my parcel never came", now, PAGE),
+                meta_message_event("m_2", LENA, None, now, PAGE, unsent=True),
+                meta_edit_event("m_9", OMAR, "no inquiry of mine", now, PAGE),
+            ]
+        )
+        assert said["changed"] == [
+            {"id": "m_1", "kind": "edit", "inquiry": wid},
+            {"id": "m_2", "kind": "withdrawn", "inquiry": wid},
+        ]
+        assert [item["id"] for item in said["ignored"]] == ["m_9"]
+        status = await until_status(
+            client, wid, lambda s: len(s.messages) == 3 and s.messages[1].withdrawn_at is not None
+        )
+        first, unsent, media = status.messages
+        assert first.text == status.inquiry.text == "my parcel never came"
+        assert [earlier.text for earlier in first.edited_from] == ["my parcel nevr came"]
+        assert (unsent.text, unsent.id) == ("", "m_2")
+        assert "wrong order number" not in status.model_dump_json()
+        assert [(a.type, a.url) for a in media.attachments] == photo
+        assert media.text == "(photo)"
+        # The agent API's status is this model as JSON.
+        shown = status.model_dump(mode="json")["messages"]
+        assert shown[1]["withdrawn_at"] and shown[1]["text"] == ""
+        assert shown[2]["attachments"] == [{"type": "image", "url": photo[0][1]}]
+
+    on_dev_server(tmp_path, scenario)
