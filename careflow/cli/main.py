@@ -14,6 +14,7 @@ from careflow.cli.codec import codec_cli
 from careflow.cli.doctor import doctor_cli
 from careflow.cli.fake_platform import fake_platform_cli
 from careflow.cli.inquiries import inquiries_app
+from careflow.cli.intake import intake_app
 from careflow.cli.report import report_app
 from careflow.cli.rules import rules_app
 from careflow.cli.service import service_app
@@ -55,6 +56,7 @@ def main(
 
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
+app.add_typer(intake_app, name="intake")
 # Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
 for group in (
     service_app,

@@ -209,6 +209,18 @@ def meta_message_event(
     }
 
 
+def meta_edit_event(
+    message_id: str, customer: Customer, text: str, at: datetime, account_id: str = BRAND_PAGE_ID
+) -> dict[str, Any]:
+    """A customer's edit of a message they sent (``message_edit``, as Messenger sends it)."""
+    return {
+        "sender": {"id": customer.id},
+        "recipient": {"id": account_id},
+        "timestamp": _millis(at),
+        "message_edit": {"mid": message_id, "text": text, "num_edit": 1},
+    }
+
+
 def meta_batch(
     events: list[dict[str, Any]],
     at: datetime,
@@ -348,6 +360,98 @@ async def send(
     return await http.post(intake_url.rstrip("/") + event.path, content=raw, headers=headers)
 
 
+SHAPES = ("post", "edit", "unsent", "standby", "batch")
+META_MESSAGE_CHANNELS = ("messenger", "instagram")
+
+
+def _meta_customer(data: dict[str, Any]) -> Customer:
+    author = data.get("author")
+    if not isinstance(author, dict) or not author.get("id"):
+        raise ValueError("author {id, handle} is needed")
+    return Customer(str(author["id"]), str(author.get("handle") or author["id"]))
+
+
+def _meta_message_event(
+    data: Any, post_id: str, now: datetime
+) -> tuple[dict[str, Any], bool, bool]:
+    """One event of a Meta message shape (``post`` with optional ``attachments``, ``edit``,
+    ``unsent``, ``standby``): the messaging event, whether it is Instagram's, and whether it
+    goes under ``standby``."""
+    if not isinstance(data, dict):
+        raise ValueError("each event is a JSON object")
+    shape = data.get("shape", "post")
+    channel = data.get("channel")
+    if channel not in META_MESSAGE_CHANNELS:
+        raise ValueError(f"shape {shape!r} is a Meta message: channel messenger or instagram")
+    instagram = channel == "instagram"
+    account = BRAND_INSTAGRAM_ID if instagram else BRAND_PAGE_ID
+    customer = _meta_customer(data)
+    if shape in ("edit", "unsent"):
+        target = data.get("message_id")
+        if not isinstance(target, str) or not target:
+            raise ValueError(f"shape {shape!r} needs message_id: the message it changes")
+        if shape == "edit":
+            text = str(data.get("text", ""))
+            return meta_edit_event(target, customer, text, now, account), instagram, False
+        event = meta_message_event(target, customer, None, now, account, unsent=True)
+        return event, instagram, False
+    if shape not in ("post", "standby"):
+        raise ValueError(f"shape {shape!r} inside a batch: expected post, edit, unsent or standby")
+    attachments = [
+        (str(item.get("type", "image")), str(item.get("url", "")))
+        for item in data.get("attachments") or []
+        if isinstance(item, dict)
+    ]
+    said = data.get("text")
+    message = meta_message_event(
+        str(data.get("id") or post_id),
+        customer,
+        said if isinstance(said, str) and (said or not attachments) else None,
+        now,
+        account,
+        attachments=attachments or None,
+    )
+    return message, instagram, shape == "standby"
+
+
+def fake_delivery(data: Any, post_id: str, now: datetime) -> tuple[PlatformEvent, Inquiry | None]:
+    """``POST /_fake/webhooks``'s body as the platform's delivery. ``shape`` (default
+    ``post``): a customer post (``customer_post``; a Messenger or Instagram one may carry
+    ``attachments: [{type, url}]``), ``edit`` / ``unsent`` of an earlier message
+    (``message_id``; an edit's new ``text``), ``standby`` (a message while another app owns the
+    thread), or ``batch`` (``events``: several of those in one Meta delivery). The inquiry is
+    returned for a plain post (the fake remembers its author)."""
+    if not isinstance(data, dict):
+        raise ValueError("send a JSON object with channel, author {id, handle} and text")
+    shape = data.get("shape", "post")
+    if shape not in SHAPES:
+        raise ValueError(f"shape {shape!r}: expected one of {', '.join(SHAPES)}")
+    if shape == "post" and not data.get("attachments"):
+        post = customer_post({k: v for k, v in data.items() if k != "shape"}, post_id, now)
+        return event_for(post), post
+    items = data.get("events") if shape == "batch" else [data]
+    if not isinstance(items, list) or not items:
+        raise ValueError("a batch needs events: a list of posts, edits, unsent and standby")
+    messaging: list[dict[str, Any]] = []
+    standby: list[dict[str, Any]] = []
+    kinds: set[bool] = set()
+    for number, item in enumerate(items):
+        event, instagram, on_standby = _meta_message_event(item, f"{post_id}{number}", now)
+        kinds.add(instagram)
+        (standby if on_standby else messaging).append(event)
+    if len(kinds) > 1:
+        raise ValueError("one Meta delivery holds Messenger or Instagram events, not both")
+    instagram = kinds.pop()
+    account = BRAND_INSTAGRAM_ID if instagram else BRAND_PAGE_ID
+    entries = [
+        {"id": account, "time": _millis(now), key: events}
+        for key, events in (("messaging", messaging), ("standby", standby))
+        if events
+    ]
+    body = {"object": "instagram" if instagram else "page", "entry": entries}
+    return PlatformEvent("meta", body), None
+
+
 def customer_post(data: Any, post_id: str, now: datetime) -> Inquiry:
     """``POST /_fake/webhooks``'s body as an inquiry: ``channel``, ``author`` and ``text`` are
     needed; ``kind`` (public), ``id`` (a new one), ``conversation_id`` (the id) and
@@ -385,10 +489,11 @@ class WebhookSender:
             )
         try:
             data = json.loads(await request.body())
-            post = customer_post(data, self.next_id(), datetime.now(UTC))
-            raw, headers = signed(event_for(post), self.secrets)
-            self.users[post.author.handle.lower()] = post.author.id
-            self.authors[post.id] = Customer(post.author.id, post.author.handle)
+            event, post = fake_delivery(data, self.next_id(), datetime.now(UTC))
+            raw, headers = signed(event, self.secrets)
+            if post is not None:
+                self.users[post.author.handle.lower()] = post.author.id
+                self.authors[post.id] = Customer(post.author.id, post.author.handle)
         except ValidationError as error:
             problems = [
                 f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
@@ -397,7 +502,7 @@ class WebhookSender:
             return JSONResponse({"error": "not a post", "problems": problems}, status_code=422)
         except ValueError as error:
             return JSONResponse({"error": str(error)}, status_code=400)
-        path = event_for(post).path
+        path = event.path
         headers["Content-Type"] = "application/json"
         async with httpx.AsyncClient(timeout=30) as http:
             try:
@@ -414,7 +519,7 @@ class WebhookSender:
             said = answer.text[:500]
         return JSONResponse(
             {
-                "id": post.id,
+                "id": post.id if post is not None else _first_id(event),
                 "delivered_to": path,
                 "intake_status": answer.status_code,
                 "intake": said,
@@ -460,6 +565,17 @@ class WebhookSender:
                 await send(http, self.intake_url, event, self.secrets)
         except (httpx.HTTPError, ValueError) as error:
             log.warning("the echo of a brand post did not reach the intake: %s", error)
+
+
+def _first_id(event: PlatformEvent) -> str | None:
+    """The id of the first message a Meta delivery holds (what a test edits or unsends next)."""
+    for entry in event.body.get("entry", []):
+        for key in ("messaging", "standby"):
+            for item in entry.get(key, []):
+                part = item.get("message") or item.get("message_edit") or {}
+                if part.get("mid"):
+                    return str(part["mid"])
+    return None
 
 
 BRAND_ON_X = Customer(id=BRAND_X_USER_ID, handle="acme", name="Acme")

@@ -19,6 +19,7 @@ from careflow.devtools.fake_webhooks import (
     Customer,
     Secrets,
     event_for,
+    fake_delivery,
     meta_batch,
     meta_message,
     meta_message_event,
@@ -94,7 +95,8 @@ def test_the_fakes_meta_batches_carry_the_real_shapes() -> None:
         batch = meta_batch(events, at, standby=standby)
         found = meta.webhook(batch.body, SETTINGS.brand)
         assert [post.text for post in found.inquiries] == ["hello", "(video)"]
-        assert [item.id for item in found.ignored] == ["m_2", "m_3"]
+        assert [item.id for item in found.ignored] == ["m_3"]
+        assert [(c.kind, c.id) for c in found.changes] == [("withdrawn", "m_2")]
     instagram = meta.webhook(meta_batch(events[:1], at, instagram=True).body, SETTINGS.brand)
     assert instagram.inquiries[0].channel == "instagram"
 
@@ -159,3 +161,40 @@ def test_signing_without_the_platforms_secret_names_the_variable() -> None:
     event = event_for(Inquiry.model_validate_json(EXAMPLES[0].read_text()))
     with pytest.raises(ValueError, match="CAREFLOW_X_CONSUMER_SECRET"):
         signed(event, Secrets(None, "meta"))
+
+
+def test_the_fake_sends_edits_unsent_standby_media_and_batches_on_request() -> None:
+    """``POST /_fake/webhooks`` shapes, read back by the real normalizer."""
+    at = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    lena = {"id": "61001", "handle": "lena"}
+    asks = [
+        {"shape": "edit", "channel": "messenger", "author": lena, "message_id": "m_1", "text": "x"},
+        {"shape": "unsent", "channel": "messenger", "author": lena, "message_id": "m_1"},
+        {"shape": "standby", "channel": "messenger", "author": lena, "text": "still there?"},
+        {
+            "channel": "messenger",
+            "author": lena,
+            "text": "",
+            "attachments": [{"type": "image", "url": "https://cdn/p.jpg"}],
+        },
+    ]
+    seen = []
+    for ask in [*asks, {"shape": "batch", "events": asks}]:
+        event, _ = fake_delivery(ask, "m_9", at)
+        found = meta.webhook(event.body, SETTINGS.brand)
+        assert found.problems == [] and found.ignored == []
+        seen.append(
+            [c.kind for c in found.changes]
+            + [(p.text, len(p.attachments)) for p in found.inquiries]
+        )
+    assert seen == [
+        ["edit"],
+        ["withdrawn"],
+        [("still there?", 0)],
+        [("(photo)", 1)],
+        ["edit", "withdrawn", ("(photo)", 1), ("still there?", 0)],
+    ]
+    with pytest.raises(ValueError, match="message_id"):
+        fake_delivery({"shape": "edit", "channel": "messenger", "author": lena}, "m", at)
+    with pytest.raises(ValueError, match="messenger or instagram"):
+        fake_delivery({"shape": "unsent", "channel": "x", "author": lena}, "m", at)
