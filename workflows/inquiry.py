@@ -127,7 +127,12 @@ class InquiryWorkflow:
                 first_run_id=first_run_id,
             )
             self._machine = StepMachine(
-                state, ruleset, self._inbox, self._brand_inbox, self._changes
+                state,
+                ruleset,
+                self._inbox,
+                self._brand_inbox,
+                self._changes,
+                memo=self._input.search_attributes,  # a real server: the queue's memo follows edits
             )
             async with self._lock:
                 await self.machine.triage()
@@ -143,7 +148,12 @@ class InquiryWorkflow:
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
             )
             self._machine = StepMachine(
-                state, ruleset, self._inbox, self._brand_inbox, self._changes
+                state,
+                ruleset,
+                self._inbox,
+                self._brand_inbox,
+                self._changes,
+                memo=self._input.search_attributes,  # a real server: the queue's memo follows edits
             )
             self._index()
 

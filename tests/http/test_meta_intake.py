@@ -292,5 +292,8 @@ def test_an_edit_an_unsent_message_and_a_follow_up_photo_reach_the_inquiry_view(
         shown = status.model_dump(mode="json")["messages"]
         assert shown[1]["withdrawn_at"] and shown[1]["text"] == ""
         assert shown[2]["attachments"] == [{"type": "image", "url": photo[0][1]}]
+        # The agents' queue (the memo) shows the first post as she left it.
+        memo = await (await client.get_workflow_handle(wid).describe()).memo()
+        assert memo["text"] == "my parcel never came"
 
     on_dev_server(tmp_path, scenario)
