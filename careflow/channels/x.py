@@ -124,7 +124,13 @@ def _quoted(tweet: dict[str, Any]) -> str | None:
         return None  # a quote whose original X withheld (deleted, protected) keeps its own text
     user = quoted.get("user")
     handle = user.get("screen_name") if isinstance(user, dict) else None
-    who = f"@{handle}" if isinstance(handle, str) and handle else "a tweet"
+    return quote_block(text, handle if isinstance(handle, str) else None)
+
+
+def quote_block(text: str, handle: str | None) -> str:
+    """A quoted tweet as the block a quote tweet's text ends with (both of X's webhook shapes):
+    ``[quoting @handle]`` and the quoted text as ``> `` lines."""
+    who = f"@{handle}" if handle else "a tweet"
     lines = "\n".join(f"> {line}" for line in text.splitlines() or [""])
     return f"[quoting {who}]\n{lines}"
 

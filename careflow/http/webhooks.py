@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from temporalio.exceptions import TemporalError
 
-from careflow.channels import generic, meta, x
+from careflow.channels import generic, meta, x_activity
 from careflow.channels.common import (
     ECHO,
     Change,
@@ -128,7 +128,7 @@ PLATFORMS = ("generic", "x", "meta")
 def normalize(platform: str, data: Any, brand: BrandAccounts) -> Normalized:
     """A parsed delivery read by its platform's normalizer (``careflow.channels``)."""
     if platform == "x":
-        return x.account_activity(data, brand)
+        return x_activity.webhook(data, brand)  # Account Activity or X Activity API
     if platform == "meta":
         return meta.webhook(data, brand)
     if platform == "generic":
@@ -357,7 +357,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
 
     async def x_crc(request: Request) -> Response:
         """
-        summary: X Account Activity challenge-response check (CRC).
+        summary: X's challenge-response check (CRC), for Account Activity and X Activity API webhooks.
         parameters:
           - {name: crc_token, in: query, required: true, schema: {type: string}}
         responses:
@@ -375,15 +375,19 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
 
     async def x_webhook(request: Request) -> Response:
         """
-        summary: X Account Activity deliveries.
+        summary: X deliveries, Account Activity or X Activity API.
         description: >
-          tweet_create_events (mentions, replies) become public inquiries, direct_message_events
-          private ones; the subscribed account's own posts are echoes, recorded on their inquiry. Signed
-          with x-twitter-webhooks-signature sha256=<base64 HMAC-SHA256 of the raw body>
-          (CAREFLOW_X_CONSUMER_SECRET).
+          Account Activity - tweet_create_events (mentions, replies) become public inquiries,
+          direct_message_events private ones. X Activity API ({"data": {"event_type", "payload"}})
+          - post.mention.create, post.reply.create and post.quote.create become public
+          inquiries, dm.received private ones; post.create and dm.sent (the account's own) are
+          echoes; each event is taken, ignored with a reason or listed in problems (always a 200).
+          The subscribed account's own posts are echoes, recorded on their inquiry. Signed with
+          x-twitter-webhooks-signature sha256=<base64 HMAC-SHA256 of the raw body>
+          (CAREFLOW_X_CONSUMER_SECRET), for both shapes.
         responses:
           200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
-          400: {description: "Not JSON, or not an Account Activity payload"}
+          400: {description: "Not JSON, or neither an Account Activity nor an X Activity API payload"}
           401: {description: "Missing or forged signature"}
           422: {description: "A field of an event is missing or of the wrong type"}
           503: {description: "CAREFLOW_X_CONSUMER_SECRET not set, or Temporal unreachable"}
