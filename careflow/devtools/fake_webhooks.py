@@ -1,7 +1,8 @@
 """The fake platform's other half: customers' posts sent to careflow's intake as signed webhooks.
 
 A platform event is built in the shape X's Account Activity API and Meta's webhooks deliver
-(``tweet_create_events`` / ``direct_message_events``; ``object: page`` feed changes and
+(``tweet_create_events`` / ``direct_message_events``, or X Activity API events with
+``x_activity_post`` / ``x_activity_direct_message``; ``object: page`` feed changes and
 ``messaging``; ``object: instagram`` comments and ``messaging``), signed the way each platform
 signs (X: base64 HMAC-SHA256 in ``x-twitter-webhooks-signature``; Meta: hex in
 ``X-Hub-Signature-256``) and posted to the intake. ``careflow fake-platform --intake URL``, the
@@ -160,6 +161,96 @@ def x_direct_message(
         "users": users,
     }
     return PlatformEvent("x", body)
+
+
+# ---------------------------------------------------------------------- X Activity API
+# The same events as X's newer X Activity API delivers them to a webhook (one event a body:
+# ``{"data": {"event_uuid", "filter", "event_type", "payload", "includes"}}``, posts in API v2
+# shape with ``conversation_id``; tests/channels/x_payloads/SOURCES.md). Signed like Account
+# Activity, so ``signed`` and ``send`` serve both.
+
+XAA_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.000Z"
+
+
+def _v2_user(customer: Customer) -> dict[str, Any]:
+    """A customer as an API v2 user object (the fields careflow reads, as X names them)."""
+    return {
+        "id": customer.id,
+        "username": customer.handle,
+        "name": customer.name or customer.handle,
+        "verified": customer.verified,
+        "public_metrics": {"followers_count": customer.followers},
+    }
+
+
+def _x_activity(
+    event_type: str, event_uuid: str, payload: Any, includes: Any, brand_id: str
+) -> PlatformEvent:
+    event = {
+        "event_uuid": event_uuid,
+        "filter": {"user_id": brand_id},
+        "event_type": event_type,
+        "payload": payload,
+        "includes": includes,
+    }
+    return PlatformEvent("x", {"data": event})
+
+
+def x_activity_post(
+    event_type: str,
+    post_id: str,
+    author: Customer,
+    text: str,
+    at: datetime,
+    *,
+    conversation_id: str | None = None,
+    in_reply_to: str | None = None,
+    quoted: str | None = None,
+    brand_id: str = BRAND_X_USER_ID,
+    with_author: bool = True,
+) -> PlatformEvent:
+    """A post event (``post.mention.create``, ``post.reply.create``, ``post.quote.create``,
+    ``post.create`` for the brand's own): the post in API v2 shape, its thread's root in
+    ``conversation_id`` (the post itself unless given), what it answers or quotes in
+    ``referenced_tweets``, and its author in ``includes.users`` (``with_author=False``: none,
+    as X's own reply and quote samples show)."""
+    payload: dict[str, Any] = {
+        "id": post_id,
+        "text": text,
+        "author_id": author.id,
+        "created_at": at.astimezone(UTC).strftime(XAA_TIME_FORMAT),
+        "conversation_id": conversation_id or post_id,
+        "edit_history_tweet_ids": [post_id],
+    }
+    references = []
+    if in_reply_to:
+        payload["in_reply_to_tweet_id"] = in_reply_to
+        references.append({"type": "replied_to", "id": in_reply_to})
+    if quoted:
+        references.append({"type": "quoted", "id": quoted})
+    if references:
+        payload["referenced_tweets"] = references
+    includes = {"users": [_v2_user(author)]} if with_author else {}
+    return _x_activity(event_type, post_id, payload, includes, brand_id)
+
+
+def x_activity_direct_message(
+    event_id: str,
+    sender: Customer,
+    recipient_id: str,
+    text: str,
+    at: datetime,
+    brand_id: str = BRAND_X_USER_ID,
+) -> PlatformEvent:
+    """A legacy DM as the X Activity API delivers it: ``dm.received`` when the brand is the
+    recipient, ``dm.sent`` when the brand sent it; Account Activity's ``direct_message_events``
+    with a ``users`` map of ``{"<id>": {"data": <v2 user>}}``."""
+    event_type = "dm.sent" if sender.id == brand_id else "dm.received"
+    payload = {
+        "direct_message_events": [_x_dm_event(event_id, sender.id, recipient_id, text, at)],
+        "users": {sender.id: {"data": _v2_user(sender)}},
+    }
+    return _x_activity(event_type, event_id, payload, {}, brand_id)
 
 
 def _messaging(
