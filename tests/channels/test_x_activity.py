@@ -147,7 +147,7 @@ def test_a_real_dm_is_a_private_inquiry_keyed_by_its_sender() -> None:
 def test_other_real_events_are_ignored_with_their_reason(name: str, reason: str) -> None:
     payload = sample(name)
     found = read(payload)
-    assert found.inquiries == found.echoes == found.problems == []
+    assert found.inquiries == found.echoes == [] and found.problems == []
     assert [item.as_json() for item in found.ignored] == [
         {"id": payload["data"]["event_uuid"], "reason": reason}
     ]
