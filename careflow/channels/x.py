@@ -6,6 +6,9 @@ The shape (only the fields read here matter): ``{"for_user_id", "tweet_create_ev
 "message_create": {"sender_id", "target": {"recipient_id"}, "message_data": {"text"}}}],
 "users": {"<id>": <User v1.1>}}``; other ``*_events`` keys (likes, follows…) are ignored, each
 with its reason. Retweets are never inquiries (a share is not a question), whatever the rules say.
+Each event is read on its own: one careflow cannot read is a ``Problem`` at its place, and the
+events beside it are taken (a refusal of the whole delivery would be retried by X, refusing the
+good events with it every time).
 
 Account Activity tweets carry no ``conversation_id``: a reply names only the tweet it answers
 (``in_reply_to_status_id_str``). The normalizer reports that tweet in ``Normalized.in_reply_to``
@@ -15,6 +18,7 @@ and ``careflow.temporal.intake`` finds the customer's own inquiry from it (see `
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from careflow.channels.common import (
@@ -23,12 +27,14 @@ from careflow.channels.common import (
     Ignored,
     Normalized,
     PayloadError,
+    Problem,
     brand_ids,
     echo_if,
     epoch_at,
     id_at,
     inquiry_at,
-    list_at,
+    isolated,
+    kind_of,
     object_at,
     optional_id_at,
     text_at,
@@ -50,22 +56,28 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
             "not an X Account Activity payload: expected an object with for_user_id and "
             "tweet_create_events, direct_message_events or other *_events",
         )
-    brand = brand_ids([optional_id_at(data, "for_user_id", "(body)"), brand_accounts.x_user_id])
     found = Normalized()
-    for number, tweet in enumerate(
-        list_at(data.get("tweet_create_events", []), "tweet_create_events")
-    ):
+    try:
+        subscribed = optional_id_at(data, "for_user_id", "for_user_id")
+    except PayloadError as error:  # whose delivery it is decides what an echo is
+        found.problems.append(Problem(None, "for_user_id", error.message))
+        return found
+    brand = brand_ids([subscribed, brand_accounts.x_user_id])
+    for number, tweet in enumerate(_events(data, "tweet_create_events", found)):
         where = f"tweet_create_events[{number}]"
-        item = _tweet(object_at(tweet, where), where, brand)
-        found.add(item)
-        parent = optional_id_at(tweet, "in_reply_to_status_id_str", where)
-        if parent is not None and not isinstance(item, Ignored):
-            found.in_reply_to[(item if isinstance(item, Inquiry) else item.post).id] = parent
-    users = object_at(data.get("users", {}), "users")
-    events = list_at(data.get("direct_message_events", []), "direct_message_events")
-    for number, event in enumerate(events):
+        isolated(found, where, partial(_reply, tweet, where, brand, found), _own_id(tweet))
+    users = data.get("users", {})
+    if not isinstance(users, dict):
+        found.problems.append(Problem(None, "users", f"expected an object, got {kind_of(users)}"))
+        users = {}
+    for number, event in enumerate(_events(data, "direct_message_events", found)):
         where = f"direct_message_events[{number}]"
-        found.add(_direct_message(object_at(event, where), where, users, brand))
+        isolated(
+            found,
+            where,
+            partial(_message, event, where, users, brand),
+            _own_id(event),
+        )
     for key, value in data.items():
         if key.endswith(("_events", "_event")) and key not in READ:
             items = value if isinstance(value, list) else [value]
@@ -77,6 +89,41 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
                     )
                 )
     return found
+
+
+def _events(data: dict[str, Any], key: str, found: Normalized) -> list[Any]:
+    """``data[key]`` as a list (absent: none); anything else is a problem, not a refusal."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        found.problems.append(Problem(None, key, f"expected an array, got {kind_of(value)}"))
+        return []
+    return value
+
+
+def _own_id(event: Any) -> str | None:
+    """An event's own id (``id_str``, else ``id``), when readable: a problem names it."""
+    if not isinstance(event, dict):
+        return None
+    value = event.get("id_str") or event.get("id")
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _message(
+    event: Any, where: str, users: dict[str, Any], brand: set[str]
+) -> Inquiry | Echo | Ignored:
+    return _direct_message(object_at(event, where), where, users, brand)
+
+
+def _reply(tweet: Any, where: str, brand: set[str], found: Normalized) -> Inquiry | Echo | Ignored:
+    """One tweet, and the tweet it answers recorded for the intake's keying."""
+    tweet = object_at(tweet, where)
+    item = _tweet(tweet, where, brand)
+    parent = optional_id_at(tweet, "in_reply_to_status_id_str", where)
+    if parent is not None and not isinstance(item, Ignored):
+        found.in_reply_to[(item if isinstance(item, Inquiry) else item.post).id] = parent
+    return item
 
 
 def _why_not(key: str, item: Any, brand: set[str]) -> str:

@@ -3,8 +3,8 @@
 Every delivery goes through the same door: the platform's secret must be configured (else 503
 naming the variable), the HMAC-SHA256 signature over the raw body must match (else 401, compared
 in constant time), the payload must parse and normalize (``careflow.channels``; else 400 or 422
-saying what is wrong, and nothing is started; Meta's deliveries are read event by event instead,
-an event that cannot be read being a *problem*: logged in one line, counted in
+saying what is wrong, and nothing is started; X's and Meta's deliveries, which hold many events,
+are read event by event instead, an event that cannot be read being a *problem*: logged in one line, counted in
 ``careflow_intake_problems`` and listed in the answer's ``problems``, while the events beside it
 are taken and the answer is 200), and then each inquiry goes through
 ``careflow.temporal.intake.intake``: the firehose filter (in a worker thread, so a huge post does
@@ -389,7 +389,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
           200: {description: "Taken in", content: {application/json: {schema: {$ref: "#/components/schemas/IntakeAnswer"}}}}
           400: {description: "Not JSON, or neither an Account Activity nor an X Activity API payload"}
           401: {description: "Missing or forged signature"}
-          422: {description: "A field of an event is missing or of the wrong type"}
+          422: {description: "Never for an event: an unreadable event is listed in problems in a 200, beside the events taken"}
           503: {description: "CAREFLOW_X_CONSUMER_SECRET not set, or Temporal unreachable"}
         """
         return await delivery(

@@ -70,9 +70,14 @@ def test_usable_ids_pass_including_meta_ids_and_slashes_between_segments(value: 
 def test_x_and_meta_payloads_name_the_event_whose_id_is_refused() -> None:
     mention = tweet("1870000000000000001", "41001", "maya_r", "@acme hi", NOW)
     mention["conversation_id_str"] = "\N{GRINNING FACE}" * 300
-    with pytest.raises(PayloadError) as refused:
-        x.account_activity({"for_user_id": "1", "tweet_create_events": [mention]}, BrandAccounts())
-    assert refused.value.problems[0]["field"] == "tweet_create_events[0].conversation_id"
+    fine = tweet("1870000000000000003", "41003", "ines_k", "@acme hello", NOW)
+    found = x.account_activity(
+        {"for_user_id": "1", "tweet_create_events": [mention, fine]}, BrandAccounts()
+    )  # X's events are isolated too: the refused one is a problem, the other taken
+    (problem,) = found.problems
+    assert (problem.id, problem.where) == ("1870000000000000001", "tweet_create_events[0]")
+    assert problem.message.startswith("tweet_create_events[0].conversation_id ")
+    assert [post.id for post in found.inquiries] == ["1870000000000000003"]
 
     page = meta_page_delivery(NOW)
     page["entry"][0]["messaging"][0]["sender"]["id"] = "62001\n"

@@ -111,30 +111,49 @@ def test_a_payload_that_is_not_account_activity_is_a_400() -> None:
     assert refusal([{"for_user_id": "1"}])[0] == 400
 
 
-def test_a_wrong_field_is_a_422_naming_where_it_is() -> None:
+def problems(payload: Any) -> list[tuple[str | None, str, str]]:
+    found = x.account_activity(payload, NO_BRAND)
+    return [(p.id, p.where, p.message) for p in found.problems]
+
+
+def test_a_wrong_field_is_a_problem_naming_where_it_is_beside_the_events_taken() -> None:
+    """One unreadable event never refuses the others (X would retry the whole delivery, and
+    the good events in it would be refused on every retry)."""
     broken = x_delivery(AT)
     broken["tweet_create_events"][0]["created_at"] = "yesterday"
-    assert refusal(broken) == (
-        422,
-        "tweet_create_events[0].created_at: 'yesterday' is not X's time format "
-        "(Wed Oct 10 20:19:24 +0000 2018)",
-    )
+    found = x.account_activity(broken, NO_BRAND)
+    assert [(p.where, p.message) for p in found.problems] == [
+        (
+            "tweet_create_events[0]",
+            "tweet_create_events[0].created_at: 'yesterday' is not X's time format "
+            "(Wed Oct 10 20:19:24 +0000 2018)",
+        )
+    ]
+    assert found.received == 4  # the DM and the rest beside it are still read
     no_user = tweet("1", "41001", "maya_r", "hi", AT)
     del no_user["user"]
-    assert refusal({"tweet_create_events": [no_user]}) == (
-        422,
-        "tweet_create_events[0].user: expected an object, got null",
-    )
+    assert problems({"tweet_create_events": [no_user]}) == [
+        ("1", "tweet_create_events[0]", "tweet_create_events[0].user: expected an object, got null")
+    ]
     no_text = dm("8", "41002", BRAND_X, "hi")
     del no_text["message_create"]["message_data"]["text"]
-    assert refusal({"direct_message_events": [no_text]}) == (
-        422,
-        "direct_message_events[0].message_create.message_data.text: missing",
-    )
-    assert refusal({"for_user_id": "1", "tweet_create_events": {}}) == (
-        422,
-        "tweet_create_events: expected an array, got an object",
-    )
+    assert problems({"direct_message_events": [no_text]}) == [
+        (
+            "8",
+            "direct_message_events[0]",
+            "direct_message_events[0].message_create.message_data.text: missing",
+        )
+    ]
+    assert problems({"for_user_id": "1", "tweet_create_events": {}}) == [
+        (None, "tweet_create_events", "expected an array, got an object")
+    ]
+    assert problems({"for_user_id": "1", "direct_message_events": ["x"]}) == [
+        (
+            None,
+            "direct_message_events[0]",
+            "direct_message_events[0]: expected an object, got a string",
+        )
+    ]
 
 
 # ---------------------------------------------------------------------- real payloads
