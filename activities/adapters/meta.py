@@ -1,7 +1,7 @@
 """Posting to Meta (Graph API): Facebook and Instagram comments, Messenger, Private Replies.
 
 A public reply is a comment on ``in_reply_to`` (``/comments`` on Facebook, ``/replies`` on
-Instagram); a comment over 8000 characters is refused (``DeliveryRejected``), not split. A
+Instagram; an Instagram @mention on someone else's media goes by the account's ``/mentions``); a comment over 8000 characters is refused (``DeliveryRejected``), not split. A
 message in a private conversation (every Messenger one) goes by the Send API, ``POST /me/messages``
 to ``recipient.id = conversation_id`` (the customer's page-scoped id), in numbered messages of at
 most 2000 characters.
@@ -39,6 +39,7 @@ from activities.adapters.posting import moved, post_pieces
 from activities.adapters.reconcile import LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
 from activities.types import Delivery, Outbound
+from careflow.engine.post import instagram_mention
 from careflow.engine.text_parts import split_text
 from careflow.settings import PlatformSettings
 
@@ -108,6 +109,11 @@ class MetaPoster:
                 f"the reply is {len(text)} characters; a {outbound.channel} comment holds "
                 f"{META_COMMENT_LIMIT}: shorten it"
             )
+        mentioned = (
+            instagram_mention(outbound.in_reply_to) if outbound.channel == "instagram" else None
+        )
+        if mentioned is not None:
+            return await self._mention_reply(api, outbound, text, *mentioned)
         edge = "replies" if outbound.channel == "instagram" else "comments"
 
         async def post(piece: str, key: str, previous: str) -> str:
@@ -117,6 +123,33 @@ class MetaPoster:
         look = functools.partial(self._look_comments, api, outbound.channel, edge)
         ids = await post_pieces(
             self.record, outbound, [text], post, look, keyed=False, first=outbound.in_reply_to
+        )
+        return Delivery(key=outbound.key, id=ids[0], text=text)
+
+    async def _mention_reply(
+        self, api: Api, outbound: Outbound, text: str, media: str, comment: str | None
+    ) -> Delivery:
+        """A reply to an Instagram @mention on someone else's media: ``POST
+        /{ig-user}/mentions`` with the media (and the comment, for a mention in one). The brand
+        cannot list replies on others' media, so a retry after a lost answer cannot look first
+        (it posts again, with a warning)."""
+        account = (await self._page(api)).get("instagram", "")
+        if not account:
+            raise rejected(
+                "the Page token's Page has no Instagram business account: cannot answer a mention"
+            )
+        payload = {
+            "media_id": media,
+            "message": text,
+            **({"comment_id": comment} if comment else {}),
+        }
+
+        async def post(piece: str, key: str, previous: str) -> str:
+            body = await api.call("POST", f"/{quote(account, safe='')}/mentions", payload)
+            return posted_id(body, key, outbound.channel, "id")
+
+        ids = await post_pieces(
+            self.record, outbound, [text], post, None, keyed=False, first=outbound.in_reply_to
         )
         return Delivery(key=outbound.key, id=ids[0], text=text)
 

@@ -53,7 +53,7 @@ from careflow.channels.common import (
     optional_id_at,
     text_at,
 )
-from careflow.engine.post import Inquiry
+from careflow.engine.post import Inquiry, instagram_mention_id
 from careflow.settings import BrandAccounts
 
 META_OBJECTS = {"page": "messenger", "instagram": "instagram"}  # object → channel of its messages
@@ -387,7 +387,7 @@ def _instagram_mention(value: dict[str, Any], entry: dict[str, Any], where: str)
     who wrote it are read with the ``mentioned_comment`` / ``mentioned_media`` fields)."""
     media_id = id_at(value, "media_id", where)
     comment_id = optional_id_at(value, "comment_id", where)
-    mention_id = comment_id or media_id
+    mention_id = instagram_mention_id(media_id, comment_id)  # the reply goes by /mentions
     where_said = "a comment" if comment_id else "a post's caption"
     return inquiry_at(
         where,

@@ -10,6 +10,8 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
   ``{"data": {"id", "name", "username"}}``, a stable made-up id per name);
 - Graph API: ``POST /{version}/{object_id}/comments`` (Facebook) and ``…/replies`` (Instagram)
   (``{"message"}`` → ``{"id"}``),
+  ``POST /{version}/{ig_user}/mentions`` (a reply to an Instagram @mention: ``{"media_id",
+  "comment_id"?, "message"}`` → ``{"id"}``, recorded as kind ``mention_reply``),
   ``POST /{version}/{object_id}/private_replies`` (the legacy edge, ``{"message"}`` → ``{"id"}``)
   and ``POST /{version}/me/messages`` (``{"recipient": {"id"} or {"comment_id"}, "message":
   {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message).
@@ -350,6 +352,23 @@ def _routes(state: FakeState) -> Starlette:
         post = record(request, kind, text=message, in_reply_to=object_id)
         return JSONResponse({"id": post["id"]})
 
+    async def mention_reply(request: Request) -> Response:
+        """Instagram's ``POST /{ig-user}/mentions``: a comment under the media (or the comment)
+        that @mentioned the account."""
+        if refused(request):
+            return graph_error(401, "Invalid OAuth access token.", 190)
+        body = await _json(request) or {}
+        media, message = body.get("media_id"), body.get("message")
+        if not isinstance(media, str) or not media or not isinstance(message, str) or not message:
+            return graph_error(
+                400, "(#100) media_id and message are required", 100, "GraphMethodException"
+            )
+        comment = body.get("comment_id")
+        post = record(
+            request, "mention_reply", text=message, in_reply_to=comment or media, media=media
+        )
+        return JSONResponse({"id": post["id"]})
+
     async def messages(request: Request) -> Response:
         if refused(request):
             return graph_error(401, "Invalid OAuth access token.", 190)
@@ -541,6 +560,7 @@ def _routes(state: FakeState) -> Starlette:
             Route("/{version}/me/messages", messages, methods=["POST"]),
             Route("/{version}/{object_id}/comments", comment, methods=["POST"]),
             Route("/{version}/{object_id}/replies", comment, methods=["POST"]),
+            Route("/{version}/{object_id}/mentions", mention_reply, methods=["POST"]),
             Route("/{version}/{object_id}/private_replies", comment, methods=["POST"]),
             Route("/hooks/{name:path}", hook, methods=["POST"]),
             Route("/chat/sessions", chat_session, methods=["POST"]),

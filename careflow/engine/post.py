@@ -8,6 +8,22 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 CHANNEL_PATTERN = r"^[a-z][a-z0-9_-]*$"
+# An Instagram @mention of the brand on someone else's media: answered through the brand
+# account's /mentions edge (a reply under their comment or caption), so its id names both.
+INSTAGRAM_MENTION = "mention:"
+
+
+def instagram_mention_id(media_id: str, comment_id: str | None) -> str:
+    """``mention:<media>`` (a caption) or ``mention:<media>:<comment>`` (a comment)."""
+    return f"{INSTAGRAM_MENTION}{media_id}" + (f":{comment_id}" if comment_id else "")
+
+
+def instagram_mention(post_id: str) -> tuple[str, str | None] | None:
+    """The media and comment of an Instagram mention's id, or None for any other id."""
+    if not post_id.startswith(INSTAGRAM_MENTION):
+        return None
+    media, _, comment = post_id.removeprefix(INSTAGRAM_MENTION).partition(":")
+    return (media, comment or None) if media else None
 
 
 class Author(BaseModel):

@@ -308,7 +308,8 @@ def test_page_and_instagram_mentions_are_inquiries() -> None:
     )
     caption = {"field": "mentions", "value": {"media_id": "17900000000000077"}}
     (ig,) = meta.webhook(delivery("instagram", {"changes": [caption]}), NO_BRAND).inquiries
-    assert (ig.id, ig.channel, ig.kind) == ("17900000000000077", "instagram", "public")
+    # Answered through the account's /mentions edge, so the id names the media (and comment).
+    assert (ig.id, ig.channel, ig.kind) == ("mention:17900000000000077", "instagram", "public")
     assert ig.text == "(mentioned the account in a post's caption; the webhook carries no text)"
 
 

@@ -95,7 +95,7 @@ EXPECTED: dict[str, tuple[str, Any]] = {
         {
             "channel": "instagram",
             "kind": "public",
-            "id": "17887498072083520",
+            "id": "mention:17887498072083520:17887498072083520",  # media, comment
             "author": "unknown",
             "text": "(mentioned the account in a comment; the webhook carries no text)",
         },

@@ -208,3 +208,25 @@ def test_a_private_reply_over_one_message_is_refused(fake: Fake, tmp_path: Path)
     assert (error.type, error.non_retryable) == ("DeliveryRejected", True)
     assert "one message of at most 2000" in error.message
     assert fake.posts() == []
+
+
+@pytest.mark.parametrize(
+    ("mention", "media", "under"),
+    [
+        ("mention:17900000000000077:17900000000000099", "17900000000000077", "17900000000000099"),
+        ("mention:17900000000000077", "17900000000000077", "17900000000000077"),
+    ],
+    ids=["in-a-comment", "in-a-caption"],
+)
+def test_an_instagram_mention_is_answered_through_the_accounts_mentions_edge(
+    fake: Fake, tmp_path: Path, mention: str, media: str, under: str
+) -> None:
+    """A brand @mentioned on someone else's media cannot reply with /replies (not its
+    comment): Instagram's POST /{ig-user}/mentions takes the media (and comment)."""
+    adapter = adapter_of(settings(fake, tmp_path))
+    message = outbound(channel="instagram", in_reply_to=mention, conversation_id=mention)
+    delivery = deliver(adapter, message, "Thanks for the shout-out, Jo!")
+    [post] = fake.posts()
+    assert post["path"] == "/v21.0/3000/mentions"  # the fake's Instagram account
+    assert (post["kind"], post["media"], post["in_reply_to"]) == ("mention_reply", media, under)
+    assert delivery.id == post["id"]
