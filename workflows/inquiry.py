@@ -126,14 +126,7 @@ class InquiryWorkflow:
                 values=ValuesState.of(ruleset.defaults),
                 first_run_id=first_run_id,
             )
-            self._machine = StepMachine(
-                state,
-                ruleset,
-                self._inbox,
-                self._brand_inbox,
-                self._changes,
-                memo=self._input.search_attributes,  # a real server: the queue's memo follows edits
-            )
+            self._machine = self._step_machine(state, ruleset)
             async with self._lock:
                 await self.machine.triage()
                 self._index()
@@ -147,14 +140,7 @@ class InquiryWorkflow:
             state = carried.model_copy(
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
             )
-            self._machine = StepMachine(
-                state,
-                ruleset,
-                self._inbox,
-                self._brand_inbox,
-                self._changes,
-                memo=self._input.search_attributes,  # a real server: the queue's memo follows edits
-            )
+            self._machine = self._step_machine(state, ruleset)
             self._index()
 
         while self.state.step != "closed":
@@ -349,6 +335,18 @@ class InquiryWorkflow:
             self._changed = True
             self._index()
             return result.model_copy(update={"step": self.state.step})
+
+    def _step_machine(self, state: InquiryState, ruleset: Ruleset) -> StepMachine:
+        """The step machine over this run's inboxes; on a real server (search attributes on)
+        it keeps the queue's memo in step with the customer's edits."""
+        return StepMachine(
+            state,
+            ruleset,
+            self._inbox,
+            self._brand_inbox,
+            self._changes,
+            memo=self._input.search_attributes,
+        )
 
     def _keeps_thread(self) -> bool:
         """Whether this inquiry lists its tweets in CareThread: an X inquiry the intake started
