@@ -26,7 +26,7 @@ from careflow.audit.files import HistoryFileError, history_files, read_history
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
-from careflow.cli.common import connection_for, fail, settings_from_env, with_client
+from careflow.cli.common import connection_for, fail, leave, settings_from_env, with_client
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
@@ -152,7 +152,8 @@ def replay_command(
         if not histories:
             fail(f"{directory}: no *.json histories in it")
 
-        raise typer.Exit(asyncio.run(_replay_and_tell(connection, histories)))
+        # The replayer starts the SDK's runtime threads: leave as with a client (common.leave).
+        leave(asyncio.run(_replay_and_tell(connection, histories)))
 
     async def action(client: Client, settings: Settings) -> int:
         filter_ = visibility_query([], query, None)
