@@ -157,7 +157,8 @@ def tls_failure(error: RuntimeError, connection: Connection) -> str | None:
     is a Rust debug dump, and "cannot reach" would send the reader to the wrong place."""
     text = str(error)
     hint = next((hint for words, hint in TLS_HINTS.items() if words in text), None)
-    if hint is None and "after connection" in text and "transport error" in text:
+    dropped = "transport error" in text or "connection closed" in text  # the close races
+    if hint is None and "after connection" in text and dropped:
         hint = (  # it took the TCP connection, then dropped it
             "it closed the TLS connection: does it require a client certificate "
             "(TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH)?"

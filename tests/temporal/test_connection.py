@@ -28,7 +28,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from careflow.errors import CareflowError, ConfigurationError
 from careflow.settings import Settings, TemporalSettings
-from careflow.temporal.connection import Connection, open_client
+from careflow.temporal.connection import Connection, open_client, tls_failure
 from tests.harness import TEST_SERVER
 
 API_KEY = "cloud-api-key-do-not-print"
@@ -320,3 +320,27 @@ def test_up_reads_no_temporal_profile(tmp_path: Path) -> None:
     env = {"TEMPORAL_CONFIG_FILE": str(tmp_path / "missing.toml"), "TEMPORAL_API_KEY": API_KEY}
     settings = Settings.from_env(env, temporal_profile=False)
     assert settings.temporal == TemporalSettings()
+
+
+# The SDK's words when a server that wants a client certificate drops the connection: which
+# one comes depends on how the close races the first call (both seen on this machine).
+DROPPED_AFTER_HANDSHAKE = [
+    "Failed client connect: `get_system_info` call error after connection: Status { code: "
+    'Unknown, message: "transport error", source: Some(tonic::transport::Error(Transport, '
+    'hyper::Error(Io, Custom { kind: UnexpectedEof, error: "peer closed connection without '
+    'sending TLS close_notify" }))) }',
+    "Failed client connect: `get_system_info` call error after connection: Status { code: "
+    'Cancelled, message: "operation was canceled", source: Some(tonic::transport::Error('
+    'Transport, hyper::Error(Canceled, "connection closed"))) }',
+]
+
+
+@pytest.mark.parametrize("raw", DROPPED_AFTER_HANDSHAKE, ids=["eof", "canceled"])
+def test_a_dropped_tls_connection_asks_for_a_client_certificate(certs: Certs, raw: str) -> None:
+    env = {"TEMPORAL_ADDRESS": "127.0.0.1:7233", "TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certs.ca)}
+    connection = Connection.of(Settings.from_env(env))
+    assert tls_failure(RuntimeError(raw), connection) == (
+        "cannot connect to Temporal at 127.0.0.1:7233: it closed the TLS connection: does it "
+        "require a client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH and "
+        "TEMPORAL_TLS_CLIENT_KEY_PATH)?"
+    )
