@@ -226,6 +226,13 @@ def _failure(error: BaseException, inquiry_id: str | None) -> JSONResponse:
 TEMPORAL_ERRORS = (CareflowError, TemporalError, RuntimeError, TimeoutError)
 
 
+def explain_failure(error: BaseException, inquiry_id: str | None) -> tuple[int, str]:
+    """The status code and sentence the API answers for a Temporal failure (the console shows
+    the same sentence on its pages)."""
+    response = _failure(error, inquiry_id)
+    return response.status_code, str(json.loads(bytes(response.body))["error"])
+
+
 # ---------------------------------------------------------------------- routes
 
 

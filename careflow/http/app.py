@@ -7,7 +7,9 @@ Routes: ``POST /webhooks/generic`` (a normalized inquiry, ``X-Careflow-Signature
 ``GET|POST /webhooks/x`` (the Account Activity CRC and deliveries,
 ``x-twitter-webhooks-signature: sha256=<base64>``), ``GET|POST /webhooks/meta`` (the subscription
 check and deliveries, ``X-Hub-Signature-256: sha256=<hex>``), ``GET /openapi.json``, the agent
-API's routes and ``/docs``, and ``GET /health`` (Temporal reachable, a worker polling).
+API's routes and ``/docs``, ``GET /health`` (Temporal reachable, a worker polling), and the
+agents' console (``careflow.http.console``: ``/``, ``/signin``, ``/supervisor``, and
+``/inquiries/{id}`` for browsers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from temporalio.exceptions import TemporalError
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.errors import CareflowError
 from careflow.http.agent import ClientGetter, agent_routes, docs_routes, with_agent_api
+from careflow.http.console import console_routes
 from careflow.http.health import health_route
 from careflow.http.openapi import openapi_base, openapi_route
 from careflow.http.webhooks import webhook_routes
@@ -70,6 +73,8 @@ def create_app(
     app = Starlette(
         routes=[
             *webhook_routes(settings, rules, temporal.client),
+            # Before the agent API: its page of an inquiry answers only browsers (Accept: HTML).
+            *console_routes(settings.api, temporal.client, rules),
             openapi_route(with_agent_api(openapi_base())),
             *agent_routes(settings.api, temporal.client),
             health_route(

@@ -61,10 +61,35 @@ class Tokens:
                 found = caller
         return found
 
+    def caller_by_digest(self, digest: str) -> Caller | None:
+        """Whose token has this sha256 (hex): how a console session names its token without
+        holding it. Constant time over every entry, like ``caller``."""
+        try:
+            wanted = bytes.fromhex(digest)
+        except ValueError:
+            return None
+        found: Caller | None = None
+        for expected, caller in self._entries:
+            if hmac.compare_digest(wanted, expected):
+                found = caller
+        return found
+
+    def secret(self, purpose: str) -> bytes:
+        """A key derived from every configured token, for ``purpose`` (e.g. signing console
+        sessions): secret as long as the tokens are, the same in every process that has them,
+        and new ones invalidate what the old key signed."""
+        material = b"".join(sorted(expected for expected, _ in self._entries))
+        return hmac.new(material, purpose.encode("utf-8"), hashlib.sha256).digest()
+
     def roles(self) -> str:
         """How many tokens each role has, e.g. ``1 agent, 1 auditor`` (for start-up lines)."""
         counts = Counter(caller.role for _, caller in self._entries)
         return ", ".join(f"{count} {role}" for role, count in sorted(counts.items()))
+
+
+def digest_hex(token: str) -> str:
+    """A token's sha256, in hex: what a console session keeps instead of the token."""
+    return _digest(token).hex()
 
 
 def _digest(token: str) -> bytes:

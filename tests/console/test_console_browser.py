@@ -1,0 +1,222 @@
+"""The agents' console in a real browser: Playwright driving Debian's chromium against the whole
+stack (dev server, worker, app, fake X), every part started here on free ports.
+
+Skipped, saying how to enable them, where chromium or Playwright is missing: ``make test``
+installs Debian's ``chromium`` when the machine lets it (as root with apt). Playwright's own
+browser download is never used. ``CAREFLOW_SCREENSHOTS=docs/screenshots`` saves the README's
+screenshots (the queue, an inquiry, the supervisor view).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.console.stack import ConsoleStack
+
+CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+HOW = (
+    "install Debian's chromium to run the console's browser tests "
+    "(apt-get install chromium; make test does it when run as root)"
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason=f"playwright missing: {HOW}")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no chromium at {CHROMIUM}: {HOW}", allow_module_level=True)
+
+expect = playwright_api.expect
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
+    running = ConsoleStack(tmp_path_factory.mktemp("console")).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = os.environ.get("CAREFLOW_SCREENSHOTS")
+    return Path(folder) if folder else tmp_path
+
+
+def signed_in(browser: Any, stack: ConsoleStack, token: str) -> Any:
+    """A new browser context, signed in through the form with ``token``."""
+    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    page.get_by_label("Token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Open inquiries")).to_be_visible()
+    return page
+
+
+def test_an_agent_works_an_inquiry_from_arrival_to_close(browser, stack, shots):
+    page = signed_in(browser, stack, "tok-ana")
+    page.keyboard.press("j")  # keys work on an empty queue too
+
+    # A customer tweets; the queue shows it without a reload, within two seconds or so.
+    sent = time.monotonic()
+    wid = stack.post("1880000000000000101", "lee_new", "@acme my parcel never came, order help?")
+    row = page.get_by_role("link", name=re.compile("@lee_new"))
+    expect(row).to_be_visible(timeout=4_000)
+    arrived = time.monotonic() - sent
+    print(f"the new inquiry appeared {arrived:.1f}s after its webhook")
+    expect(page.locator("tr.row", has=row).locator("time.due")).to_have_text(
+        re.compile(r"internal target in")
+    )
+    page.screenshot(path=str(shots / "queue.png"))
+
+    # Keyboard: j selects the first row, Enter opens it.
+    page.keyboard.press("j")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(re.escape(wid)))
+    expect(page.get_by_role("heading", name=re.compile("@lee_new"))).to_be_visible()
+    expect(page.get_by_text("my parcel never came")).to_be_visible()
+
+    # A template, previewed for this inquiry, then sent.
+    page.get_by_label("Template", exact=True).select_option("ack")
+    reply = page.get_by_label("Reply", exact=True)
+    expect(reply).to_have_value(re.compile(r"^Hi lee_new, thanks for reaching out"))
+    expect(page.locator("#preview")).to_contain_text("Will be sent as one post on X")
+    expect(page.locator("#preview")).to_contain_text("^Ana")
+    page.screenshot(path=str(shots / "inquiry.png"), full_page=False)
+    page.get_by_role("button", name="Send").click()
+    expect(page.get_by_role("status").filter(has_text="Reply sent.")).to_be_visible()
+    expect(page.locator("ol.messages")).to_contain_text("^Ana")
+
+    # Personal data in a public reply is warned about before it goes.
+    reply = page.get_by_label("Reply", exact=True)
+    reply.fill("Please confirm your email is lee@example.com")
+    expect(page.locator("#preview .warning")).to_contain_text("personal data (email)")
+
+    # Resolve, then resolve again: the workflow's refusal, in words, on the page.
+    page.get_by_label("Resolution code").fill("delivered")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_role("status").filter(has_text="Resolved")).to_be_visible()
+    page.get_by_label("Resolution code").fill("delivered")
+    page.get_by_role("button", name="Resolve").click()
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text(re.compile("resolved|closed", re.IGNORECASE))
+    assert "Traceback" not in page.content()
+
+    # The follow-up runs its (short) course and the inquiry leaves the queue.
+    page.goto("/")
+    expect(page.get_by_role("link", name=re.compile("@lee_new"))).to_have_count(0, timeout=30_000)
+    page.context.close()
+
+
+def test_a_supervisor_assigns_and_sees_the_whole_floor(browser, stack, shots):
+    wid = stack.post("1880000000000000202", "kim_waits", "@acme wrong size delivered, help")
+    page = signed_in(browser, stack, "tok-sam")
+    page.get_by_role("link", name=re.compile("@kim_waits")).click()
+    page.get_by_label("Assignee").fill("Bo")
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_text("Assigned.", exact=True)).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text="Bo has this inquiry assigned")
+    ).to_be_visible()
+
+    page.goto("/supervisor")
+    expect(page.get_by_role("heading", name="Supervisor view")).to_be_visible()
+    expect(page.get_by_role("heading", name="Each agent's load")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("Bo")
+    page.screenshot(path=str(shots / "supervisor.png"))
+
+    # Bo sees that the inquiry is theirs; Ana sees that a colleague has it.
+    ana = signed_in(browser, stack, "tok-ana")
+    ana.goto(f"/inquiries/{wid}")
+    expect(
+        ana.get_by_role("status").filter(has_text="Bo has this inquiry assigned")
+    ).to_be_visible()
+    # Only supervisors have the supervisor view.
+    ana.goto("/supervisor")
+    expect(ana.get_by_role("alert")).to_contain_text("may not see the supervisor view")
+    ana.context.close()
+    page.context.close()
+
+
+def test_an_auditor_reads_but_cannot_act(browser, stack):
+    wid = stack.post("1880000000000000303", "audit_me", "@acme where is my refund")
+    page = signed_in(browser, stack, "tok-audra")
+    page.get_by_role("link", name=re.compile("@audit_me")).click()
+    expect(page.get_by_text("where is my refund")).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resolve")).to_have_count(0)
+    expect(page.get_by_text("may not act on inquiries")).to_be_visible()
+    # Even a hand-made form post with the session's own CSRF token is refused.
+    answer = page.request.post(
+        f"/console/act/resolve/{wid}",
+        form={"code": "x", "csrf": "whatever"},
+        headers={"Origin": stack.url},
+    )
+    assert answer.status == 403
+    assert "may not act" in answer.text()
+    page.context.close()
+
+
+def test_forged_sessions_and_cross_site_posts_are_refused(browser, stack):
+    wid = stack.post("1880000000000000404", "csrf_cat", "@acme my order is late")
+
+    # A forged cookie is no session: the console asks to sign in.
+    context = browser.new_context(base_url=stack.url)
+    host = stack.url.split("//")[1].split(":")[0]
+    context.add_cookies(
+        [
+            {
+                "name": "careflow_session",
+                "value": "eyJkIjoiMDAiLCJjIjoiYSIsImUiOjl9.forged",
+                "domain": host,
+                "path": "/",
+            }
+        ]
+    )
+    page = context.new_page()
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin"))
+    forged = page.request.post(f"/console/act/ack/{wid}", form={}, headers={"Origin": stack.url})
+    assert forged.status == 403
+    context.close()
+
+    # Signed in, but the post comes from another site, or without the CSRF token.
+    page = signed_in(browser, stack, "tok-ana")
+    csrf = page.locator("form.signout input[name=csrf]").get_attribute("value")
+    assert csrf
+    elsewhere = page.request.post(
+        f"/console/act/ack/{wid}", form={"csrf": csrf}, headers={"Origin": "http://evil.example"}
+    )
+    assert elsewhere.status == 403 and "not sent from the console" in elsewhere.text()
+    without = page.request.post(f"/console/act/ack/{wid}", form={}, headers={"Origin": stack.url})
+    assert without.status == 403 and "CSRF" in without.text()
+
+    # The API's bearer header works on console pages too; the API's JSON is unchanged.
+    bearer = page.request.get(
+        "/", headers={"Authorization": "Bearer tok-audra", "Accept": "text/html"}
+    )
+    assert bearer.status == 200 and "Open inquiries" in bearer.text()
+    as_json = page.request.get(
+        f"/inquiries/{wid}", headers={"Authorization": "Bearer tok-audra", "Accept": "*/*"}
+    )
+    assert as_json.status == 200 and as_json.json()["id"] == wid
+    page.context.close()
