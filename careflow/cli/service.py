@@ -53,7 +53,7 @@ from careflow.http.app import create_app
 from careflow.http.codec_server import TokenConfigError, codec_app
 from careflow.http.codec_server import check_tokens as check_codec_tokens
 from careflow.http.serving import ThreadedServer
-from careflow.http.tokens import Tokens
+from careflow.http.tokens import TokenError, Tokens, parse_file
 from careflow.local_state import private_file
 from careflow.settings import DEFAULT_GRAPH_VERSION, BrandAccounts, Settings, TemporalSettings
 from careflow.temporal.codec import (
@@ -251,6 +251,9 @@ def _banner(console: Console, stack: Stack) -> None:
     console.print(f"  Web UI         {server.ui_url}")
     console.print(f"  webhooks       {api.url}/webhooks/{{generic,x,meta}}   ({api.url}/docs)")
     console.print(f"  agent API      {api.url}/queue   ({_token_summary(settings, tokens)})")
+    console.print(f"  console        {api.url}/   (agents sign in with their API token)")
+    for name, role, token in _local_sign_ins(settings):
+        console.print(f"    sign in as {name} ({role}): {token}")
     if fake is not None:
         console.print(
             f"  fake platform  {fake.url}/_fake/posts   (what careflow posted; customers post "
@@ -278,6 +281,23 @@ def _token_summary(settings: Settings, tokens: Tokens) -> str:
         return "off: set CAREFLOW_API_TOKENS"
     where = settings.api.tokens_file or "CAREFLOW_API_TOKENS"
     return f"tokens: {tokens.roles()}, from {where}"
+
+
+def _local_sign_ins(settings: Settings) -> list[tuple[str, str, str]]:
+    """The demo's ready-made sign-ins (an agent and a supervisor) from the token file ``up``
+    made in this home; none from tokens someone configured (those are not ours to print)."""
+    path = settings.home / "api-tokens"
+    if settings.api.tokens or settings.api.tokens_file != str(path) or not path.exists():
+        return []
+    try:
+        entries = parse_file(path)
+    except TokenError:
+        return []
+    found: dict[str, tuple[str, str, str]] = {}
+    for token, caller in entries:
+        if caller.role in ("agent", "supervisor"):
+            found.setdefault(caller.role, (caller.name, caller.role, token))
+    return list(found.values())
 
 
 def local_tokens(settings: Settings) -> Settings:
