@@ -124,6 +124,12 @@ def test_an_agent_works_an_inquiry_from_arrival_to_close(browser, stack, shots):
     # The follow-up runs its (short) course and the inquiry leaves the queue.
     page.goto("/")
     expect(page.get_by_role("link", name=re.compile("@lee_new"))).to_have_count(0, timeout=30_000)
+
+    # Signed out, the console asks to sign in again.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/signin"))
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/signin"))
     page.context.close()
 
 
