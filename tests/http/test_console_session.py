@@ -3,10 +3,12 @@ revoked), where sign-in may send you, and the refusals of a POST from elsewhere.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
-from starlette.testclient import TestClient
+import httpx
 from temporalio.client import Client
 
 from careflow.errors import CareflowError
@@ -52,9 +54,30 @@ async def _no_temporal() -> Client:
     raise CareflowError("no Temporal in this test")
 
 
-def app(tmp_path: Path, value: str = TOKENS) -> TestClient:
+class Console:
+    """The app over httpx's ASGI transport, one request at a time (no redirects followed)."""
+
+    def __init__(self, asgi: Any) -> None:
+        self.asgi = asgi
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def one() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.asgi)
+            async with httpx.AsyncClient(transport=transport, base_url="http://console.test") as c:
+                return await c.request(method, path, **kwargs)
+
+        return asyncio.run(one())
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+
+def app(tmp_path: Path, value: str = TOKENS) -> Console:
     settings = Settings(rules=str(DEFAULT_PACK), home=tmp_path, api=ApiTokenSettings(tokens=value))
-    return TestClient(create_app(settings, _no_temporal), base_url="http://console.test")
+    return Console(create_app(settings, _no_temporal))
 
 
 def test_sign_in_takes_a_valid_token_from_this_site_only(tmp_path: Path) -> None:
@@ -64,7 +87,7 @@ def test_sign_in_takes_a_valid_token_from_this_site_only(tmp_path: Path) -> None
     assert wrong.status_code == 401 and "that token is not valid" in wrong.text
     elsewhere = client.post("/signin", data={"token": "tok-ana"}, headers={"Origin": "http://x"})
     assert elsewhere.status_code == 403
-    good = client.post("/signin", data={"token": "tok-ana"}, headers=here, follow_redirects=False)
+    good = client.post("/signin", data={"token": "tok-ana"}, headers=here)
     assert good.status_code == 303
     cookie = good.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=" in cookie
@@ -72,7 +95,7 @@ def test_sign_in_takes_a_valid_token_from_this_site_only(tmp_path: Path) -> None
 
 def test_pages_without_a_session_ask_to_sign_in(tmp_path: Path) -> None:
     client = app(tmp_path)
-    answer = client.get("/", follow_redirects=False)
+    answer = client.get("/")
     assert answer.status_code == 303 and answer.headers["location"].startswith("/signin")
     assert client.get("/", headers={"Authorization": "Bearer bad"}).status_code == 401
     refused = client.post("/console/act/ack/inquiry-x-1", data={})
