@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
+from careflow.audit.readable import duration, moment
 from careflow.audit.report import InquiryReport
 
 _PAGE = """<!doctype html>
@@ -23,7 +24,7 @@ font-weight: bold; } .pending { color: #555; } .muted { color: #666; } code { fo
 <h1>Inquiry {{ r.id }}</h1>
 <p>{{ r.inquiry.kind }} post on <b>{{ r.inquiry.channel }}</b> by <b>@{{ r.inquiry.author.handle }}</b>
 {%- if r.inquiry.author.name %} ({{ r.inquiry.author.name }}){% endif %},
-{{ r.inquiry.created_at.isoformat() }}{% if r.inquiry.url %} — <a href="{{ r.inquiry.url }}">{{ r.inquiry.url }}</a>{% endif %}</p>
+{{ moment(r.inquiry.created_at) }}{% if r.inquiry.url %} — <a href="{{ r.inquiry.url }}">{{ r.inquiry.url }}</a>{% endif %}</p>
 <blockquote>{{ r.inquiry.text }}</blockquote>
 <p>Ruleset <b>{{ r.ruleset.name }}</b> <code>sha256 {{ r.ruleset.digest }}</code>
 <span class="muted">({{ r.ruleset.file }})</span></p>
@@ -35,30 +36,30 @@ font-weight: bold; } .pending { color: #555; } .muted { color: #666; } code { fo
 <p><b>{{ r.outcome.state }}</b>{% if r.outcome.close_reason %}: {{ r.outcome.close_reason }}{% endif %}
 {%- if r.outcome.resolution_code %} · resolution <b>{{ r.outcome.resolution_code }}</b>{% if r.outcome.resolution_note %} ({{ r.outcome.resolution_note }}){% endif %}{% endif %}
 · reopened {{ r.outcome.reopens }} time(s)
-{%- if r.outcome.first_response_seconds is not none %} · first response after {{ (r.outcome.first_response_seconds / 60) | round(1) }} min{% endif %}
-{%- if r.outcome.resolution_seconds is not none %} · resolved after {{ (r.outcome.resolution_seconds / 3600) | round(2) }} h{% endif %}</p>
-{% if r.outcome.escalations %}<ul>{% for e in r.outcome.escalations %}<li>{{ e.at.isoformat() }} escalated to {{ e.to }} by {{ e.by }}: {{ e.reason }}</li>{% endfor %}</ul>{% endif %}
+{%- if r.outcome.first_response_seconds is not none %} · first response after {{ duration(r.outcome.first_response_seconds) }}{% endif %}
+{%- if r.outcome.resolution_seconds is not none %} · resolved after {{ duration(r.outcome.resolution_seconds) }}{% endif %}</p>
+{% if r.outcome.escalations %}<ul>{% for e in r.outcome.escalations %}<li>{{ moment(e.at) }} escalated to {{ e.to }} by {{ e.by }}: {{ e.reason }}</li>{% endfor %}</ul>{% endif %}
 
 <h2>Clocks</h2>
 <table><tr><th>clock</th><th>started</th><th>internal due</th><th>published due</th><th>verdict</th><th>met / stopped</th></tr>
-{% for c in r.clocks %}<tr><td>{{ c.clock }}</td><td>{{ c.started_at.isoformat() }}</td><td>{{ c.internal_due.isoformat() }}</td>
-<td>{{ c.published_due.isoformat() }}</td><td class="{{ c.verdict | replace(' ', '-') }}">{{ c.verdict }}</td>
-<td>{% if c.met_at %}met {{ c.met_at.isoformat() }}{% elif c.stopped_at %}stopped {{ c.stopped_at.isoformat() }}{% endif %}</td></tr>
+{% for c in r.clocks %}<tr><td>{{ c.clock }}</td><td>{{ moment(c.started_at) }}</td><td>{{ moment(c.internal_due) }}</td>
+<td>{{ moment(c.published_due) }}</td><td class="{{ c.verdict | replace(' ', '-') }}">{{ c.verdict }}</td>
+<td>{% if c.met_at %}met {{ moment(c.met_at) }}{% elif c.stopped_at %}stopped {{ moment(c.stopped_at) }}{% endif %}</td></tr>
 {% endfor %}</table>
 
 <h2>Rules that fired</h2>
 <table><tr><th>at</th><th>event</th><th>rule</th><th>why</th></tr>
-{% for f in r.fired %}<tr><td>{{ f.at.isoformat() }}</td><td>{{ f.event }}</td><td><b>{{ f.rule }}</b></td>
+{% for f in r.fired %}<tr><td>{{ moment(f.at) }}</td><td>{{ f.event }}</td><td><b>{{ f.rule }}</b></td>
 <td>{{ f.why | join("; ") }}</td></tr>{% endfor %}</table>
 
 <h2>Messages</h2>
 <table><tr><th>at</th><th></th><th>by</th><th>kind</th><th>text</th></tr>
-{% for m in r.messages %}<tr><td>{{ m.at.isoformat() }}</td><td>{{ "←" if m.direction == "in" else "→" }}</td>
+{% for m in r.messages %}<tr><td>{{ moment(m.at) }}</td><td>{{ "←" if m.direction == "in" else "→" }}</td>
 <td>{{ m.by }}</td><td>{{ m.kind }}{% if m.private %} (private){% endif %}</td><td>{{ m.text }}</td></tr>{% endfor %}</table>
 
 <h2>Timeline</h2>
 <table><tr><th>at</th><th>event</th><th>detail</th></tr>
-{% for t in r.timeline %}<tr><td>{{ t.at.isoformat() }}</td><td>{{ t.event }}</td><td>{{ t.detail }}</td></tr>{% endfor %}</table>
+{% for t in r.timeline %}<tr><td>{{ moment(t.at) }}</td><td>{{ t.event }}</td><td>{{ t.detail }}</td></tr>{% endfor %}</table>
 </body></html>
 """
 
@@ -67,4 +68,4 @@ _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
 def report_html(report: InquiryReport) -> str:
     """The whole page; it needs no network to open."""
-    return _TEMPLATE.render(r=report)
+    return _TEMPLATE.render(r=report, duration=duration, moment=moment)

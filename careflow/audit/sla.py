@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from careflow.audit.export import visibility_query
+from careflow.audit.readable import duration
 from workflows import search
 
 DIMENSIONS = ("channel", "category", "queue")
@@ -59,10 +60,8 @@ class SlaReport(BaseModel):
 
 
 def format_seconds(value: float | None) -> str:
-    """``45 s`` or ``12.5 min``; ``-`` when nothing was measured."""
-    if value is None:
-        return "-"
-    return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+    """``45s``, ``12m 30s`` or ``2h 36m``; ``-`` when nothing was measured."""
+    return duration(value)
 
 
 def format_share(value: float | None) -> str:

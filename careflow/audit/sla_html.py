@@ -12,6 +12,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
+from careflow.audit.readable import moment
 from careflow.audit.sla import Figures, SlaReport, format_seconds, format_share
 
 _PAGE = """<!doctype html>
@@ -23,7 +24,7 @@ table { border-collapse: collapse; width: 100%; } td, th { padding: .25rem .5rem
 border-bottom: 1px solid #eee; } th:first-child, td:first-child { text-align: left; }
 th { background: #f6f6f6; } .charts svg { max-width: 100%; height: auto; }
 </style></head><body>
-<h1>Response times{% if r.since %} since {{ r.since.isoformat(timespec="minutes") }}{% endif %}</h1>
+<h1>Response times{% if r.since %} since {{ moment(r.since) }}{% endif %}</h1>
 <p>{{ r.total.inquiries }} inquiries, {{ r.total.open }} open. CSAT: not collected.</p>
 {% for dimension, groups in r.by.items() %}
 <h2>By {{ dimension }}</h2>
@@ -63,7 +64,7 @@ def _chart(groups: dict[str, Figures]) -> Markup:
         axes.legend(loc="lower right", fontsize=8)
     figure.tight_layout()
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg")
+    figure.savefig(buffer, format="svg", metadata={"Date": None})  # no timestamp in the page
     svg = buffer.getvalue()
     return Markup(svg[svg.index("<svg") :])  # drop the XML prolog: the SVG sits inside HTML
 
@@ -71,4 +72,6 @@ def _chart(groups: dict[str, Figures]) -> Markup:
 def sla_html(report: SlaReport) -> str:
     """The whole page: tables and inline SVG charts."""
     charts = {dimension: _chart(groups) for dimension, groups in report.by.items() if groups}
-    return _TEMPLATE.render(r=report, charts=charts, seconds=format_seconds, share=format_share)
+    return _TEMPLATE.render(
+        r=report, charts=charts, seconds=format_seconds, share=format_share, moment=moment
+    )

@@ -23,6 +23,7 @@ from temporalio.client import Client, WorkflowHistory
 
 from careflow.audit.export import export_runs, find_runs, visibility_query
 from careflow.audit.files import HistoryFileError, history_files, read_history
+from careflow.audit.readable import duration, moment
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
@@ -181,37 +182,37 @@ def report_view(report: InquiryReport) -> RenderableType:
         f"[bold]inquiry {escape(report.id)}[/]  ·  {outcome.state}"
         + (f": {escape(outcome.close_reason)}" if outcome.close_reason else ""),
         f"{inquiry.kind} post on {inquiry.channel} by @{escape(inquiry.author.handle)}, "
-        f"{inquiry.created_at.isoformat()}" + (f"  {escape(inquiry.url)}" if inquiry.url else ""),
+        f"{moment(inquiry.created_at)}" + (f"  {escape(inquiry.url)}" if inquiry.url else ""),
         f"  “{escape(inquiry.text)}”",
         f"ruleset {escape(report.ruleset['name'])} sha256 {report.ruleset['digest']}",
         f"category {report.category} · priority {report.priority} · queue {report.queue} · "
         f"windows {report.windows} · privatize {report.privatize}"
         + (f" · tags {', '.join(report.tags)}" if report.tags else ""),
         f"resolution {outcome.resolution_code or '-'} · reopened {outcome.reopens}x · "
-        f"first response {_minutes(outcome.first_response_seconds)} · "
-        f"resolved after {_minutes(outcome.resolution_seconds)}",
+        f"first response {duration(outcome.first_response_seconds)} · "
+        f"resolved after {duration(outcome.resolution_seconds)}",
     ]
     head += [
-        f"escalated to {e.to} by {escape(e.by)} at {e.at.isoformat()}: {escape(e.reason)}"
+        f"escalated to {e.to} by {escape(e.by)} at {moment(e.at)}: {escape(e.reason)}"
         for e in outcome.escalations
     ]
     clocks = table("clock", "started", "internal due", "published due", "verdict")
     for line in report.clocks:
         clocks.add_row(
             line.clock,
-            line.started_at.isoformat(),
-            line.internal_due.isoformat(),
-            line.published_due.isoformat(),
+            moment(line.started_at),
+            moment(line.internal_due),
+            moment(line.published_due),
             line.verdict,
         )
     fired = table("at", "event", "rule", "why")
     for rule in report.fired:
-        fired.add_row(rule.at.isoformat(), rule.event, rule.rule, escape("; ".join(rule.why)))
+        fired.add_row(moment(rule.at), rule.event, rule.rule, escape("; ".join(rule.why)))
     messages = table("at", "", "by", "kind", "text")
     for m in report.messages:
         kind = m.kind + (" (private)" if m.private else "")
         arrow = "←" if m.direction == "in" else "→"
-        messages.add_row(m.at.isoformat(), arrow, escape(m.by), kind, escape(m.text))
+        messages.add_row(moment(m.at), arrow, escape(m.by), kind, escape(m.text))
     return Group(
         *head,
         "",
@@ -224,10 +225,6 @@ def report_view(report: InquiryReport) -> RenderableType:
         "[bold]Messages[/]",
         messages,
     )
-
-
-def _minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
 @audit_app.command("report")

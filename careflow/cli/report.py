@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from temporalio.client import Client
 
+from careflow.audit.readable import moment
 from careflow.audit.sla import Figures, SlaReport, collect, format_seconds, format_share, sla_report
 from careflow.cli.audit import parse_since, table
 from careflow.cli.common import with_client
@@ -50,7 +51,7 @@ def sla_view(report: SlaReport) -> RenderableType:
     for dimension, groups in report.by.items():
         for name, group in groups.items():
             row(f"{dimension} {name}", group)
-    since = f" since {report.since.isoformat(timespec='minutes')}" if report.since else ""
+    since = f" since {moment(report.since)}" if report.since else ""
     return Group(f"[bold]Response times{since}[/]  (CSAT: not collected)", grid)
 
 
