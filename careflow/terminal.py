@@ -67,14 +67,18 @@ def _clock_note(clock: ClockView, now: datetime) -> str:
 
 
 def _clocks(status: InquiryStatus, now: datetime) -> Table:
+    """Each clock's due times; a countdown only while the clock still runs (a met or stopped
+    clock, or any clock of a closed inquiry, is history: a countdown there misleads)."""
     table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
     for column in ("clock", "internal due", "published due", "internal", "published", ""):
         table.add_column(column)
     for name, clock in status.clocks.items():
+        running = status.step != "closed" and clock.met_at is None and clock.stopped_at is None
+        due = _due if running else when
         table.add_row(
             name,
-            _due(clock.internal_due, now),
-            _due(clock.published_due, now),
+            due(clock.internal_due, now),
+            due(clock.published_due, now),
             _verdict(clock.internal),
             _verdict(clock.published),
             _clock_note(clock, now),
@@ -151,7 +155,7 @@ def status_view(status: InquiryStatus, now: datetime | None = None) -> Renderabl
         f"{escape(ruleset.get('file', '?'))}"
     )
     lines.append("rules fired: " + (", ".join(status.fired) or "none"))
-    if status.next_due is not None:
+    if status.next_due is not None and status.step != "closed":
         lines.append(f"next due: {_due(status.next_due, now)}")
     if status.resolution_code:
         note = f": {escape(status.resolution_note)}" if status.resolution_note else ""
