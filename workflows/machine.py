@@ -51,6 +51,10 @@ CHAT_LINK_PATCH = "chat-link"
 # Rules read a text only up to its channel's limit (careflow.engine.limits); asked only when a
 # text is longer, so other inquiries' histories carry no marker for it.
 BOUNDED_TEXT_PATCH = "bounded-text"
+# An agent who resolves an unassigned inquiry becomes its assignee, so a resolved (and a
+# reopened, and a closed) inquiry says who owns it; asked only then, so other inquiries'
+# histories carry no marker for it.
+RESOLVER_ASSIGNED_PATCH = "resolver-assigned"
 # A message keeps its first text and this many later ones it had before edits (Messenger allows
 # five edits; careflow keeps the record bounded whatever a platform allows).
 EARLIER_TEXTS = 5
@@ -333,6 +337,8 @@ class StepMachine:
 
     async def resolve(self, code: str, note: str | None, agent: str) -> None:
         state, now = self.state, workflow.now()
+        if state.agent is None and workflow.patched(RESOLVER_ASSIGNED_PATCH):
+            state.agent = agent
         self._clock_events += timing.resolved(state, now)
         await self.drain_clock_events()
         state.waiting_on_customer = False

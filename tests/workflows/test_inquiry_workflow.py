@@ -118,6 +118,28 @@ def test_rule_acknowledges_a_dm_at_once(tmp_path: Path) -> None:
     run(scenario())
 
 
+def test_an_agent_who_resolves_an_unassigned_inquiry_keeps_it(tmp_path: Path) -> None:
+    """The safety net acknowledged, nobody took the inquiry, Ana resolves it: she owns it from
+    then on (through the follow-up and the close), so a supervisor can see who closed it."""
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", await h.now()))
+            await h.skip(31 * MINUTE)  # the safety-net acknowledgement, by the rules
+            status = await h.until(handle, lambda s: s.step == "resolve")
+            assert status.agent is None
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            assert (await h.status(handle)).agent == "Ana"
+            await h.say(handle, "thanks, all good")
+            result = await handle.result()
+            assert result.status.step == "closed" and result.status.agent == "Ana"
+            await keep_history(handle, "resolver-assigned")
+
+    run(scenario())
+
+
 def test_safety_net_ack_goes_out_at_the_internal_target(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
