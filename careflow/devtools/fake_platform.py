@@ -30,8 +30,9 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
 
 The platform endpoints want ``Authorization: Bearer <token>`` (Graph also takes
 ``?access_token=``); 401 otherwise. Every accepted post is recorded: ``GET /_fake/posts`` lists
-them, ``DELETE /_fake/posts`` forgets them and the faults, ``GET /_fake/faults`` counts the
-requests still to be spoiled. ``POST /_fake/faults`` with
+them (as a page for a person at ``GET /_fake/``, or when a browser asks for HTML), ``DELETE
+/_fake/posts`` forgets them and the faults, ``GET /_fake/faults`` counts the requests still to
+be spoiled. ``POST /_fake/faults`` with
 ``{"status": 500|429|503, "count": n, "retry_after": s, "delay": s, "drop": true|"after",
 "skip": k}`` applies to the next ``n`` requests after letting ``k`` through: ``delay`` sleeps
 before answering, ``status`` answers with that error (a 429 with ``Retry-After`` and ``x-rate-limit-reset``), ``drop`` closes the connection
@@ -61,10 +62,11 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from careflow.devtools.fake_page import posts_page, wants_html
 from careflow.devtools.fake_reads import graph_error, profile_route, read_routes, x_problem
 from careflow.devtools.fake_webhooks import NO_SECRETS, Secrets, WebhookSender
 from careflow.http.serving import DroppedConnection
@@ -468,7 +470,12 @@ def _routes(state: FakeState) -> Starlette:
             state.chats.clear()
             state.chat_keys.clear()
             return Response(status_code=204)
+        if wants_html(request.headers.get("accept", "")):
+            return HTMLResponse(posts_page(state.posts))  # a person in a browser
         return JSONResponse(state.posts)
+
+    async def page(request: Request) -> Response:
+        return HTMLResponse(posts_page(state.posts))
 
     async def faults(request: Request) -> Response:
         if request.method == "GET":
@@ -567,6 +574,8 @@ def _routes(state: FakeState) -> Starlette:
             Route("/chat/{session_id}", chat, methods=["GET"]),
             *read_routes(lambda: state.posts, lambda request: not refused(request)),
             Route("/_fake/posts", posts, methods=["GET", "DELETE"]),
+            Route("/_fake/", page, methods=["GET"]),
+            Route("/_fake", page, methods=["GET"]),
             Route("/_fake/faults", faults, methods=["GET", "POST"]),
             Route("/_fake/webhooks", state.sender.endpoint, methods=["POST"]),
             profile_route(lambda request: not refused(request)),  # any /{a}/{b}: last
