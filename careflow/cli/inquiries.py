@@ -21,7 +21,13 @@ from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.settings import Settings
 from careflow.temporal import inquiries, intake
-from careflow.temporal.inquiries import list_open
+from careflow.temporal.inquiries import (
+    BadQueueRequest,
+    QueueFilters,
+    decode_token,
+    encode_token,
+    list_open,
+)
 from careflow.temporal.intake import send_customer_message
 from careflow.terminal import console, outbox_line, queue_view, status_view
 from workflows.messages import CustomerMessage
@@ -146,17 +152,43 @@ def status_command(
 @inquiries_app.command("queue")
 def queue_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    queue: Annotated[str | None, typer.Option("--queue", help="Only this queue.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Only this category.")] = None,
+    priority: Annotated[str | None, typer.Option("--priority", help="Only this priority.")] = None,
+    agent: Annotated[str | None, typer.Option("--agent", help="Only this agent's.")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="Only this channel.")] = None,
+    unassigned: Annotated[
+        bool, typer.Option("--unassigned", help="Only inquiries nobody is assigned.")
+    ] = False,
+    page_size: Annotated[
+        int | None, typer.Option("--page-size", help="At most this many (1-1000); then a token.")
+    ] = None,
+    page: Annotated[
+        str | None, typer.Option("--page", help="The token a previous page printed.")
+    ] = None,
 ) -> None:
-    """Open inquiries across channels, the nearest deadline first."""
+    """Open inquiries across channels, the nearest deadline first (within a page)."""
+    try:
+        filters = QueueFilters(queue, category, priority, agent, channel, unassigned)
+        token = decode_token(page) if page is not None else None
+    except BadQueueRequest as error:
+        fail(str(error))
 
     async def action(client: Client, settings: Settings) -> None:
-        rows = await list_open(client)
+        try:
+            answer = await list_open(client, filters, page_size, token)
+        except BadQueueRequest as error:
+            fail(str(error))
+        rows = answer.rows
         if as_json:
             typer.echo(json.dumps([row.model_dump(mode="json") for row in rows], indent=2))
         elif not rows:
-            typer.echo("no open inquiries")
+            typer.echo("no open inquiries" + (" match" if filters != QueueFilters() else ""))
         else:
             console().print(queue_view(rows))
+        following = encode_token(answer.next_page_token)
+        if following is not None:
+            typer.echo(f"more: add --page {following}", err=True)
 
     with_client(action)
 

@@ -463,7 +463,7 @@ async def _play(demo: Demo, watcher: asyncio.Task[None]) -> None:
     await asyncio.gather(*(_scene(demo, delay, scene) for delay, scene in SCENES))
     await asyncio.sleep(POLL * 3)  # let the watcher print the last events
     _summary(demo)
-    rows = await list_open(demo.client)
+    rows = (await list_open(demo.client)).rows
     if rows:
         console.print("\n[bold]open inquiries[/] (careflow queue):")
         console.print(queue_view(rows))

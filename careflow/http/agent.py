@@ -10,8 +10,9 @@ Errors are JSON ``{"error": ...}``, never a traceback: 422 when the request itse
 (a body field, with ``problems`` naming each field, or a query parameter), 404 for an unknown
 inquiry, 409 when the workflow refuses the action as it stands (its update validator's
 ``ActionRejected`` sentence, e.g. already acknowledged, or a closed inquiry), 503 when Temporal
-cannot be reached or no tokens are configured, 504 when no worker answers in time. The queue is
-filtered in Python after listing, so no request value ever reaches a visibility query.
+cannot be reached or no tokens are configured, 504 when no worker answers in time. The queue's
+filters go into the visibility query, each value an escaped string literal
+(``careflow.temporal.inquiries.quoted``), so a value can never add a clause.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ from careflow.http.body import read_body
 from careflow.http.tokens import ENV, Caller, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import Action, RulesNotLoaded, list_open
+from careflow.temporal.inquiries import (
+    Action,
+    BadQueueRequest,
+    QueueFilters,
+    RulesNotLoaded,
+    decode_token,
+    encode_token,
+    list_open,
+)
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -64,6 +73,17 @@ MAX_BODY = 64 * 1024  # an agent's reply, not a file upload
 READERS: frozenset[Role] = frozenset({"auditor", "agent", "supervisor"})
 ACTORS: frozenset[Role] = frozenset({"agent", "supervisor"})
 QUEUE_FILTERS = ("queue", "category", "priority", "agent", "channel")
+QUEUE_PARAMS = (*QUEUE_FILTERS, "unassigned", "page_size", "page")
+
+
+def _flag(value: str | None) -> bool:
+    """A query parameter's yes or no; anything else is a ValueError (a 422)."""
+    if value is None or value.lower() in ("false", "0", "no", ""):
+        return False
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    raise ValueError(value)
+
 
 ClientGetter = Callable[[], Awaitable[Client]]
 
@@ -272,8 +292,12 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
         """
         summary: Open inquiries across channels, the nearest next due time first (none last).
         description: >
-          Filters match exactly and combine; they are applied after listing, never put in a
-          visibility query. Roles - auditor, agent, supervisor.
+          Filters match exactly and combine; they go into the visibility query, so the server
+          returns only what matches. Without page_size the answer is the whole queue; with it,
+          one page, and when more follow, the header Next-Page-Token (also a Link rel=next) to
+          pass back as page. The server pages by start time (SQL visibility cannot order by a
+          deadline), so the nearest due come first within each page. Roles - auditor, agent,
+          supervisor.
         security: [{bearer: []}]
         parameters:
           - {name: queue, in: query, required: false, schema: {type: string}}
@@ -281,34 +305,57 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
           - {name: priority, in: query, required: false, schema: {type: string}}
           - {name: agent, in: query, required: false, schema: {type: string}}
           - {name: channel, in: query, required: false, schema: {type: string}}
+          - {name: unassigned, in: query, required: false, schema: {type: boolean}, description: "Only inquiries nobody is assigned"}
+          - {name: page_size, in: query, required: false, schema: {type: integer, minimum: 1, maximum: 1000}}
+          - {name: page, in: query, required: false, schema: {type: string}, description: "The Next-Page-Token of the page before"}
         responses:
-          200: {description: "The open inquiries", content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/OpenInquiry"}}}}}
+          200:
+            description: "The open inquiries (a page of them with page_size)"
+            headers:
+              Next-Page-Token: {description: "Present when more pages follow: pass it as page", schema: {type: string}}
+              Link: {description: "The next page's URL, rel=next", schema: {type: string}}
+            content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/OpenInquiry"}}}}
           401: {description: "No or unknown bearer token"}
-          422: {description: "An unknown query parameter"}
+          422: {description: "An unknown query parameter, a bad value, or a page token the queue did not give"}
           503: {description: "CAREFLOW_API_TOKENS not set, or Temporal unreachable"}
         """
         caller = authorize(request, READERS, "read the queue")
         if isinstance(caller, Response):
             return caller
-        unknown = sorted(set(request.query_params) - set(QUEUE_FILTERS))
+        params = request.query_params
+        unknown = sorted(set(params) - set(QUEUE_PARAMS))
         if unknown:
             problems = [{"field": name, "message": "not a filter"} for name in unknown]
-            filters = ", ".join(QUEUE_FILTERS)
+            filters = ", ".join(QUEUE_PARAMS)
             return _error(422, f"unknown query parameter; filters are {filters}", problems=problems)
-        wanted = {name: value for name, value in request.query_params.items()}
+        try:
+            wanted = QueueFilters(
+                **{name: params[name] for name in QUEUE_FILTERS if name in params},
+                unassigned=_flag(params.get("unassigned")),
+            )
+            page_size = int(params["page_size"]) if "page_size" in params else None
+            token = decode_token(params["page"]) if "page" in params else None
+        except ValueError:
+            return _error(422, "page_size must be a whole number; unassigned true or false")
+        except BadQueueRequest as error:
+            return _error(422, str(error))
         client = await client_or_503()
         if isinstance(client, Response):
             return client
         try:
-            rows = await list_open(client)
+            page = await list_open(client, wanted, page_size, token)
+        except BadQueueRequest as error:
+            return _error(422, str(error))
         except TEMPORAL_ERRORS as error:
             return _failure(error, None)
-        matching = [
-            row.model_dump(mode="json")
-            for row in rows
-            if all(getattr(row, name) == value for name, value in wanted.items())
-        ]
-        return JSONResponse(matching)
+        answer = JSONResponse([row.model_dump(mode="json") for row in page.rows])
+        following = encode_token(page.next_page_token)
+        if following is not None:
+            answer.headers["Next-Page-Token"] = following
+            answer.headers["Link"] = (
+                f'<{request.url.include_query_params(page=following)}>; rel="next"'
+            )
+        return answer
 
     async def inquiry_status(request: Request) -> Response:
         """

@@ -4,11 +4,20 @@ and the open inquiries listed from visibility."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import SearchAttributeKey
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -121,28 +130,136 @@ def _attr(attrs: Any, key: SearchAttributeKey[Any]) -> Any:
     return attrs.get(key)
 
 
-async def list_open(client: Client, query: str = OPEN_QUERY) -> list[OpenInquiry]:
-    """Open inquiries across channels, the most urgent deadline first (none last)."""
-    rows: list[OpenInquiry] = []
-    with explained(client):
-        async for execution in client.list_workflows(query):
-            memo = await execution.memo()
-            attrs = execution.typed_search_attributes
-            rows.append(
-                OpenInquiry(
-                    id=execution.id,
-                    channel=_attr(attrs, search.CHANNEL) or memo.get("channel"),
-                    author=memo.get("author"),
-                    text=memo.get("text"),
-                    url=memo.get("url"),
-                    category=_attr(attrs, search.CATEGORY),
-                    priority=_attr(attrs, search.PRIORITY),
-                    queue=_attr(attrs, search.QUEUE),
-                    step=_attr(attrs, search.STEP),
-                    agent=_attr(attrs, search.AGENT),
-                    next_due=_attr(attrs, search.NEXT_DUE),
-                    breached=list(_attr(attrs, search.BREACHED) or []),
-                    started=execution.start_time,
-                )
-            )
+def quoted(value: str) -> str:
+    """A string literal for a visibility query: backslashes and quotes escaped, so a value can
+    never end the literal and add a clause (``billing' OR 'a'='a`` stays one value)."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class BadQueueRequest(CareflowError):
+    """A filter or page token the queue cannot take: the caller's mistake, said in a sentence."""
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What an agent narrows the queue to; each set field must match exactly, all combine.
+
+    They become clauses of the visibility query (``to_query``), so the server returns only the
+    matching inquiries instead of careflow listing them all and filtering here."""
+
+    queue: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    agent: str | None = None
+    channel: str | None = None
+    unassigned: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unassigned and self.agent is not None:
+            raise BadQueueRequest("agent and unassigned exclude each other: give one")
+        for name in FILTER_KEYS:
+            value = getattr(self, name)
+            if value is not None and (not value.strip() or any(ord(c) < 32 for c in value)):
+                raise BadQueueRequest(f"{name} must be a name, not empty or control characters")
+
+    def to_query(self, base: str = OPEN_QUERY) -> str:
+        """``base`` and one escaped clause per filter."""
+        parts = [base]
+        for name, key in FILTER_KEYS.items():
+            value = getattr(self, name)
+            if value is not None:
+                parts.append(f"{key.name}={quoted(value)}")
+        if self.unassigned:
+            parts.append(f"{search.AGENT.name} IS NULL")
+        return " AND ".join(parts)
+
+
+FILTER_KEYS: dict[str, SearchAttributeKey[Any]] = {
+    "queue": search.QUEUE,
+    "category": search.CATEGORY,
+    "priority": search.PRIORITY,
+    "agent": search.AGENT,
+    "channel": search.CHANNEL,
+}
+
+
+class QueuePage(BaseModel):
+    """One page of the queue, nearest due first within the page, and the token of the next
+    (None: this was the last). Without a page size, the page is the whole queue."""
+
+    rows: list[OpenInquiry]
+    next_page_token: bytes | None = None
+
+
+def encode_token(token: bytes | None) -> str | None:
+    """A page token as text for a URL or a terminal (URL-safe base64, unpadded: nothing to
+    escape in a query string)."""
+    return base64.urlsafe_b64encode(token).decode("ascii").rstrip("=") if token else None
+
+
+def decode_token(text: str) -> bytes:
+    """The page token ``encode_token`` made; anything else is a BadQueueRequest, never sent to
+    the server (the dev server answers a malformed token with retried internal errors)."""
+    try:
+        token = base64.urlsafe_b64decode(text.encode("ascii") + b"=" * (-len(text) % 4))
+        json.loads(token)  # SQL and Elasticsearch visibility both page with JSON
+    except (ValueError, UnicodeError):
+        raise BadQueueRequest("the page token is not one the queue gave") from None
+    return token
+
+
+MAX_PAGE_SIZE = 1000
+
+
+def _row(execution: WorkflowExecution, memo: Mapping[str, Any]) -> OpenInquiry:
+    attrs = execution.typed_search_attributes
+    return OpenInquiry(
+        id=execution.id,
+        channel=_attr(attrs, search.CHANNEL) or memo.get("channel"),
+        author=memo.get("author"),
+        text=memo.get("text"),
+        url=memo.get("url"),
+        category=_attr(attrs, search.CATEGORY),
+        priority=_attr(attrs, search.PRIORITY),
+        queue=_attr(attrs, search.QUEUE),
+        step=_attr(attrs, search.STEP),
+        agent=_attr(attrs, search.AGENT),
+        next_due=_attr(attrs, search.NEXT_DUE),
+        breached=list(_attr(attrs, search.BREACHED) or []),
+        started=execution.start_time,
+    )
+
+
+def _by_due(rows: list[OpenInquiry]) -> list[OpenInquiry]:
     return sorted(rows, key=lambda row: (row.next_due is None, row.next_due or row.started))
+
+
+async def list_open(
+    client: Client,
+    filters: QueueFilters | None = None,
+    page_size: int | None = None,
+    page_token: bytes | None = None,
+    *,
+    query: str = OPEN_QUERY,
+) -> QueuePage:
+    """Open inquiries across channels, the most urgent deadline first (none last).
+
+    ``filters`` go into the visibility query. Without ``page_size`` every matching inquiry is
+    listed and ordered (one page, no token: the old behaviour). With it, one page of at most
+    ``page_size`` from ``page_token`` on: the server pages newest start first and cannot order
+    by ``CareNextDue`` (SQL visibility, the dev server's SQLite included, refuses ORDER BY), so
+    the nearest due come first within each page, not across pages."""
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise BadQueueRequest(f"the page size must be from 1 to {MAX_PAGE_SIZE}")
+    visibility = (filters or QueueFilters()).to_query(query)
+    with explained(client):
+        if page_size is None:
+            rows = [
+                _row(execution, await execution.memo())
+                async for execution in client.list_workflows(visibility)
+            ]
+            return QueuePage(rows=_by_due(rows))
+        listing = client.list_workflows(visibility, page_size=page_size, next_page_token=page_token)
+        await listing.fetch_next_page()
+        rows = [_row(execution, await execution.memo()) for execution in listing.current_page or []]
+        return QueuePage(rows=_by_due(rows), next_page_token=listing.next_page_token or None)

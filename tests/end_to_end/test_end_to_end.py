@@ -133,7 +133,7 @@ async def story(
     forged = x_mention("1870000000000000999", SAM, "forged", datetime.now(UTC))
     refused = await send(http, api, forged, replace(SECRETS, x_consumer_secret="not-it"))
     assert refused.status_code == 401
-    assert not any(row.id.endswith("999") for row in await list_open(client))
+    assert not any(row.id.endswith("999") for row in (await list_open(client)).rows)
 
     triaged = await eventually(
         lambda: _step_is(status, wid, "acknowledge"), "the inquiry to be triaged"

@@ -85,7 +85,7 @@ async def story(x: XStack) -> None:
     answer = (await send(http, api, dm, SECRETS)).json()
     assert answer["continued"] == [wid] and answer["started"] == [], answer
     await eventually(lambda: x.has_message(wid, DM), "her DM on the inquiry")
-    assert [row.id for row in await list_open(client)] == [wid]
+    assert [row.id for row in (await list_open(client)).rows] == [wid]
     await asyncio.sleep(1)  # anything the reply or the DM would wrongly set off has had time
     assert len(await x.tweets()) == posted_before
 

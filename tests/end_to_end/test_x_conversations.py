@@ -85,7 +85,7 @@ async def story(x: XStack) -> None:
         lambda: x.has_message(ann_wid, "1870000000000000703"), "Ann's reply on her inquiry"
     )
     assert followed.step != "closed"
-    assert sorted(row.id for row in await list_open(client)) == sorted([ann_wid, bob_wid])
+    assert sorted(row.id for row in (await list_open(client)).rows) == sorted([ann_wid, bob_wid])
     await asyncio.sleep(1)  # anything the reply would wrongly set off has had time to post
     assert len(await x.tweets()) == posted_before
 

@@ -255,7 +255,7 @@ class Server:
 async def _until_indexed(client: Client, ids: set[str]) -> None:
     """Triage sets the search attributes shortly after start; the queue reads those."""
     for _ in range(200):
-        rows = {row.id: row for row in await list_open(client)}
+        rows = {row.id: row for row in (await list_open(client)).rows}
         if ids <= set(rows) and all(rows[i].category and rows[i].next_due for i in ids):
             return
         await asyncio.sleep(0.1)
@@ -319,7 +319,38 @@ def test_the_queue_lists_filters_and_orders_by_next_due(server: Server) -> None:
     product = server.call("GET", "/queue?queue=product&channel=instagram", headers=ANA).json()
     assert [row["id"] for row in product] == [server.ids["warranty"]]
     quoted = server.call("GET", "/queue", params={"category": "billing' OR 'a'='a"}, headers=ANA)
-    assert quoted.json() == []  # a value is compared, never put in a visibility query
+    assert quoted.json() == []  # a value is an escaped literal in the query, never a clause
+    assert quoted.status_code == 200
+
+
+def test_the_queue_pages_and_says_where_the_next_page_is(server: Server) -> None:
+    seen: list[str] = []
+    path = "/queue?page_size=1"
+    for _ in range(20):
+        answer = server.call("GET", path, headers=ANA)
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()) <= 1
+        seen += [row["id"] for row in answer.json()]
+        token = answer.headers.get("Next-Page-Token")
+        if token is None:
+            assert "Link" not in answer.headers
+            break
+        assert 'rel="next"' in answer.headers["Link"] and token in answer.headers["Link"]
+        path = f"/queue?page_size=1&page={token}"
+    mine = [wid for wid in seen if wid in server.ids.values()]
+    assert sorted(mine) == sorted(server.ids.values()) and len(seen) == len(set(seen))
+    unassigned = server.call("GET", "/queue?unassigned=true", headers=ANA).json()
+    assert all(row["agent"] is None for row in unassigned)
+    for bad in (
+        "/queue?page_size=0",
+        "/queue?page_size=ten",
+        "/queue?page=bm90IGEgdG9rZW4",
+        "/queue?unassigned=maybe",
+        "/queue?agent=Ana&unassigned=true",
+    ):
+        refused = server.call("GET", bad, headers=ANA)
+        assert refused.status_code == 422, (bad, refused.text)
+        assert refused.json()["error"]
 
 
 def test_status_of_one_inquiry_and_404_for_an_unknown_id(server: Server) -> None:
