@@ -1,0 +1,208 @@
+"""The agents' queue at scale: ``GET /queue`` and ``list_open`` against one bare
+``client.list_workflows`` call of the same visibility query on the same server.
+
+A dev server on free ports (started and stopped here) holds 1,000 then 5,000 open inquiries,
+started bare (search attributes and memo set at start, no worker: the queue reads nothing else),
+so setup takes seconds. For each size: the whole queue, the queue filtered by category (a fifth
+of it) and one page of 50, each timed as the median of several rounds, printed with its ratio to
+the bare call. Machines are noisy: read the ratios, measured in the same run, not the times.
+``--quick``: 200 and 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the project importable without installing
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from temporalio.client import Client
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from bench.workflow_bench import DEV_SERVER, output_to
+from careflow.engine.ruleset import load_ruleset
+from careflow.http.app import create_app
+from careflow.settings import ApiTokenSettings, Settings
+from careflow.temporal.inquiries import OPEN_QUERY, QueueFilters, list_open
+from workflows import search
+from workflows.messages import WORKFLOW_NAME
+
+ROOT = Path(__file__).resolve().parents[1]
+CATEGORIES = ("billing", "warranty", "late_delivery", "returns", "account")
+TOKEN = "tok-bench"
+IN_FLIGHT = 64
+PAGE = 50
+
+
+async def start_bare(client: Client, first: int, count: int) -> None:
+    """``count`` open inquiries from number ``first`` on, ``IN_FLIGHT`` starts at a time."""
+    now = datetime.now(UTC)
+    gate = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(number: int) -> None:
+        pairs: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(search.CHANNEL, "x"),
+            SearchAttributePair(search.CATEGORY, CATEGORIES[number % len(CATEGORIES)]),
+            SearchAttributePair(search.QUEUE, "general"),
+            SearchAttributePair(search.PRIORITY, "normal"),
+            SearchAttributePair(search.STEP, "resolve"),
+            SearchAttributePair(search.NEXT_DUE, now + timedelta(seconds=(number * 37) % 7200)),
+        ]
+        async with gate:
+            await client.start_workflow(
+                WORKFLOW_NAME,
+                id=f"inquiry-x-bench-{number}",
+                task_queue="nobody-polls-this",
+                search_attributes=TypedSearchAttributes(pairs),
+                memo={"author": f"customer{number}", "text": "my order is late", "url": None},
+            )
+
+    await asyncio.gather(*(one(n) for n in range(first, first + count)))
+
+
+async def until_listed(client: Client, count: int) -> None:
+    for _ in range(300):
+        if (await client.count_workflows(OPEN_QUERY)).count >= count:
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"visibility never showed {count} open inquiries")
+
+
+async def median(rounds: int, call: Callable[[], Awaitable[int]]) -> tuple[float, int]:
+    """The median wall time of ``rounds`` calls (after one warm-up), and the rows they got."""
+    rows = await call()
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        rows = await call()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times), rows
+
+
+async def measure(client: Client, http: httpx.AsyncClient, rounds: int) -> list[tuple[str, ...]]:
+    """One table block per query: bare, list_open, GET /queue, with ratios to bare."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    filtered = QueueFilters(category="billing")
+
+    async def bare(query: str, page_size: int | None = None) -> int:
+        if page_size is None:
+            return len([w async for w in client.list_workflows(query)])
+        listing = client.list_workflows(query, page_size=page_size)
+        await listing.fetch_next_page()
+        return len(listing.current_page or [])
+
+    async def get(path: str) -> int:
+        answer = await http.get(path, headers=auth)
+        answer.raise_for_status()
+        return len(answer.json())
+
+    cases: list[tuple[str, str, int | None, QueueFilters | None, str]] = [
+        ("whole queue", OPEN_QUERY, None, None, "/queue"),
+        ("category=billing", filtered.to_query(), None, filtered, "/queue?category=billing"),
+        (f"one page of {PAGE}", OPEN_QUERY, PAGE, None, f"/queue?page_size={PAGE}"),
+    ]
+    lines: list[tuple[str, ...]] = []
+    for name, query, size, filters, path in cases:
+
+        async def listed(query: str = query, size: int | None = size) -> int:
+            return await bare(query, size)
+
+        async def opened_rows(
+            wanted: QueueFilters | None = filters, size: int | None = size
+        ) -> int:
+            return len((await list_open(client, wanted, size)).rows)
+
+        async def served_rows(path: str = path) -> int:
+            return await get(path)
+
+        base, rows = await median(rounds, listed)
+        opened, open_rows = await median(rounds, opened_rows)
+        served, got = await median(rounds, served_rows)
+        assert rows == open_rows == got, (name, rows, open_rows, got)
+        lines.append((name, str(rows), _ms(base), _ms(opened), _ratio(opened, base)))
+        lines[-1] += (_ms(served), _ratio(served, base))
+    return lines
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:.2f}x"
+
+
+def print_table(size: int, lines: list[tuple[str, ...]]) -> None:
+    head = ("query", "rows", "bare list", "list_open", "ratio", "GET /queue", "ratio")
+    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
+    print(f"\n{size} open inquiries (median of the rounds; ratios to the bare call)")
+    for row in [head, *lines]:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+async def bench(args: argparse.Namespace, home: Path) -> int:
+    began = time.perf_counter()
+    with output_to(home / "server.log"):
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(DEV_SERVER),
+            data_converter=pydantic_data_converter,
+            search_attributes=search.ALL_KEYS,
+        )
+    async with env:
+        client = env.client
+        settings = Settings(home=home, api=ApiTokenSettings(tokens=f"{TOKEN}=auditor:Bench"))
+
+        async def factory() -> Client:
+            return client
+
+        app = create_app(settings, factory, load_ruleset(ROOT / "rules" / "default.yaml"))
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", timeout=120
+        ) as http:
+            started = 0
+            print(f"dev server up; {os.cpu_count()} CPUs; {args.rounds} rounds per figure")
+            for size in args.sizes:
+                setup = time.perf_counter()
+                await start_bare(client, started, size - started)
+                started = size
+                await until_listed(client, size)
+                print(f"{size} open inquiries started in {time.perf_counter() - setup:.1f} s")
+                print_table(size, await measure(client, http, args.rounds))
+    print(f"\ntotal {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 and 1,000 inquiries")
+    parser.add_argument("--rounds", type=int, default=5, help="timed calls per figure")
+    args = parser.parse_args(argv)
+    args.sizes = (200, 1000) if args.quick else (1000, 5000)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="careflow-queue-bench-") as home:
+        return asyncio.run(bench(args, Path(home)))
+
+
+if __name__ == "__main__":
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # the SDK's Rust threads can abort CPython's teardown (sdk-python#300)
