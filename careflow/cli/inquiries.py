@@ -77,6 +77,14 @@ def submit_command(
     now: Annotated[
         bool, typer.Option("--now", help="Restamp created_at to now (clocks start now).")
     ] = False,
+    new: Annotated[
+        bool,
+        typer.Option(
+            "--new",
+            help="A new post, never a redelivery: when an inquiry has the file's ids already, "
+            "the first free -2, -3, … is added to them (so a tour can be played again).",
+        ),
+    ] = False,
 ) -> None:
     """Submit an inquiry: dropped by the received rules, or started (or added) as a workflow."""
     inquiry = read_inquiry(file)
@@ -94,8 +102,11 @@ def submit_command(
     rules_path = str(Path(rules).resolve()) if rules else None
 
     async def action(client: Client, settings: Settings) -> None:
+        post = inquiry
+        if new:
+            post = inquiries.with_suffix(inquiry, await inquiries.fresh(client, [inquiry]))
         result = await intake.intake(
-            client, settings.temporal.task_queue, inquiry, ruleset, rules_path
+            client, settings.temporal.task_queue, post, ruleset, rules_path
         )
         if result.dropped:
             typer.echo(f"dropped: {result.reason} (rule {result.rule})")

@@ -256,7 +256,7 @@ def _banner(console: Console, stack: Stack) -> None:
         console.print(f"    sign in as {name} ({role}): {token}")
     if fake is not None:
         console.print(
-            f"  fake platform  {fake.url}/_fake/posts   (what careflow posted; customers post "
+            f"  fake platform  {fake.url}/_fake/   (what careflow posted, as JSON at /_fake/posts; customers post "
             f"with POST {fake.url}/_fake/webhooks)"
         )
     else:

@@ -1,7 +1,8 @@
 """The demo feed of ``careflow up --demo``: a few inquiries played out loud in under two minutes.
 
-It submits example posts restamped to now (with ids unique to this run, so a second demo on the
-same ``$CAREFLOW_HOME`` starts fresh inquiries), plays customers and agents on cue, and prints
+It submits example posts restamped to now, with the examples' own ids on a fresh
+``$CAREFLOW_HOME`` (the ids the README shows) and ``-2``, ``-3``, … after them on later runs (the
+first suffix no inquiry has taken), so a second demo starts fresh inquiries, plays customers and agents on cue, and prints
 what each workflow does as it happens, read from the status query. It runs against
 ``rules/demo.yaml``, whose windows are seconds long, and needs nothing but a client: it does
 exactly what the CLI and the future HTTP API do.
@@ -90,7 +91,7 @@ class Demo:
     pack: Path = DEMO_PACK
     platform: str | None = None  # the fake platform's URL: posts go through the intake
     shown_posts: int = 0
-    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    tag: str = ""  # the suffix of this run's ids: "" on a fresh home, then "2", "3", …
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     watched: dict[str, Watched] = field(default_factory=dict)
     ruleset: Ruleset = field(init=False)
@@ -185,13 +186,16 @@ class Demo:
     def example(self, name: str) -> Inquiry:
         """An example post, restamped to now, with ids of this demo run."""
         inquiry = Inquiry.model_validate_json((EXAMPLES / f"{name}.json").read_text())
-        return inquiry.model_copy(
-            update={
-                "id": f"{inquiry.id}-{self.tag}",
-                "conversation_id": f"{inquiry.conversation_id}-{self.tag}",
-                "created_at": datetime.now(UTC),
-            }
-        )
+        moved = inquiries.with_suffix(inquiry, self.tag)
+        return moved.model_copy(update={"created_at": datetime.now(UTC)})
+
+    async def free_tag(self) -> str:
+        """The first suffix under which none of the feed's inquiries exists yet: the README's
+        ids on a fresh home, ``-2``, ``-3``, … after."""
+        self.tag = ""
+        posts = [self.example(name) for name in FEED if name != "spam-giveaway"]
+        self.tag = await inquiries.fresh(self.client, posts)
+        return self.tag
 
     async def post(self, body: dict[str, Any]) -> IntakeResult:
         """A customer posts on the fake platform, which sends careflow's intake the signed
@@ -208,6 +212,8 @@ class Demo:
         reached = [*said.get("started", []), *said.get("continued", [])]
         if reached:
             return IntakeResult(workflow_id=reached[0], continued=bool(said.get("continued")))
+        for again in said.get("duplicates", []):  # a redelivery: the inquiry has the post
+            return IntakeResult(workflow_id=again["inquiry"], duplicate=True)
         return IntakeResult(workflow_id=None, duplicate=bool(said.get("ignored")))
 
     async def submit(self, label: str, inquiry: Inquiry) -> str | None:
@@ -410,6 +416,7 @@ async def silent_question(demo: Demo) -> None:
     await demo.until(wid, lambda s: s.step == "closed", "the silent follow-up to close it")
 
 
+FEED = ("spam-giveaway", "late-delivery", "high-reach", "question")  # the examples the scenes post
 SCENES: tuple[tuple[float, Callable[[Demo], Awaitable[None]]], ...] = (
     (0.0, spam),
     (0.5, late_delivery),
@@ -448,6 +455,7 @@ async def run_demo(
     With ``platform`` (the fake platform's URL) customers post there and careflow's replies
     show up there."""
     demo = Demo(client, settings, console, platform=platform)
+    await demo.free_tag()
     console.rule("[bold]demo: four posts arrive[/] (rules/demo.yaml: windows in seconds)")
     watcher = asyncio.create_task(demo.watch())
     try:

@@ -19,9 +19,11 @@ from temporalio.client import (
     WorkflowQueryFailedError,
 )
 from temporalio.common import SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
 from activities.types import LOAD_RULES
+from careflow.engine.post import Inquiry
 from careflow.errors import CareflowError
 from careflow.temporal.explain import explained
 from workflows import search
@@ -46,6 +48,44 @@ class RulesNotLoaded(CareflowError):
 
 def handle(client: Client, inquiry_id: str) -> WorkflowHandle[InquiryWorkflow, Any]:
     return client.get_workflow_handle_for(InquiryWorkflow.run, inquiry_id)
+
+
+async def exists(client: Client, inquiry_id: str) -> bool:
+    """Whether any run, open or closed, has this workflow id."""
+    with explained(client, inquiry_id):
+        try:
+            await handle(client, inquiry_id).describe()
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+    return True
+
+
+def with_suffix(inquiry: Inquiry, suffix: str) -> Inquiry:
+    """The post under other ids: its id and conversation's with ``-suffix`` ("" keeps them)."""
+    if not suffix:
+        return inquiry
+    return inquiry.model_copy(
+        update={
+            "id": f"{inquiry.id}-{suffix}",
+            "conversation_id": f"{inquiry.conversation_id}-{suffix}",
+        }
+    )
+
+
+async def fresh(client: Client, posts: list[Inquiry]) -> str:
+    """The first suffix ("", "2", "3", …) under which none of ``posts`` has an inquiry yet,
+    open or closed: the files' own ids on a fresh server, new ones after (a tour played again)."""
+    for number in range(1, 1000):
+        suffix = "" if number == 1 else str(number)
+        for post in posts:
+            moved = with_suffix(post, suffix)
+            if await exists(client, f"inquiry-{moved.channel}-{moved.conversation_id}"):
+                break
+        else:
+            return suffix
+    raise CareflowError("every suffix up to 999 is taken: start with a fresh home")
 
 
 async def status(client: Client, inquiry_id: str) -> InquiryStatus:

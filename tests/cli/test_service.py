@@ -288,7 +288,7 @@ def test_up_with_the_fake_platform_answers_customers_there(tmp_path: Path) -> No
     fake_port = free_port()
     fake = f"http://127.0.0.1:{fake_port}"
     with service(tmp_path / "home", rules, "--fake-platform", "--fake-port", str(fake_port)) as svc:
-        assert f"{fake}/_fake/posts" in svc.output()
+        assert f"{fake}/_fake/ " in svc.output() and "/_fake/posts" in svc.output()
         api = f"http://127.0.0.1:{svc.api_port}"
         assert "SwaggerUIBundle" in httpx.get(f"{api}/docs").text
         post = {
