@@ -40,7 +40,7 @@ FILTERS = ("queue", "category", "priority", "channel")
 
 async def open_inquiries(client: Client) -> list[OpenInquiry]:
     """The one place the console lists open inquiries (nearest due first)."""
-    return await list_open(client)
+    return (await list_open(client)).rows  # the whole queue: the counts need every row
 
 
 @dataclass(frozen=True)
