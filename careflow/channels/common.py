@@ -134,6 +134,18 @@ def isolated(
         found.problems.append(Problem(event_id, where, error.message))
 
 
+def events_at(found: Normalized, container: dict[str, Any], key: str, where: str) -> list[Any]:
+    """``container[key]``, a delivery's list of events (absent: none); anything else is a
+    ``Problem`` at ``where``, not a refusal of the events beside it."""
+    value = container.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        found.problems.append(Problem(None, where, f"expected an array, got {kind_of(value)}"))
+        return []
+    return value
+
+
 def parse_json(raw: bytes) -> Any:
     """The body as JSON, or a 400 that says why not."""
     try:

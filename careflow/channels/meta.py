@@ -45,6 +45,7 @@ from careflow.channels.common import (
     brand_ids,
     echo_if,
     epoch_at,
+    events_at,
     id_at,
     inquiry_at,
     isolated,
@@ -114,11 +115,11 @@ def webhook(data: Any, brand_accounts: BrandAccounts) -> Normalized:
             found.problems.append(Problem(None, where, error.message))
             continue
         brand = brand_ids([account, configured])
-        for position, change in enumerate(_events(entry, "changes", where, found)):
+        for position, change in enumerate(events_at(found, entry, "changes", f"{where}.changes")):
             at = f"{where}.changes[{position}]"
             isolated(found, at, partial(_change, kind, change, entry, at, brand))
         for key in MESSAGE_LISTS:
-            for position, event in enumerate(_events(entry, key, where, found)):
+            for position, event in enumerate(events_at(found, entry, key, f"{where}.{key}")):
                 at = f"{where}.{key}[{position}]"
                 read = partial(_message, META_OBJECTS[kind], event, at, brand)
                 isolated(found, at, read, _mid(event))
@@ -127,17 +128,6 @@ def webhook(data: Any, brand_accounts: BrandAccounts) -> Normalized:
 
 def _not_a(expected: str, value: Any) -> str:
     return f"expected {expected}, got {kind_of(value)}"
-
-
-def _events(entry: dict[str, Any], key: str, where: str, found: Normalized) -> list[Any]:
-    """``entry[key]`` as a list (absent: none); anything else is a problem, not a refusal."""
-    value = entry.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        found.problems.append(Problem(None, f"{where}.{key}", _not_a("an array", value)))
-        return []
-    return value
 
 
 def _mid(event: Any) -> str | None:

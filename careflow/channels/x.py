@@ -17,6 +17,7 @@ and ``careflow.temporal.intake`` finds the customer's own inquiry from it (see `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -31,6 +32,7 @@ from careflow.channels.common import (
     brand_ids,
     echo_if,
     epoch_at,
+    events_at,
     id_at,
     inquiry_at,
     isolated,
@@ -63,14 +65,18 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
         found.problems.append(Problem(None, "for_user_id", error.message))
         return found
     brand = brand_ids([subscribed, brand_accounts.x_user_id])
-    for number, tweet in enumerate(_events(data, "tweet_create_events", found)):
+    for number, tweet in enumerate(
+        events_at(found, data, "tweet_create_events", "tweet_create_events")
+    ):
         where = f"tweet_create_events[{number}]"
         isolated(found, where, partial(_reply, tweet, where, brand, found), _own_id(tweet))
     users = data.get("users", {})
     if not isinstance(users, dict):
         found.problems.append(Problem(None, "users", f"expected an object, got {kind_of(users)}"))
         users = {}
-    for number, event in enumerate(_events(data, "direct_message_events", found)):
+    for number, event in enumerate(
+        events_at(found, data, "direct_message_events", "direct_message_events")
+    ):
         where = f"direct_message_events[{number}]"
         isolated(
             found,
@@ -91,17 +97,6 @@ def account_activity(data: Any, brand_accounts: BrandAccounts) -> Normalized:
     return found
 
 
-def _events(data: dict[str, Any], key: str, found: Normalized) -> list[Any]:
-    """``data[key]`` as a list (absent: none); anything else is a problem, not a refusal."""
-    value = data.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        found.problems.append(Problem(None, key, f"expected an array, got {kind_of(value)}"))
-        return []
-    return value
-
-
 def _own_id(event: Any) -> str | None:
     """An event's own id (``id_str``, else ``id``), when readable: a problem names it."""
     if not isinstance(event, dict):
@@ -113,7 +108,15 @@ def _own_id(event: Any) -> str | None:
 def _message(
     event: Any, where: str, users: dict[str, Any], brand: set[str]
 ) -> Inquiry | Echo | Ignored:
-    return _direct_message(object_at(event, where), where, users, brand)
+    return direct_message(event, where, partial(_v1_author, users), brand)
+
+
+def _v1_author(users: dict[str, Any], sender: str) -> dict[str, Any]:
+    """A DM's sender from Account Activity's ``users`` map (v1.1 user objects)."""
+    user = users.get(sender)
+    user = user if isinstance(user, dict) else {}
+    handle = user.get("screen_name")
+    return _author(sender, handle if isinstance(handle, str) and handle else sender, user)
 
 
 def _reply(tweet: Any, where: str, brand: set[str], found: Normalized) -> Inquiry | Echo | Ignored:
@@ -225,9 +228,13 @@ def _tweet(tweet: dict[str, Any], where: str, brand: set[str]) -> Inquiry | Echo
     return echo_if(post, author_id in brand)
 
 
-def _direct_message(
-    event: dict[str, Any], where: str, users: dict[str, Any], brand: set[str]
+def direct_message(
+    event: Any, where: str, author: Callable[[str], dict[str, Any]], brand: set[str]
 ) -> Inquiry | Echo | Ignored:
+    """An Account Activity ``message_create`` (also inside the X Activity API's DM events):
+    private, keyed by the customer; the brand's own DM is an echo in the customer's
+    conversation. ``author`` builds the sender from the delivery's user objects."""
+    event = object_at(event, where)
     event_id = id_at(event, "id", where)
     if event.get("type") != "message_create":
         return Ignored(event_id, f"direct message event of type {event.get('type')!r}")
@@ -242,17 +249,14 @@ def _direct_message(
     data = object_at(create.get("message_data"), f"{where}.message_create.message_data")
     text = text_at(data, "text", f"{where}.message_create.message_data")
     created_at = epoch_at(event.get("created_timestamp"), f"{where}.created_timestamp")
-    user = users.get(sender)
-    user = user if isinstance(user, dict) else {}
-    handle = user.get("screen_name")
     post = inquiry_at(
         where,
         id=event_id,
         channel="x",
         kind="private",
         conversation_id=recipient if echo else sender,
-        author=_author(sender, handle if isinstance(handle, str) and handle else sender, user),
-        text=text,
+        author=author(sender),
+        text=text,  # X documents no escaping in DM text
         created_at=created_at,
     )
     return echo_if(post, echo)

@@ -51,7 +51,6 @@ from typing import Any
 
 from careflow.channels import x
 from careflow.channels.common import (
-    ECHO,
     Echo,
     Ignored,
     Normalized,
@@ -59,7 +58,6 @@ from careflow.channels.common import (
     Problem,
     brand_ids,
     echo_if,
-    epoch_at,
     id_at,
     inquiry_at,
     kind_of,
@@ -327,42 +325,14 @@ def _direct_messages(
 def _unreplied(
     event: Any, where: str, users: dict[str, dict[str, Any]], brand: set[str]
 ) -> tuple[Taken, str | None]:
-    """A DM answers no tweet."""
-    return _direct_message(event, where, users, brand), None
+    """A DM answers no tweet; it reads as Account Activity's, with v2 user objects."""
+    return x.direct_message(event, where, partial(_v2_author, users), brand), None
 
 
-def _direct_message(
-    event: Any, where: str, users: dict[str, dict[str, Any]], brand: set[str]
-) -> Taken:
-    """A legacy DM (Account Activity's ``message_create``): private, keyed by the customer."""
-    event = object_at(event, where)
-    event_id = id_at(event, "id", where)
-    if event.get("type") != "message_create":
-        return Ignored(event_id, f"direct message event of type {event.get('type')!r}")
-    create = object_at(event.get("message_create"), f"{where}.message_create")
-    sender = id_at(create, "sender_id", f"{where}.message_create")
-    echo = sender in brand
-    recipient = None
-    if echo:  # the brand's DM: the conversation is the customer it went to
-        target = create.get("target")
-        recipient = target.get("recipient_id") if isinstance(target, dict) else None
-        if not isinstance(recipient, str) or not recipient:
-            return Ignored(event_id, ECHO)
-    data = object_at(create.get("message_data"), f"{where}.message_create.message_data")
-    text = text_at(data, "text", f"{where}.message_create.message_data")
+def _v2_author(users: dict[str, dict[str, Any]], sender: str) -> dict[str, Any]:
     user = users.get(sender, {})
     username = user.get("username")
-    item = inquiry_at(
-        where,
-        id=event_id,
-        channel="x",
-        kind="private",
-        conversation_id=recipient if echo else sender,
-        author=_author(sender, username if isinstance(username, str) else None, user),
-        text=text,  # as Account Activity DMs: X documents no escaping in DM text
-        created_at=epoch_at(event.get("created_timestamp"), f"{where}.created_timestamp"),
-    )
-    return echo_if(item, echo)
+    return _author(sender, username if isinstance(username, str) else None, user)
 
 
 def _why_not(kind: str, payload: Any, brand: set[str]) -> str:
