@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
-    from workflows import search, timing, validators
+    from workflows import bounded, search, timing, validators
     from workflows.machine import StepMachine
     from workflows.messages import (
         WORKFLOW_NAME,
@@ -100,11 +100,14 @@ class InquiryWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._indexed: dict[str, Any] = {}
+        self._bounded = False  # decided at the start of each run (the bounded-state patch)
 
     # ------------------------------------------------------------------ run
 
     @workflow.run
     async def run(self, input: InquiryInput) -> InquiryResult:
+        # Asked first in every run: a run carried from before the patch is trimmed at once.
+        self._bounded = workflow.patched(bounded.PATCH)
         if input.state is None:
             # Decided once per inquiry and carried across continue-as-new, so its keys never change.
             first_run_id = (
@@ -129,7 +132,7 @@ class InquiryWorkflow:
             self._machine = self._step_machine(state, ruleset)
             async with self._lock:
                 await self.machine.triage()
-                self._index()
+                self._settle()
             if self.state.step == "closed":
                 # An action that arrived meanwhile is answered (rejected: closed), not cut off.
                 await workflow.wait_condition(workflow.all_handlers_finished)
@@ -141,7 +144,7 @@ class InquiryWorkflow:
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
             )
             self._machine = self._step_machine(state, ruleset)
-            self._index()
+            self._settle()
 
         while self.state.step != "closed":
             if self._should_continue_as_new():
@@ -149,12 +152,12 @@ class InquiryWorkflow:
             await self._wait()
             async with self._lock:
                 await self.machine.catch_up()
-                self._index()
+                self._settle()
 
         await workflow.wait_condition(workflow.all_handlers_finished)
         async with self._lock:
             self.machine.record_late_messages()
-            self._index()
+            self._settle()
         return self._result("closed")
 
     @property
@@ -211,7 +214,11 @@ class InquiryWorkflow:
         """Where the inquiry stands: step, values, rules fired, clocks, messages, timeline."""
         if self._machine is None:
             raise ApplicationError("the inquiry is still starting: its rules are loading")
-        return status_of(self._synced(), workflow.info().workflow_id)
+        # Read only: a query runs on the live worker, never on replay, so a change made here
+        # would exist in one and not the other.
+        return status_of(
+            self.state, workflow.info().workflow_id, duplicate_deliveries=self._duplicates
+        )
 
     # ------------------------------------------------------------------ agent actions
 
@@ -333,7 +340,7 @@ class InquiryWorkflow:
             await self.machine.advance()
             await self.machine.drain_clock_events()
             self._changed = True
-            self._index()
+            self._settle()
             return result.model_copy(update={"step": self.state.step})
 
     def _step_machine(self, state: InquiryState, ruleset: Ruleset) -> StepMachine:
@@ -346,6 +353,7 @@ class InquiryWorkflow:
             self._brand_inbox,
             self._changes,
             memo=self._input.search_attributes,
+            bounded=self._bounded,
         )
 
     def _keeps_thread(self) -> bool:
@@ -395,6 +403,16 @@ class InquiryWorkflow:
         state.changes = list(self._changes)
         return state
 
+    def _settle(self) -> None:
+        """After each event: keep the state bounded (since the patch), then the attributes."""
+        self._trim()
+        self._index()
+
+    def _trim(self) -> None:
+        if self._bounded and self._machine is not None:
+            self.machine.trim()
+            bounded.trim_seen(self._seen)
+
     def _index(self) -> None:
         """Keep the search attributes current (only the ones that changed are written)."""
         if not self._input.search_attributes or self._machine is None:
@@ -414,13 +432,18 @@ class InquiryWorkflow:
         )
 
     async def _continue_as_new(self) -> None:
-        """Start a fresh run with the whole state once every handler has finished."""
+        """Start a fresh run once every handler has finished, carrying the state: whole before
+        the bounded-state patch; since, the latest of each list and ``earlier``, which names
+        this run (its history holds what it let go)."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.machine.note(
             "continued_as_new",
             f"history reached {workflow.info().get_current_history_length()} events: run "
             f"{self.state.runs + 1} carries on",
         )
+        if self._bounded:
+            self._trim()
+            bounded.ended_run(self.state.earlier, workflow.info().run_id)
         workflow.continue_as_new(self._input.model_copy(update={"state": self._synced()}))
 
     def _result(self, kind: str) -> InquiryResult:

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from careflow.engine.calendars import ALWAYS
     from careflow.engine.limits import evaluated_limit
     from careflow.engine.ruleset import Decision, Ruleset
-    from workflows import faults, interpreter, metrics, outbound, timing
+    from workflows import bounded, faults, interpreter, metrics, outbound, timing
     from workflows.outbound import CUSTOMER_FACING, Send
     from workflows.state import (
         BrandMessage,
@@ -55,6 +55,10 @@ BOUNDED_TEXT_PATCH = "bounded-text"
 # reopened, and a closed) inquiry says who owns it; asked only then, so other inquiries'
 # histories carry no marker for it.
 RESOLVER_ASSIGNED_PATCH = "resolver-assigned"
+# A native reply meets the reply clocks when careflow learns of it (a webhook's delay is never
+# credited); before this patch, at the post's own time. Asked only when a native reply comes, so
+# other inquiries' histories carry no marker for it.
+NATIVE_REPLY_PATCH = "native-reply-when-learned"
 # A message keeps its first text and this many later ones it had before edits (Messenger allows
 # five edits; careflow keeps the record bounded whatever a platform allows).
 EARLIER_TEXTS = 5
@@ -84,6 +88,7 @@ class StepMachine:
         changes: list[MessageChange] | None = None,
         *,
         memo: bool = False,
+        bounded: bool = False,
     ) -> None:
         self.state = state
         self.ruleset = ruleset
@@ -91,6 +96,7 @@ class StepMachine:
         self._brand_inbox = brand_inbox
         self._changes: list[MessageChange] = changes if changes is not None else []
         self._memo = memo  # whether the server keeps memos current (not the time-skipping one)
+        self._keeps_latest = bounded  # the bounded-state patch: keep the latest of each list
         self._clock_events: timing.Passed = []
 
     # ------------------------------------------------------------------ agent actions
@@ -273,7 +279,8 @@ class StepMachine:
             id=posted.id,
         )
         # The clocks count it when careflow learns of it: a webhook's delay is never credited.
-        self._record_sent(message, "native_reply", human=True, at=now)
+        learned = now if workflow.patched(NATIVE_REPLY_PATCH) else None
+        self._record_sent(message, "native_reply", human=True, at=learned)
         await self.run_event("agent.message", message_fields(message))
 
     async def _on_customer_message(self, message: CustomerMessage) -> None:
@@ -561,6 +568,14 @@ class StepMachine:
                 await self.escalate("supervisor", reason, "careflow")
             return result
 
+    def trim(self) -> None:
+        """Since the bounded-state patch: keep the latest of each list (``workflows.bounded``);
+        a finished clock let go reports its verdicts now, as the others do at close."""
+        if not self._keeps_latest:
+            return
+        for clock in bounded.trim(self.state):
+            metrics.clock_closed(clock.name, clock.internal, clock.published)
+
     def note(self, event: str, detail: str, at: datetime | None = None) -> None:
         """One line of the timeline, at ``at`` (by default, now)."""
         self.state.timeline.append(
@@ -615,10 +630,14 @@ class StepMachine:
             None,
         )
         if message is None:
+            have = (
+                "which is not among the latest messages kept (the workflow history has it)"
+                if state.earlier.messages
+                else "which this inquiry does not have"
+            )
             self.note(
                 f"customer.{'edited' if change.kind == 'edit' else 'withdrew'}",
-                f"@{handle} changed message {change.id}, which this inquiry does not have: "
-                "nothing to change",
+                f"@{handle} changed message {change.id}, {have}: nothing to change",
             )
             return
         is_post = change.id == state.inquiry.id

@@ -77,9 +77,17 @@ def build(send: Send, key: str, state: InquiryState, ruleset: Ruleset) -> Outbou
         agent=state.agent,
         recipient_id=inquiry.author.id,
         customer_in_private=state.private_at is not None,
-        customer_last_at=max((m.at for m in state.messages if m.direction == "in"), default=None),
+        customer_last_at=_customer_last_at(state),
         human=send.human,
     )
+
+
+def _customer_last_at(state: InquiryState) -> datetime | None:
+    """When the customer last wrote: among the messages kept, or the earlier ones."""
+    latest = [m.at for m in state.messages if m.direction == "in"]
+    if state.earlier.customer_last_at is not None:
+        latest.append(state.earlier.customer_last_at)
+    return max(latest, default=None)
 
 
 def delivered(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -20,6 +20,7 @@ from workflows.clocks import ClockState, next_deadline
 
 Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]
 ShownVerdict = Literal["pending", "met", "missed"]
+T = TypeVar("T")
 
 
 class ValuesState(BaseModel):
@@ -152,8 +153,29 @@ class Escalation(BaseModel):
     by: str
 
 
+class Earlier(BaseModel):
+    """What the state no longer carries (since the bounded-state patch): how many earlier
+    messages, timeline entries, rules fired, clocks and escalations there were, what of them
+    still counts (missed windows, the customer's last message), and which runs' histories hold
+    them. The workflow history keeps every signal, update and activity: the full transcript."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    messages: int = 0
+    timeline: int = 0
+    fired: int = 0
+    clocks: int = 0
+    escalations: int = 0
+    breached: list[str] = []  # clocks whose published window was missed, once each
+    missed_internal: list[str] = []  # clocks whose internal target was missed, once each
+    customer_last_at: AwareDatetime | None = None  # the latest of the customer's earlier messages
+    runs: list[str] = []  # earlier runs' ids, oldest first (the first and the latest few)
+    run_count: int = 0  # how many earlier runs there were (``runs`` may skip some)
+
+
 class InquiryState(BaseModel):
-    """Everything the workflow knows; carried whole across continue-as-new."""
+    """Everything the workflow knows; carried across continue-as-new (bounded since the
+    bounded-state patch: the latest messages, timeline and clocks, and ``earlier``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -190,6 +212,8 @@ class InquiryState(BaseModel):
     closed_at: AwareDatetime | None = None
     close_reason: str | None = None
     runs: int = 1  # how many runs (continue-as-new) this inquiry has used
+    # Defaulted, so states carried before the bounded-state patch still decode.
+    earlier: Earlier = Field(default_factory=Earlier)
 
     @property
     def private_channel(self) -> bool:
@@ -234,8 +258,27 @@ class ClockView(BaseModel):
         )
 
 
+class EarlierView(BaseModel):
+    """What the status leaves out, and where it is: the latest ``messages``, ``timeline``,
+    ``why`` and ``earlier_clocks`` are shown; these many came before them. Their full record is
+    in the workflow histories of the runs named in ``runs`` (and this run's own)."""
+
+    messages: int = 0
+    timeline: int = 0
+    fired: int = 0
+    clocks: int = 0
+    escalations: int = 0
+    runs: list[str] = []
+    run_count: int = 0
+
+    @property
+    def any(self) -> bool:
+        """Whether anything was left out."""
+        return bool(self.messages or self.timeline or self.fired or self.clocks or self.escalations)
+
+
 class InquiryStatus(BaseModel):
-    """The status query's answer and the heart of the result."""
+    """The status query's answer and the heart of the result (bounded: see ``earlier``)."""
 
     id: str
     inquiry: Inquiry
@@ -265,6 +308,10 @@ class InquiryStatus(BaseModel):
     close_reason: str | None
     closed_at: datetime | None
     runs: int
+    # Defaulted, so statuses and results recorded before the bounded-state patch still decode.
+    earlier: EarlierView = Field(default_factory=EarlierView)
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 def next_due(state: InquiryState) -> datetime | None:
@@ -275,25 +322,55 @@ def next_due(state: InquiryState) -> datetime | None:
 
 def breached(state: InquiryState) -> list[str]:
     """Clocks whose published window was missed, current and earlier instances, once each."""
-    return _clocks_where(state, lambda clock: clock.published == "missed")
+    return _clocks_where(state, lambda clock: clock.published == "missed", state.earlier.breached)
 
 
 def missed_internal(state: InquiryState) -> list[str]:
     """Clocks whose internal target was missed, current and earlier instances, once each."""
-    return _clocks_where(state, lambda clock: clock.internal == "missed")
+    return _clocks_where(
+        state, lambda clock: clock.internal == "missed", state.earlier.missed_internal
+    )
 
 
-def _clocks_where(state: InquiryState, test: Callable[[ClockState], bool]) -> list[str]:
-    names: list[str] = []
+def _clocks_where(
+    state: InquiryState, test: Callable[[ClockState], bool], earlier: list[str]
+) -> list[str]:
+    names: list[str] = list(earlier)
     for clock in [*state.earlier_clocks, *state.clocks.values()]:
         if test(clock) and clock.name not in names:
             names.append(clock.name)
     return names
 
 
-def status_of(state: InquiryState, workflow_id: str) -> InquiryStatus:
-    """The status view of ``state``."""
-    values = state.values
+# What the status shows of each list: the latest ones (the state keeps about as many since the
+# bounded-state patch; a state carried before it is cut here, so the view stays bounded).
+SHOWN_MESSAGES = 100
+SHOWN_TIMELINE = 200
+SHOWN_FIRED = 100
+SHOWN_CLOCKS = 20
+SHOWN_ESCALATIONS = 50
+
+
+def _latest(items: list[T], shown: int) -> tuple[list[T], int]:
+    """The latest ``shown`` items, and how many were left out."""
+    left_out = max(len(items) - shown, 0)
+    return items[left_out:], left_out
+
+
+def status_of(
+    state: InquiryState, workflow_id: str, *, duplicate_deliveries: int | None = None
+) -> InquiryStatus:
+    """The status view of ``state``, bounded; reads ``state`` only (the status query must not
+    change the workflow). ``duplicate_deliveries``: the workflow's own count, when newer."""
+    values, earlier = state.values, state.earlier
+    messages, messages_cut = _latest(state.messages, SHOWN_MESSAGES)
+    timeline, timeline_cut = _latest(state.timeline, SHOWN_TIMELINE)
+    fired, fired_cut = _latest(state.fired, SHOWN_FIRED)
+    clocks, clocks_cut = _latest(state.earlier_clocks, SHOWN_CLOCKS)
+    escalations, escalations_cut = _latest(state.escalations, SHOWN_ESCALATIONS)
+    duplicates = (
+        state.duplicate_deliveries if duplicate_deliveries is None else duplicate_deliveries
+    )
     return InquiryStatus(
         id=workflow_id,
         inquiry=state.inquiry,
@@ -306,24 +383,34 @@ def status_of(state: InquiryState, workflow_id: str) -> InquiryStatus:
         tags=list(values.tags),
         agent=state.agent,
         ruleset={"name": state.rules.name, "digest": state.rules.digest, "file": state.rules.file},
-        fired=[f.rule for f in state.fired],
-        why=list(state.fired),
+        fired=[f.rule for f in fired],
+        why=list(fired),
         clocks={name: ClockView.of(clock) for name, clock in state.clocks.items()},
         earlier_clocks=[
-            {"name": c.name, **ClockView.of(c).model_dump(mode="json")}
-            for c in state.earlier_clocks
+            {"name": c.name, **ClockView.of(c).model_dump(mode="json")} for c in clocks
         ],
         next_due=next_due(state),
         breached=breached(state),
-        messages=list(state.messages),
-        timeline=list(state.timeline),
+        messages=list(messages),
+        timeline=list(timeline),
         reopens=state.reopens,
         waiting_on_customer=state.waiting_on_customer,
         resolution_code=state.resolution_code,
         resolution_note=state.resolution_note,
-        escalations=list(state.escalations),
-        duplicate_deliveries=state.duplicate_deliveries,
+        escalations=list(escalations),
+        duplicate_deliveries=duplicates,
         close_reason=state.close_reason,
         closed_at=state.closed_at,
         runs=state.runs,
+        earlier=EarlierView(
+            messages=earlier.messages + messages_cut,
+            timeline=earlier.timeline + timeline_cut,
+            fired=earlier.fired + fired_cut,
+            clocks=earlier.clocks + clocks_cut,
+            escalations=earlier.escalations + escalations_cut,
+            runs=list(earlier.runs),
+            run_count=earlier.run_count,
+        ),
+        first_response_at=state.first_response_at,
+        resolved_at=state.resolved_at,
     )

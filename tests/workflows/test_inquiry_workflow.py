@@ -37,7 +37,7 @@ from workflows.messages import (
     ReplyRequest,
     ResolveRequest,
 )
-from workflows.state import BrandMessage
+from workflows.state import SHOWN_MESSAGES, BrandMessage
 
 MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
 
@@ -596,7 +596,10 @@ def test_a_reply_that_cannot_be_delivered_becomes_an_escalation(tmp_path: Path) 
     assert adapter.attempts == 2  # non-retryable: one try for the reply, one for the escalation
 
 
-def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path) -> None:
+def test_long_conversation_continues_as_new_keeping_the_latest(tmp_path: Path) -> None:
+    """The state carried across continue-as-new keeps the latest messages and says how many
+    came before and which runs' histories hold them; redeliveries are still caught."""
+
     async def scenario() -> None:
         async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
             handle = await h.start(example("question", await h.now()), history_limit=400)
@@ -610,8 +613,12 @@ def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path)
             latest = h.env.client.get_workflow_handle(handle.id)
             status = await latest.query(InquiryWorkflow.status)
             texts = [m.text for m in status.messages if m.kind == "message"]
-            assert texts == [f"message {n}" for n in range(500)]
-            assert status.runs > 1
+            assert texts == [f"message {n}" for n in range(500 - len(texts), 500)]
+            # The post, the acknowledgement and 500 messages: the latest shown, the rest counted.
+            assert len(status.messages) == SHOWN_MESSAGES
+            assert status.earlier.messages + len(status.messages) == 502
+            assert status.runs > 1 and status.earlier.run_count == status.runs - 1
+            assert status.earlier.runs[0] == handle.result_run_id
             assert status.duplicate_deliveries == 1
             assert status.agent == "Ana"
             assert status.clocks["acknowledge"].met_at is not None
@@ -624,7 +631,7 @@ def test_long_conversation_continues_as_new_and_keeps_everything(tmp_path: Path)
                 for m in (await latest.query(InquiryWorkflow.status)).messages
                 if m.direction == "out"
             ]
-            assert [k.rsplit("/", 2)[0] for k in keys if k] == 2 * [
+            assert [k.rsplit("/", 2)[0] for k in keys if k] == [
                 f"{handle.id}/{handle.result_run_id}"
             ]
             assert latest.run_id is None and (await latest.describe()).run_id != handle.run_id
