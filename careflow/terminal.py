@@ -90,6 +90,9 @@ def _messages(status: InquiryStatus, now: datetime) -> Table:
     table = Table(box=None, pad_edge=False, show_header=False)
     for _ in range(4):
         table.add_column()
+    left_out = status.earlier.note(status.earlier.messages, "messages")
+    if left_out:
+        table.add_row("", "", "", f"[italic]({escape(left_out)})[/]")
     for message in status.messages:
         arrow = "← @" if message.direction == "in" else "→ "
         where = "private" if message.private else "public"
@@ -110,6 +113,9 @@ def _timeline(status: InquiryStatus, now: datetime) -> Table:
     table = Table(box=None, pad_edge=False, show_header=False)
     for _ in range(3):
         table.add_column()
+    left_out = status.earlier.note(status.earlier.timeline, "timeline entries")
+    if left_out:
+        table.add_row("", "", f"[italic]({escape(left_out)})[/]")
     for entry in status.timeline:
         table.add_row(when(entry.at, now), entry.event, escape(entry.detail))
     return table

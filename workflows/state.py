@@ -276,6 +276,19 @@ class EarlierView(BaseModel):
         """Whether anything was left out."""
         return bool(self.messages or self.timeline or self.fired or self.clocks or self.escalations)
 
+    def note(self, count: int, what: str) -> str | None:
+        """The line a view shows where it starts: "412 earlier messages, in the workflow
+        histories of runs …", or None when nothing was left out."""
+        if not count:
+            return None
+        where = "this run's workflow history"
+        if self.runs:
+            shown = ", ".join(self.runs)
+            skipped = self.run_count - len(self.runs)
+            more = f" and {skipped} more" if skipped > 0 else ""
+            where = f"the workflow histories of runs {shown}{more} and of this run"
+        return f"{count} earlier {what}, in {where}"
+
 
 class InquiryStatus(BaseModel):
     """The status query's answer and the heart of the result (bounded: see ``earlier``)."""

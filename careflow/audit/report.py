@@ -17,7 +17,15 @@ from careflow.engine.post import Inquiry
 from careflow.temporal import inquiries
 from careflow.temporal.explain import explained
 from workflows.inquiry import InquiryWorkflow
-from workflows.state import ClockView, Escalation, FiredRule, InquiryStatus, Message, TimelineEntry
+from workflows.state import (
+    ClockView,
+    EarlierView,
+    Escalation,
+    FiredRule,
+    InquiryStatus,
+    Message,
+    TimelineEntry,
+)
 
 ClockVerdict = Literal["met", "missed internal", "breached published", "pending"]
 
@@ -64,6 +72,8 @@ class InquiryReport(BaseModel):
     clocks: list[ClockLine]
     timeline: list[TimelineEntry]
     outcome: Outcome
+    # What the status left out of a long conversation (the latest are shown), and where it is.
+    earlier: EarlierView = EarlierView()
 
 
 def verdict(clock: ClockView) -> ClockVerdict:
@@ -103,6 +113,10 @@ def build_report(status: InquiryStatus, state: str) -> InquiryReport:
     clocks = sorted([*earlier, *current], key=lambda line: (line.started_at, line.clock))
     first_out = next((m.at for m in status.messages if m.direction == "out"), None)
     resolved = [entry.at for entry in status.timeline if entry.event == "resolved"]
+    if status.earlier.messages:  # the first reply is among the messages left out
+        first_out = status.first_response_at
+    if status.earlier.timeline and status.resolved_at is not None:
+        resolved = [status.resolved_at]
     return InquiryReport(
         id=status.id,
         inquiry=status.inquiry,
@@ -118,6 +132,7 @@ def build_report(status: InquiryStatus, state: str) -> InquiryReport:
         messages=status.messages,
         clocks=clocks,
         timeline=status.timeline,
+        earlier=status.earlier,
         outcome=Outcome(
             state=state,
             step=status.step,

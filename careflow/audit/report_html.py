@@ -53,11 +53,13 @@ font-weight: bold; } .pending { color: #555; } .muted { color: #666; } code { fo
 <td>{{ f.why | join("; ") }}</td></tr>{% endfor %}</table>
 
 <h2>Messages</h2>
+{% set left_out = r.earlier.note(r.earlier.messages, "messages") %}{% if left_out %}<p><i>({{ left_out }})</i></p>{% endif %}
 <table><tr><th>at</th><th></th><th>by</th><th>kind</th><th>text</th></tr>
 {% for m in r.messages %}<tr><td>{{ moment(m.at) }}</td><td>{{ "←" if m.direction == "in" else "→" }}</td>
 <td>{{ m.by }}</td><td>{{ m.kind }}{% if m.private %} (private){% endif %}</td><td>{{ m.text }}</td></tr>{% endfor %}</table>
 
 <h2>Timeline</h2>
+{% set left_out = r.earlier.note(r.earlier.timeline, "timeline entries") %}{% if left_out %}<p><i>({{ left_out }})</i></p>{% endif %}
 <table><tr><th>at</th><th>event</th><th>detail</th></tr>
 {% for t in r.timeline %}<tr><td>{{ moment(t.at) }}</td><td>{{ t.event }}</td><td>{{ t.detail }}</td></tr>{% endfor %}</table>
 </body></html>

@@ -209,6 +209,9 @@ def report_view(report: InquiryReport) -> RenderableType:
     for rule in report.fired:
         fired.add_row(moment(rule.at), rule.event, rule.rule, escape("; ".join(rule.why)))
     messages = table("at", "", "by", "kind", "text")
+    left_out = report.earlier.note(report.earlier.messages, "messages")
+    if left_out:
+        messages.add_row("", "", "", "", f"[italic]({escape(left_out)})[/]")
     for m in report.messages:
         kind = m.kind + (" (private)" if m.private else "")
         arrow = "←" if m.direction == "in" else "→"
