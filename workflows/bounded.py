@@ -36,6 +36,10 @@ KEPT_ESCALATIONS = SHOWN_ESCALATIONS
 # minutes, not after five hundred newer messages.
 KEPT_SEEN = 500
 KEPT_RUNS = 20  # earlier run ids named: the first and the latest
+# Customer messages handled per turn of the loop: a customer (or a bot) writing without pause
+# must not keep the workflow from continuing as new when its history is long; the rest wait in
+# the inbox, which continue-as-new carries.
+MESSAGES_PER_TURN = 50
 T = TypeVar("T")
 
 

@@ -186,10 +186,15 @@ class StepMachine:
         self._clock_events += timing.passed(self.state, now)
         await self.drain_clock_events()
         await self._flow_timers(now)
-        while self._inbox and self.state.step != "closed":
+        # Since the bounded-state patch, a few at a time: the loop then checks the history's
+        # length (to continue as new) even while messages keep coming.
+        turn = bounded.MESSAGES_PER_TURN if self._keeps_latest else None
+        while self._inbox and self.state.step != "closed" and turn != 0:
             await self._on_customer_message(self._inbox.pop(0))
-        while self._brand_inbox and self.state.step != "closed":
+            turn = None if turn is None else turn - 1
+        while self._brand_inbox and self.state.step != "closed" and turn != 0:
             await self._on_brand_message(self._brand_inbox.pop(0))
+            turn = None if turn is None else turn - 1
         self.apply_changes()
         await self.advance()
         await self.drain_clock_events()
