@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
-    from workflows import search, timing, validators
+    from workflows import rules_digest, search, timing, validators
     from workflows.machine import StepMachine
     from workflows.messages import (
         WORKFLOW_NAME,
@@ -119,6 +119,8 @@ class InquiryWorkflow:
                 start_to_close_timeout=RULES_TIMEOUT,
                 retry_policy=RULES_RETRY,
             )
+            if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
+                rules_digest.check(source.text, source.digest)
             ruleset = compiled_ruleset(source.text, source.digest, source.file)
             state = InquiryState(
                 inquiry=input.inquiry,
@@ -136,6 +138,8 @@ class InquiryWorkflow:
                 return self._result("dropped")
         else:
             carried = input.state
+            if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
+                rules_digest.check(carried.rules.text, carried.rules.digest)
             ruleset = compiled_ruleset(carried.rules.text, carried.rules.digest, carried.rules.file)
             state = carried.model_copy(
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
