@@ -5,34 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from careflow.engine.ruleset import load_ruleset
 from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
+from tests.audit.cli import careflow
 from tests.harness import dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
-
-CAREFLOW = Path(sys.executable).parent / "careflow"
-
-
-async def careflow(address: str, home: Path, *args: str) -> tuple[int, str, str]:
-    """Run the CLI without blocking the worker that shares this event loop."""
-    env = {**os.environ, "TEMPORAL_ADDRESS": address, "CAREFLOW_HOME": str(home)}
-    process = await asyncio.create_subprocess_exec(
-        str(CAREFLOW),
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def test_export_replay_and_report(tmp_path: Path) -> None:
