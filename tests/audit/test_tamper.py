@@ -106,6 +106,8 @@ def test_a_tampered_export_is_caught_and_an_auditor_needs_only_files(tmp_path: P
         assert "warning: skipped" in stderr and "notes.json" in stderr
         assert f"TAMPERED {wid}" in stdout and "the rules text hashes to sha256" in stdout
         assert "1 tampered" in stdout and "0 clean" in stdout
+        # …and the workflow itself refuses the text (its own check, since audit-rules-digest).
+        assert f"FAIL {wid}" in stdout and "RulesDigestMismatch" in stdout
 
         code, stdout, _ = await careflow(
             "", auditor, "audit", "verify", str(tampered), "--public-key", str(key)
