@@ -44,10 +44,20 @@ def visibility_query(ids: list[str], query: str | None, since: datetime | None) 
     return " AND ".join(parts)
 
 
+async def _first_run_id(client: Client, workflow_id: str, run_id: str) -> str:
+    """The first run of the chain ``run_id`` belongs to, from its started event (visibility
+    does not always say)."""
+    handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+    async for event in handle.fetch_history_events(page_size=1):
+        started = event.workflow_execution_started_event_attributes
+        return started.first_execution_run_id or run_id
+    return run_id
+
+
 async def _listed(client: Client, query: str) -> list[tuple[datetime, Run]]:
     found: list[tuple[datetime, Run]] = []
     async for w in client.list_workflows(query):
-        first = w.raw_info.first_run_id or w.run_id
+        first = w.raw_info.first_run_id or await _first_run_id(client, w.id, w.run_id)
         found.append((w.start_time, Run(w.id, w.run_id, first)))
     return found
 
