@@ -283,41 +283,18 @@ class ApiTokenSettings:
 
 
 SIGNING_KEY_FILE = "audit-signing.key"  # in $CAREFLOW_HOME, made by the first export
-CUSTOMER_KEY_FILE = "customer.key"  # in $CAREFLOW_HOME, made by the first intake
-_RETENTION = re.compile(r"^\s*(\d+)\s*d\s*$")
 
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """What audits and customers' privacy rest on: the key that signs exports, the key that
-    turns a customer's platform id into the ``CareCustomer`` search attribute, and how long
-    Temporal keeps closed inquiries."""
+    """The key that signs export manifests (``careflow audit export``/``verify``)."""
 
     signing_key_file: Path | None = None  # CAREFLOW_AUDIT_SIGNING_KEY_FILE, else in the home
-    customer_key: str | None = field(default=None, repr=False)  # CAREFLOW_CUSTOMER_KEY
-    customer_key_file: Path | None = None  # CAREFLOW_CUSTOMER_KEY_FILE, else in the home
-    retention_days: int | None = None  # CAREFLOW_RETENTION, e.g. 90d
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
-        """Raises ``ConfigurationError`` on a retention that is not a number of days."""
-        retention = _set(env, "CAREFLOW_RETENTION")
-        days = None
-        if retention is not None:
-            found = _RETENTION.match(retention)
-            if found is None or int(found.group(1)) < 1:
-                raise ConfigurationError(
-                    f"CAREFLOW_RETENTION={retention!r}: give whole days, at least 1 (e.g. 90d)"
-                )
-            days = int(found.group(1))
         signing = _set(env, "CAREFLOW_AUDIT_SIGNING_KEY_FILE")
-        customer = _set(env, "CAREFLOW_CUSTOMER_KEY_FILE")
-        return cls(
-            signing_key_file=Path(signing) if signing else None,
-            customer_key=_set(env, "CAREFLOW_CUSTOMER_KEY"),
-            customer_key_file=Path(customer) if customer else None,
-            retention_days=days,
-        )
+        return cls(signing_key_file=Path(signing) if signing else None)
 
 
 @dataclass(frozen=True)
@@ -370,8 +347,3 @@ class Settings:
     def signing_key_file(self) -> Path:
         """The Ed25519 key that signs export manifests."""
         return self.audit.signing_key_file or self.home / SIGNING_KEY_FILE
-
-    @property
-    def customer_key_file(self) -> Path:
-        """The HMAC key behind ``CareCustomer`` (unless ``CAREFLOW_CUSTOMER_KEY`` is set)."""
-        return self.audit.customer_key_file or self.home / CUSTOMER_KEY_FILE
