@@ -55,7 +55,7 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                     address, tmp_path, "audit", "export", "--out", str(out)
                 )
                 assert code == 0 and "exported 2 histories" in stdout
-                names = sorted(p.name.split("__")[0] for p in out.glob("*.json"))
+                names = sorted(p.name.split("__")[0] for p in out.glob("*__*.json"))
                 assert names == sorted([closed_id, open_id])
                 code, stdout, _ = await careflow(
                     address,
@@ -70,9 +70,9 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                     str(tmp_path / "billing"),
                 )
                 assert code == 0
-                assert [p.name.split("__")[0] for p in (tmp_path / "billing").glob("*.json")] == [
-                    open_id
-                ]
+                assert [
+                    p.name.split("__")[0] for p in (tmp_path / "billing").glob("*__*.json")
+                ] == [open_id]
                 code, _, stderr = await careflow(
                     address, tmp_path, "audit", "export", "inquiry-x-nope", "--out", str(out)
                 )
