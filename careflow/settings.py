@@ -283,18 +283,31 @@ class ApiTokenSettings:
 
 
 SIGNING_KEY_FILE = "audit-signing.key"  # in $CAREFLOW_HOME, made by the first export
+_RETENTION = re.compile(r"^\s*(\d+)\s*d\s*$")
 
 
 @dataclass(frozen=True)
 class AuditSettings:
-    """The key that signs export manifests (``careflow audit export``/``verify``)."""
+    """The key that signs export manifests (``careflow audit export``/``verify``), and how long
+    Temporal keeps closed inquiries (``careflow setup`` sets it)."""
 
     signing_key_file: Path | None = None  # CAREFLOW_AUDIT_SIGNING_KEY_FILE, else in the home
+    retention_days: int | None = None  # CAREFLOW_RETENTION, e.g. 90d
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
+        """Raises ``ConfigurationError`` on a retention that is not a number of days."""
+        retention = _set(env, "CAREFLOW_RETENTION")
+        days = None
+        if retention is not None:
+            found = _RETENTION.match(retention)
+            if found is None or int(found.group(1)) < 1:
+                raise ConfigurationError(
+                    f"CAREFLOW_RETENTION={retention!r}: give whole days, at least 1 (e.g. 90d)"
+                )
+            days = int(found.group(1))
         signing = _set(env, "CAREFLOW_AUDIT_SIGNING_KEY_FILE")
-        return cls(signing_key_file=Path(signing) if signing else None)
+        return cls(signing_key_file=Path(signing) if signing else None, retention_days=days)
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ from careflow.temporal.codec import (
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
 from careflow.temporal.health import warn_without_worker
+from careflow.temporal.retention import ensure_retention
 from careflow.temporal.search_setup import register_search_attributes
 from careflow.temporal.worker import channel_adapter, run_worker
 from careflow.terminal import console as make_console
@@ -102,7 +103,8 @@ def worker_command() -> None:
 
 @service_app.command("setup")
 def setup_command() -> None:
-    """Register careflow's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
+    """Register careflow's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, and set
+    its retention to CAREFLOW_RETENTION (or say what it is)."""
 
     async def action(client: Client, settings: Settings) -> int:
         done = await register_search_attributes(client, settings.temporal.namespace)
@@ -113,6 +115,8 @@ def setup_command() -> None:
             typer.echo(f"already there: {', '.join(done.present)}")
         for conflict in done.conflicts:
             typer.echo(f"error: {conflict}", err=True)
+        days = settings.audit.retention_days
+        typer.echo(await ensure_retention(client, settings.temporal.namespace, days))
         return 1 if done.conflicts else 0
 
     with_client(action)
