@@ -22,6 +22,7 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 
 from careflow.audit.chains import MissingRun, missing_runs
+from careflow.audit.erase import EraseRefused, erase_customer
 from careflow.audit.export import export_runs, find_runs, visibility_query, with_whole_chains
 from careflow.audit.facts import facts_of
 from careflow.audit.files import HistoryFileError, load_histories, read_history
@@ -383,3 +384,36 @@ def verify_command(
         fail(str(error))
     _verification_view(result)
     raise typer.Exit(0 if result.ok else 1)
+
+
+@audit_app.command("erase")
+def erase_command(
+    customer: Annotated[
+        str,
+        typer.Option("--customer", metavar="CHANNEL:ID", help="The customer, e.g. x:1234567890."),
+    ],
+) -> None:
+    """Delete a customer's closed inquiries (histories and visibility entries) and their
+    delivery records; refused while one of their inquiries is open."""
+
+    async def action(client: Client, settings: Settings) -> int:
+        try:
+            erased = await erase_customer(
+                client,
+                settings.temporal.namespace,
+                customer,
+                deliveries=settings.deliveries,
+                outbox=settings.outbox,
+            )
+        except EraseRefused as error:
+            typer.echo(f"error: {error}", err=True)
+            return 1
+        for workflow_id, run_id in erased.runs:
+            typer.echo(f"deleted history and visibility entry of {workflow_id} (run {run_id})")
+        typer.echo(
+            f"erased {customer}: {len(erased.runs)} runs, {erased.delivery_rows} delivery "
+            f"records, {erased.outbox_lines} outbox lines"
+        )
+        return 0
+
+    with_client(action)
