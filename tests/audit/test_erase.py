@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from temporalio.service import RPCError, RPCStatusCode
+
 from activities.adapters.sandbox import read_outbox
 from careflow.engine.ruleset import load_ruleset
 from careflow.settings import Settings, TemporalSettings
@@ -62,12 +64,18 @@ def test_erase_deletes_a_customers_closed_inquiries_and_refuses_an_open_one(
                 assert not any(e["key"].startswith(f"{wid}/") for e in outbox)
                 assert outbox == [e for e in before if not e["key"].startswith(f"{wid}/")]
                 assert [w.id async for w in client.list_workflows(f"WorkflowId = '{other_id}'")]
-                for _ in range(300):
-                    left = [w.id async for w in client.list_workflows(f"WorkflowId = '{wid}'")]
-                    if not left:
+                gone = False
+                for _ in range(120):  # the server deletes in the background (seconds to a minute)
+                    try:
+                        await client.get_workflow_handle(wid).describe()
+                    except RPCError as error:
+                        gone = error.status == RPCStatusCode.NOT_FOUND
+                    query = f"WorkflowId = '{wid}'"
+                    gone = gone or not [w async for w in client.list_workflows(query)]
+                    if gone:
                         break
-                    await asyncio.sleep(0.1)
-                assert left == []
+                    await asyncio.sleep(0.5)
+                assert gone
                 code, _, stderr = await careflow(
                     address, tmp_path, "audit", "erase", "--customer", "nope"
                 )
