@@ -96,11 +96,16 @@ def _acknowledge_clock(
     start, horizon = recorded.started_at, recorded.started_at + recorded.ended
     first = recorded.first_response()
     human: datetime | None = start + first if first is not None else None
-    met_at, by = (start, _answer(received)) if automated_counts and _answer(received) else (None, None)
+    met_at, by = (
+        (start, _answer(received)) if automated_counts and _answer(received) else (None, None)
+    )
     if met_at is None and human is not None and human <= due.internal_due:
         met_at = human
     extra = {"clock": "acknowledge", "step": "acknowledge", "reopens": 0}
-    for event, when in (("window.internal", due.internal_due), ("window.published", due.published_due)):
+    for event, when in (
+        ("window.internal", due.internal_due),
+        ("window.published", due.published_due),
+    ):
         if met_at is not None and met_at <= when:
             continue
         if (human is not None and human <= when) or horizon < when:
@@ -119,9 +124,7 @@ def _acknowledge_clock(
     )
 
 
-def run_fast(
-    rules: Ruleset, baseline: Ruleset | None, inquiries: list[Recorded]
-) -> Report:
+def run_fast(rules: Ruleset, baseline: Ruleset | None, inquiries: list[Recorded]) -> Report:
     """The fast path over ``inquiries``: each decided by its baseline and by ``rules``."""
     pairs: list[Pair] = []
     skipped: list[Skipped] = []

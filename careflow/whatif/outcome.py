@@ -52,9 +52,7 @@ class Outcome:
         return sum(verdict == MET for verdict in self.clocks.values())
 
 
-def verdict_of(
-    met: bool, met_at: Any, internal_due: Any, published_due: Any, horizon: Any
-) -> str:
+def verdict_of(met: bool, met_at: Any, internal_due: Any, published_due: Any, horizon: Any) -> str:
     """A clock's verdict as the audit report words it, from when it was met (if it was) and how
     far the inquiry was observed (``horizon``)."""
     if met and met_at is not None:

@@ -77,9 +77,7 @@ class Recorded:
         return next((act.offset for act in self.acts if act.responds), None)
 
 
-def _decode_args(
-    converter: DataConverter, payloads: Iterable[Payload], hint: type[Any]
-) -> Any:
+def _decode_args(converter: DataConverter, payloads: Iterable[Payload], hint: type[Any]) -> Any:
     values = converter.payload_converter.from_payloads(list(payloads), [hint])
     return values[0] if values else None
 
