@@ -10,7 +10,7 @@ Later clocks, warnings and customer-message rules need the workflow: ``--full``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from careflow.engine.ruleset import Decision, Ruleset, TakenAction
 from careflow.whatif.baseline import NoBaseline, baseline_of, used
@@ -20,6 +20,7 @@ from careflow.whatif.recorded import Recorded
 from careflow.whatif.report import Report, Skipped
 
 ANSWERS = ("reply", "invite_private")  # actions that answer the customer
+JUST_AFTER = timedelta(microseconds=1)
 COUNTED = {"reply": "auto_replies", "notify": "notifications", "escalate": "escalations"}
 
 
@@ -113,7 +114,8 @@ def _acknowledge_clock(
         decision = ruleset.evaluate(event, inquiry, values=values, extra=extra, bounded=True)
         _tally(outcome, decision)
         if automated_counts and met_at is None and _answer(decision):
-            met_at, by = when, _answer(decision)
+            # The rules ran because the deadline passed: the clock is met just after it.
+            met_at, by = when + JUST_AFTER, _answer(decision)
     if met_at is None and human is not None:
         met_at = human
     outcome.clocks["acknowledge"] = verdict_of(

