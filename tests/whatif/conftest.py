@@ -27,3 +27,9 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
     histories.mkdir()
     ids = asyncio.run(record(histories, old, folder / "home"))
     return Recorded(histories, old, new, ids)
+
+
+@pytest.fixture(autouse=True)
+def in_process_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--full`` leaves with os._exit in real use (common.leave): not inside pytest."""
+    monkeypatch.setattr("careflow.cli.common.HARD_EXIT", False)
