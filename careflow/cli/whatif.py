@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from careflow.cli.common import connection_for, fail, leave, settings_from_env, with_client
 from careflow.engine.ruleset import Ruleset
+from careflow.errors import CareflowError
 from careflow.settings import Settings
 from careflow.terminal import console
 from careflow.whatif.fast import run_fast
@@ -98,7 +99,10 @@ def whatif_from_folder(job: WhatIf, directory: Path) -> None:
             fail(str(error))
         return _show(job, await _run(job, inquiries))
 
-    code = asyncio.run(main())
+    try:
+        code = asyncio.run(main())
+    except CareflowError as error:  # the test server is not installed
+        fail(str(error))
     if job.full:
         leave(code)  # the test server's client started the SDK's runtime threads (common.leave)
     raise typer.Exit(code)
@@ -113,9 +117,11 @@ def whatif_from_server(job: WhatIf, query: str | None, since: datetime) -> None:
         try:
             inquiries = await from_server(client, connection.converter, query, since)
         except SourceError as error:
-            fail(str(error))
+            typer.echo(f"error: {error}", err=True)
+            return 1
         if not inquiries:
-            fail("no inquiry matched: widen --since or --query")
+            typer.echo("error: no inquiry matched: widen --since or --query", err=True)
+            return 1
         return _show(job, await _run(job, inquiries))
 
     with_client(action, settings, connection)

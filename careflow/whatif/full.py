@@ -41,6 +41,7 @@ from temporalio.testing import WorkflowEnvironment
 from careflow.audit.readable import duration
 from careflow.audit.report import verdict
 from careflow.engine.ruleset import Ruleset
+from careflow.errors import CareflowError
 from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import first_message
 from careflow.temporal.worker import build_worker
@@ -58,7 +59,7 @@ WEEK = timedelta(days=7)
 STARTING_TIMEOUT = 30.0  # seconds of real time for a run's rules to load
 
 
-class FullPathError(RuntimeError):
+class FullPathError(CareflowError):
     """The test server cannot be started (its binary is missing)."""
 
 
