@@ -57,6 +57,7 @@ with workflow.unsafe.imports_passed_through():
         ValuesState,
         status_of,
     )
+    from workflows.topics import TopicTracker
 
 RULES_TIMEOUT = timedelta(seconds=30)
 # A broken or missing rule file is retried until someone fixes it: the inquiry waits, it is not lost.
@@ -71,6 +72,8 @@ INQUIRY_KEYS_PATCH = "inquiry-keys"
 # own replies among them) reaches it. Only inquiries the intake started with the attribute do:
 # older ones are found by their old-style id.
 THREAD_PATCH = "x-thread"
+# Inquiries the intake started with CareSegment keep their segment and topics (CareTopics) current.
+INSIGHTS_PATCH = "insights-topics"
 MAX_PENDING_CHANGES = 100  # edits and unsent messages waiting for the loop
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
@@ -100,6 +103,7 @@ class InquiryWorkflow:
         self._lock = asyncio.Lock()
         self._changed = False
         self._indexed: dict[str, Any] = {}
+        self._topics = TopicTracker()
 
     # ------------------------------------------------------------------ run
 
@@ -358,6 +362,13 @@ class InquiryWorkflow:
             and workflow.patched(THREAD_PATCH)
         )
 
+    def _keeps_topics(self) -> bool:
+        """Whether this inquiry keeps CareSegment and CareTopics: the intake set CareSegment at
+        start, so the server has them registered (as with CareThread)."""
+        return workflow.info().typed_search_attributes.get(
+            search.SEGMENT
+        ) is not None and workflow.patched(INSIGHTS_PATCH)
+
     def _action_result(self, detail: str, message: Message | None) -> ActionResult:
         return ActionResult(
             step=self.state.step, detail=detail, text=message.text if message else None
@@ -402,6 +413,8 @@ class InquiryWorkflow:
         wanted = search.wanted(self.state, sla=workflow.patched(SLA_ATTRIBUTES_PATCH))
         if self._keeps_thread():
             wanted.append((search.THREAD, search.thread(self.state)))
+        if self._keeps_topics():
+            wanted += search.insights(self.state, self._topics.update(self.state, self.ruleset))
         updates = search.changes(self._indexed, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)

@@ -31,6 +31,7 @@ class ValuesState(BaseModel):
     windows: str
     privatize: str
     tags: list[str] = []
+    segment: str = "general"  # insights: the customer's segment (rules' ``set: {segment}``)
 
     @classmethod
     def of(cls, values: Values) -> ValuesState:
@@ -41,6 +42,7 @@ class ValuesState(BaseModel):
             windows=values.windows,
             privatize=values.privatize,
             tags=list(values.tags),
+            segment=values.segment,
         )
 
     def values(self) -> Values:
@@ -51,6 +53,7 @@ class ValuesState(BaseModel):
             windows=self.windows,
             privatize=self.privatize,
             tags=tuple(self.tags),
+            segment=self.segment,
         )
 
 

@@ -19,7 +19,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from careflow.engine.calendars import BusinessCalendar, CalendarSpecError
-from careflow.engine.conditions import iter_tests
+from careflow.engine.conditions import Condition, iter_tests
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
@@ -266,6 +266,7 @@ def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[in
     _check_templates(rule_file, out)
     _check_flow(rule_file, out)
     _check_rules(rule_file, out, rule_indices)
+    _check_topics(rule_file, out)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -376,13 +377,25 @@ def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) 
 
 
 def _check_rule_condition(rule: Rule, path: Path, rule_file: RuleFile, out: _Collector) -> None:
-    if rule.when is None:
-        return
-    for test in iter_tests(rule.when):
-        where = (*path, "when", *test.path)
+    if rule.when is not None:
+        _check_condition(rule.when, rule.events, (*path, "when"), rule_file, out)
+
+
+def _check_topics(rule_file: RuleFile, out: _Collector) -> None:
+    """A topic tags the post and later customer messages: its fields are the ``received`` ones
+    (``text`` is the message being tagged)."""
+    for name, topic in rule_file.topics.items():
+        _check_condition(topic.when, ("received",), ("topics", name, "when"), rule_file, out)
+
+
+def _check_condition(
+    condition: Condition, events: tuple[str, ...], path: Path, rule_file: RuleFile, out: _Collector
+) -> None:
+    for test in iter_tests(condition):
+        where = (*path, *test.path)
         field_path = where if where[-1] == test.field else where[:-1]
         spec = FIELDS[test.field]
-        missing = [event for event in rule.events if event not in spec.events]
+        missing = [event for event in events if event not in spec.events]
         if missing:
             has = (
                 ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"

@@ -100,6 +100,7 @@ _FIELDS = (
         choices=SENSITIVE_KINDS,
     ),
     FieldSpec("category", FieldType.STRING, "category set so far (defaults.category if none)"),
+    FieldSpec("segment", FieldType.STRING, "segment set so far (defaults.segment if none)"),
     FieldSpec(
         "priority", FieldType.CHOICE, "priority set so far", choices=PRIORITIES, ordered=True
     ),

@@ -21,6 +21,7 @@ from pydantic import (
 
 from careflow.engine.conditions import Condition, ConditionError, parse_condition
 from careflow.engine.durations import DURATION_PATTERN
+from careflow.engine.topic_model import Topic
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
@@ -98,6 +99,7 @@ class Defaults(Strict):
     queue: Text = "general"
     windows: Name
     privatize: PrivatizePolicy = "offer"
+    segment: Text = "general"
 
 
 class Target(Strict):
@@ -132,12 +134,13 @@ class SetValues(Strict):
     queue: Text | None = None
     windows: Name | None = None
     privatize: PrivatizePolicy | None = None
+    segment: Text | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> SetValues:
         if not self.model_fields_set:
             raise ValueError(
-                "set needs at least one of category, priority, queue, windows, privatize"
+                "set needs at least one of category, priority, queue, windows, privatize, segment"
             )
         return self
 
@@ -217,6 +220,7 @@ class RuleFile(Strict):
     targets: dict[Name, Target] = {}
     templates: dict[Name, Text] = {}
     flow: Flow = Flow()
+    topics: dict[Name, Topic] = {}
     rules: list[Rule]
 
     @field_validator("version", mode="before")
