@@ -334,6 +334,22 @@ class Ruleset:
             ctx["sensitive"] = find_sensitive(inquiry.text if text is None else text)
         return [name for name, condition in self.topics if condition.test(ctx)]
 
+    def topic_covers(self, text: str) -> bool:
+        """Whether some topic matches ``text`` on its own (an emerging phrase already covered)."""
+        ctx = {"text": text}
+        return any(condition.test(ctx) for _, condition in self.topics)
+
+    def values_set(self, name: str) -> list[str]:
+        """Every value the rules may give ``name`` (``segment``, ``category``…): the default,
+        then each ``set`` in file order; what ``careflow insights`` groups by."""
+        found = dict.fromkeys([str(getattr(self.rule_file.defaults, name))])
+        for rule in self.rule_file.rules:
+            for action in rule.do:
+                value = getattr(action.set, name, None) if action.set is not None else None
+                if value is not None:
+                    found[str(value)] = None
+        return list(found)
+
     def explain_topics(self, inquiry: Inquiry, values: Values) -> dict[str, list[str]]:
         """Each topic the post matches, with the tests that matched (``rules explain``)."""
         ctx = self.context(inquiry, values, bounded=True)
