@@ -14,6 +14,7 @@ from careflow.cli.codec import codec_cli
 from careflow.cli.doctor import doctor_cli
 from careflow.cli.fake_platform import fake_platform_cli
 from careflow.cli.inquiries import inquiries_app
+from careflow.cli.insights import insights_app
 from careflow.cli.intake import intake_app
 from careflow.cli.report import report_app
 from careflow.cli.rules import rules_app
@@ -63,6 +64,7 @@ for group in (
     inquiries_app,
     actions_app,
     report_app,
+    insights_app,
     codec_cli,
     api_cli,
     fake_platform_cli,

@@ -41,6 +41,7 @@ from careflow.http.agent import (
 )
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
+from careflow.http.console.insights import insights_routes
 from careflow.http.console.views import (
     FactCache,
     Filters,
@@ -494,6 +495,7 @@ def console_routes(
         Route("/supervisor", supervisor_page, methods=["GET"]),
         Route("/supervisor/report", sla_page, methods=["GET"]),
         HtmlRoute("/inquiries/{id:path}", inquiry_page, methods=["GET"]),
+        *insights_routes(signed_in, client_or_page, problem, _framed, ruleset),
         Mount("/console/static", app=StaticFiles(directory=str(HERE / "static")), name="console"),
     ]
 
