@@ -132,7 +132,9 @@ def emerging_phrases(
     for phrase, count in counts.items():
         if count < min_count:
             continue
-        ratio = (count / max(total, 1)) / ((before[phrase] + 1) / (base_total + 1))
+        # Smoothed by one: a phrase never seen before counts as seen once in a baseline at
+        # least as large as the recent period (so an empty baseline still lets new words rise).
+        ratio = (count / total) / ((before[phrase] + 1) / max(base_total, total))
         if ratio < min_ratio or find_sensitive(phrase) or covered(phrase):
             continue
         rising.append(Phrase(phrase, count, before[phrase], round(ratio, 2), examples[phrase]))
