@@ -33,7 +33,7 @@ from careflow.engine.model import (
 )
 from careflow.engine.safe_regex import UnsafeRegexError, check_regex
 from careflow.engine.suggest import did_you_mean
-from careflow.engine.templates import check_template
+from careflow.engine.templates import TREND_VARIABLES, VARIABLES, check_template
 from careflow.engine.yaml_source import Path, Position, SourceDocument, YamlSourceError, load_yaml
 
 SCHEMA_FILE = FilePath(__file__).resolve().parents[2] / "schemas" / "rules.schema.json"
@@ -267,6 +267,7 @@ def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[in
     _check_flow(rule_file, out)
     _check_rules(rule_file, out, rule_indices)
     _check_topics(rule_file, out)
+    _check_trends(rule_file, out)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -313,9 +314,13 @@ def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
 
 
 def _check_templates(rule_file: RuleFile, out: _Collector) -> None:
+    by_trends = {t.template for t in rule_file.trends} | {
+        t.reply_template for t in rule_file.trends if t.reply_template
+    }
     for name, source in rule_file.templates.items():
         block = out.document.block_starts.get(("templates", name)) if out.document else None
-        for problem in check_template(source):
+        variables = TREND_VARIABLES if name in by_trends else VARIABLES
+        for problem in check_template(source, variables):
             message = f"template {name!r}: {problem.message}"
             if block is not None:
                 out.at_position(Position(block.line + problem.line - 1, block.column), message)
@@ -386,6 +391,28 @@ def _check_topics(rule_file: RuleFile, out: _Collector) -> None:
     (``text`` is the message being tagged)."""
     for name, topic in rule_file.topics.items():
         _check_condition(topic.when, ("received",), ("topics", name, "when"), rule_file, out)
+
+
+def _check_trends(rule_file: RuleFile, out: _Collector) -> None:
+    """Each trend names a topic, templates and a target that exist; names are unique."""
+    seen: set[str] = set()
+    for index, trend in enumerate(rule_file.trends):
+        path: Path = ("trends", index)
+        if trend.name in seen:
+            out.at((*path, "name"), f"duplicate trend name {trend.name!r}")
+        seen.add(trend.name)
+        if trend.topic not in rule_file.topics:
+            hint = did_you_mean(trend.topic, rule_file.topics)
+            out.at((*path, "topic"), f"unknown topic {trend.topic!r}{hint}; define it under topics")
+        _require_template(rule_file, trend.template, (*path, "template"), out)
+        if trend.reply_template is not None:
+            _require_template(rule_file, trend.reply_template, (*path, "reply_template"), out)
+        if trend.approvers not in rule_file.targets:
+            hint = did_you_mean(trend.approvers, rule_file.targets)
+            out.at(
+                (*path, "approvers"),
+                f"unknown notification target {trend.approvers!r}{hint}; define it under targets",
+            )
 
 
 def _check_condition(

@@ -22,6 +22,7 @@ from pydantic import (
 from careflow.engine.conditions import Condition, ConditionError, parse_condition
 from careflow.engine.durations import DURATION_PATTERN
 from careflow.engine.topic_model import Topic
+from careflow.engine.trend_model import TrendRule
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
@@ -221,6 +222,7 @@ class RuleFile(Strict):
     templates: dict[Name, Text] = {}
     flow: Flow = Flow()
     topics: dict[Name, Topic] = {}
+    trends: list[TrendRule] = []
     rules: list[Rule]
 
     @field_validator("version", mode="before")
