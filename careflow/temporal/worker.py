@@ -27,7 +27,9 @@ from careflow.errors import ConfigurationError
 from careflow.settings import Settings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.health import LagWatch, acknowledgement_target
+from careflow.temporal.proactive_activities import ProactiveActivities
 from workflows.inquiry import InquiryWorkflow
+from workflows.proactive import ProactivePostWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -96,11 +98,12 @@ def build_worker(
     quiet_expected_failures()
     outbound = OutboundActivities(adapter or channel_adapter(settings))
     rules = RulesActivities(settings.rules)
+    proactive = ProactiveActivities(client)
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[InquiryWorkflow],
-        activities=[rules.load_rules, outbound.deliver],
+        workflows=[InquiryWorkflow, ProactivePostWorkflow],
+        activities=[rules.load_rules, outbound.deliver, proactive.reply_open_inquiries],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 
