@@ -28,8 +28,10 @@ from careflow.settings import Settings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.health import LagWatch, acknowledgement_target
 from careflow.temporal.proactive_activities import ProactiveActivities
+from careflow.temporal.trend_activities import Counter, TrendActivities
 from workflows.inquiry import InquiryWorkflow
 from workflows.proactive import ProactivePostWorkflow
+from workflows.trend_watch import TrendWatchWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -92,6 +94,7 @@ def build_worker(
     client: Client,
     settings: Settings,
     adapter: ChannelAdapter | None = None,
+    trend_counter: Counter | None = None,
 ) -> Worker:
     """A worker for the inquiry workflow and its activities (its expected failures logged as
     one line each)."""
@@ -99,11 +102,18 @@ def build_worker(
     outbound = OutboundActivities(adapter or channel_adapter(settings))
     rules = RulesActivities(settings.rules)
     proactive = ProactiveActivities(client)
+    trends = TrendActivities(client, settings.temporal.task_queue, trend_counter)
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[InquiryWorkflow, ProactivePostWorkflow],
-        activities=[rules.load_rules, outbound.deliver, proactive.reply_open_inquiries],
+        workflows=[InquiryWorkflow, ProactivePostWorkflow, TrendWatchWorkflow],
+        activities=[
+            rules.load_rules,
+            outbound.deliver,
+            proactive.reply_open_inquiries,
+            trends.count_trends,
+            trends.start_proactive,
+        ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 

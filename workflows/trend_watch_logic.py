@@ -1,0 +1,94 @@
+"""The trend watcher's arithmetic, pure: which windows to count, the baseline median, when a
+trend fires, and keeping the carried counts bounded.
+
+A tick at ``end`` counts each pair's window ``[end - window, end)`` and compares it with the
+median of the same window 1 to ``BASELINE_DAYS`` days earlier. Those earlier counts were this
+tick's own counts on earlier days (ticks are aligned to the interval), so once a week has passed
+a tick costs one count per pair; until then the missing ones are counted once and kept.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from careflow.engine.trend_model import TrendRule
+from workflows.trend_types import BASELINE_DAYS, WatcherState, WindowCount
+
+DAY = 86400
+
+
+def aligned(now: datetime, interval_seconds: int) -> datetime:
+    """The tick's time: ``now`` down to the interval (schedules fire on aligned times)."""
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % interval_seconds, UTC)
+
+
+def pair_key(trend: str, segment: str) -> str:
+    return f"{trend}|{segment}"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A trend watched in one segment."""
+
+    trend: TrendRule
+    segment: str
+    window_seconds: int
+
+    @property
+    def key(self) -> str:
+        return pair_key(self.trend.name, self.segment)
+
+
+def wanted(state: WatcherState, pairs: list[Pair], end: datetime) -> list[WindowCount]:
+    """The windows to count now: each pair's current one, and each baseline day not yet kept."""
+    windows: list[WindowCount] = []
+    for pair in pairs:
+        kept = state.counts.get(pair.key, {})
+        for days in range(BASELINE_DAYS + 1):
+            at = end - timedelta(days=days)
+            if days and int(at.timestamp()) in kept:
+                continue
+            windows.append(
+                WindowCount(
+                    pair=pair.key,
+                    topic=pair.trend.topic,
+                    segment=pair.segment,
+                    start=at - timedelta(seconds=pair.window_seconds),
+                    end=at,
+                )
+            )
+    return windows
+
+
+def record(state: WatcherState, windows: list[WindowCount], counts: list[int]) -> None:
+    for window, count in zip(windows, counts, strict=True):
+        state.counts.setdefault(window.pair, {})[int(window.end.timestamp())] = count
+
+
+def baseline(state: WatcherState, pair: Pair, end: datetime) -> float:
+    """The median count of the same window on each of the last ``BASELINE_DAYS`` days."""
+    kept = state.counts.get(pair.key, {})
+    stamp = int(end.timestamp())
+    days = [kept.get(stamp - d * DAY, 0) for d in range(1, BASELINE_DAYS + 1)]
+    return float(statistics.median(days))
+
+
+def crosses(pair: Pair, count: int, median: float) -> bool:
+    """At least ``min_count`` and at least ``factor`` times the usual."""
+    return count >= pair.trend.min_count and count >= pair.trend.factor * median
+
+
+def prune(state: WatcherState, pairs: list[Pair], end: datetime) -> None:
+    """Forget what no later tick will read: counts older than the baseline's reach, pairs no
+    longer watched. Bounded: per pair, one count per tick of the last ``BASELINE_DAYS`` days."""
+    watched = {pair.key for pair in pairs}
+    oldest = int(end.timestamp()) - BASELINE_DAYS * DAY
+    state.counts = {
+        key: {at: n for at, n in counts.items() if at >= oldest}
+        for key, counts in state.counts.items()
+        if key in watched
+    }
+    state.above = [key for key in state.above if key in watched]
