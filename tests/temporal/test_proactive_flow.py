@@ -80,10 +80,12 @@ def test_an_approved_post_goes_out_once_and_each_open_inquiry_gets_one_reply(
                 "d2": "@acme Denver: the site is down again",
                 "g1": "@acme the site is down",  # another segment: not covered
             }
-            ids = {}
+            ids: dict[str, str] = {}
             for name, text in posts.items():
                 post = example("question", now, id=name, conversation_id=name, text=text)
-                ids[name] = (await intake(client, "proactive", post, ruleset)).workflow_id
+                started_id = (await intake(client, "proactive", post, ruleset)).workflow_id
+                assert started_id is not None
+                ids[name] = started_id
                 await inquiries.status(client, ids[name])  # its rules are loaded
 
             async def indexed() -> None:
