@@ -41,6 +41,7 @@ class WindowCount(BaseModel):
     segment: str
     start: AwareDatetime
     end: AwareDatetime
+    slot: int  # the tick it is kept under (epoch seconds): the current window ends now, not there
 
 
 class CountRequest(BaseModel):

@@ -64,7 +64,7 @@ class TrendWatchWorkflow:
         ruleset = compiled_ruleset(source.text, source.digest, source.file)
         end = logic.aligned(workflow.now(), input.interval_seconds)
         pairs = self._pairs(ruleset)
-        windows = logic.wanted(state, pairs, end)
+        windows = logic.wanted(state, pairs, end, workflow.now())
         if windows:
             result: CountResult = await workflow.execute_activity(
                 COUNT_TRENDS,

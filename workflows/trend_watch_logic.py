@@ -42,15 +42,20 @@ class Pair:
         return pair_key(self.trend.name, self.segment)
 
 
-def wanted(state: WatcherState, pairs: list[Pair], end: datetime) -> list[WindowCount]:
-    """The windows to count now: each pair's current one, and each baseline day not yet kept."""
+def wanted(
+    state: WatcherState, pairs: list[Pair], end: datetime, now: datetime | None = None
+) -> list[WindowCount]:
+    """The windows to count now: each pair's current one (up to ``now``: a tick triggered
+    between two aligned times still counts the latest posts), and each baseline day not yet
+    kept (up to the aligned ``end``, as the ticks of those days counted)."""
     windows: list[WindowCount] = []
     for pair in pairs:
         kept = state.counts.get(pair.key, {})
         for days in range(BASELINE_DAYS + 1):
-            at = end - timedelta(days=days)
-            if days and int(at.timestamp()) in kept:
+            slot = end - timedelta(days=days)
+            if days and int(slot.timestamp()) in kept:
                 continue
+            at = (now or end) if days == 0 else slot
             windows.append(
                 WindowCount(
                     pair=pair.key,
@@ -58,6 +63,7 @@ def wanted(state: WatcherState, pairs: list[Pair], end: datetime) -> list[Window
                     segment=pair.segment,
                     start=at - timedelta(seconds=pair.window_seconds),
                     end=at,
+                    slot=int(slot.timestamp()),
                 )
             )
     return windows
@@ -65,7 +71,7 @@ def wanted(state: WatcherState, pairs: list[Pair], end: datetime) -> list[Window
 
 def record(state: WatcherState, windows: list[WindowCount], counts: list[int]) -> None:
     for window, count in zip(windows, counts, strict=True):
-        state.counts.setdefault(window.pair, {})[int(window.end.timestamp())] = count
+        state.counts.setdefault(window.pair, {})[window.slot] = count
 
 
 def baseline(state: WatcherState, pair: Pair, end: datetime) -> float:
