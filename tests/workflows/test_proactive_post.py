@@ -15,7 +15,8 @@ from temporalio.service import RPCError
 
 from activities.adapters.sandbox import SandboxAdapter
 from activities.types import Delivery, Outbound
-from tests.harness import Harness, careflow, round_the_clock_pack
+from tests.harness import Harness, careflow, keep_history, round_the_clock_pack
+from tests.workflows.test_replay_proactive import TREND_HISTORIES
 from workflows.proactive import ProactivePostWorkflow
 from workflows.proactive_types import (
     ApproveRequest,
@@ -114,6 +115,7 @@ def test_approval_posts_the_edited_text_once_even_when_the_platform_fails_twice(
             assert adapter.attempts == 3
             (post,) = posts(h)
             assert post["text"] == edited and post["key"] == f"{handle.id}/post"
+            await keep_history(handle, "proactive-approved", TREND_HISTORIES)
             with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # decided, and done
                 await handle.execute_update(
                     ProactivePostWorkflow.reject, RejectRequest(by="Sam", reason="late")
@@ -140,6 +142,7 @@ def test_rejection_posts_nothing_and_keeps_the_reason(tmp_path: Path) -> None:
             assert result.status == "rejected"
             assert result.reason == "only three stores, not the app"
             assert posts(h) == []
+            await keep_history(handle, "proactive-rejected", TREND_HISTORIES)
 
     run(scenario())
 
@@ -153,6 +156,7 @@ def test_a_draft_nobody_decides_expires_and_posts_nothing(tmp_path: Path) -> Non
             result = await handle.result()
             assert result.status == "expired"
             assert posts(h) == []
+            await keep_history(handle, "proactive-expired", TREND_HISTORIES)
             with pytest.raises((WorkflowUpdateFailedError, RPCError)):  # too late
                 await handle.execute_update(ProactivePostWorkflow.approve, ApproveRequest(by="Sam"))
 

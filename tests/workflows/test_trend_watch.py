@@ -22,7 +22,8 @@ from careflow.engine.trend_model import TrendRule
 from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK
-from tests.harness import TEST_SERVER
+from tests.harness import TEST_SERVER, keep_history
+from tests.workflows.test_replay_proactive import TREND_HISTORIES
 from workflows import trend_watch_logic as logic
 from workflows.proactive import ProactivePostWorkflow
 from workflows.trend_types import BASELINE_DAYS, TrendWatchInput, WatcherState
@@ -90,13 +91,19 @@ async def watcher(
         yield env, settings
 
 
-async def tick(client: Client, settings: Settings, state: WatcherState | None) -> WatcherState:
-    return await client.execute_workflow(
+async def tick(
+    client: Client, settings: Settings, state: WatcherState | None, keep: str | None = None
+) -> WatcherState:
+    handle = await client.start_workflow(
         TrendWatchWorkflow.run,
         TrendWatchInput(interval_seconds=INTERVAL, state=state),
         id=f"trend-watch-{uuid.uuid4().hex[:8]}",
         task_queue=settings.temporal.task_queue,
     )
+    result = await handle.result()
+    if keep is not None:
+        await keep_history(handle, keep, TREND_HISTORIES)
+    return result
 
 
 def notifications(settings: Settings) -> list[dict[str, Any]]:
@@ -121,7 +128,7 @@ def test_a_spike_drafts_once_while_it_lasts(tmp_path: Path) -> None:
             assert len(visibility.queries) == 1 + BASELINE_DAYS  # cold: the baseline days too
             await env.sleep(timedelta(seconds=INTERVAL))
             visibility.now = 14  # over 10 and over 3 x the median (1)
-            state = await tick(env.client, settings, state)
+            state = await tick(env.client, settings, state, keep="trend-watch-fired")
             (fired,) = state.fired
             assert fired.startswith("proactive-outage-spike-denver-")
             draft = await env.client.get_workflow_handle(fired).query(ProactivePostWorkflow.status)
