@@ -44,6 +44,7 @@ RECEIVED = {
     "legal-threat": (False, None, "general", "urgent", "general", "offer", "urgent", ["pr-risk"], ["legal-or-press"]),
     "question": (False, None, "general", "normal", "general", "offer", "standard", [], []),
     "friday-evening": (False, None, "general", "normal", "general", "offer", "standard", [], []),
+    "outage-denver": (False, None, "general", "normal", "general", "offer", "standard", [], ["colorado-customers"]),
 }  # fmt: skip
 
 
