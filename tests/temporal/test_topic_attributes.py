@@ -13,7 +13,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.intake import intake, send_customer_message
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, round_the_clock_pack
+from tests.harness import dev_server, example, keep_history, round_the_clock_pack
 from tests.temporal.test_search_attributes import _attributes, _eventually
 from workflows.state import CustomerMessage
 
@@ -68,5 +68,7 @@ def test_segment_and_topics_are_searchable_and_follow_the_customer(tmp_path: Pat
                     assert count.count == 1
 
                 await _eventually(counted)
+                handle = client.get_workflow_handle(started.workflow_id)
+                await keep_history(handle, "insights-topics")  # replayed by test_replay.py
 
     asyncio.run(scenario())
