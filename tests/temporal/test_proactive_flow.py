@@ -35,19 +35,6 @@ PACK = """
     on: received
     when: {text: {contains: denver}}
     do: [{set: {segment: denver}}]
-trends:
-  - name: outage-spike
-    topic: outage
-    min_count: 2
-    window: 30m
-    factor: 2
-    template: outage_post
-    approvers: supervisors
-    reply_template: outage_reply
-"""
-TEMPLATES = """templates:
-  outage_post: "The site is down in {{ trend.segment }}: we're on it."
-  outage_reply: "Sorry! We're on it, updates here: {{ trend.post_url }}"
 """
 TOKENS = "tok-sam=supervisor:Sam,tok-ana=agent:Ana"
 
@@ -55,7 +42,7 @@ TOKENS = "tok-sam=supervisor:Sam,tok-ana=agent:Ana"
 def pack(directory: Path) -> Path:
     text = DEFAULT_PACK.read_text().replace("calendar: care-hours", "calendar: always")
     path = directory / "proactive.yaml"
-    path.write_text(text.replace("templates:\n", TEMPLATES, 1) + PACK, encoding="utf-8")
+    path.write_text(text + PACK, encoding="utf-8")  # the shipped outage-spike trend
     return path
 
 
@@ -140,7 +127,8 @@ def test_an_approved_post_goes_out_once_and_each_open_inquiry_gets_one_reply(
                 replies = [m for m in status.messages if m.kind == "reply"]
                 assert len(replies) == 1, name
                 assert (
-                    replies[0].text == f"Sorry! We're on it, updates here: {result.post_url} ^Sam"
+                    replies[0].text
+                    == f"We're on it: the outage is being fixed, updates here {result.post_url} ^Sam"
                 )
                 assert status.clocks["acknowledge"].met_at == replies[0].at  # it met the clock
             general = await inquiries.status(client, ids["g1"])
@@ -166,7 +154,9 @@ async def _api(client: Client, settings: Settings) -> None:
         assert [(p["id"], p["status"], p["segment"]) for p in listed] == [
             ("proactive-outage-spike-denver-1", "awaiting", "denver")
         ]
-        assert listed[0]["draft"] == "The site is down in denver: we're on it."
+        assert listed[0]["draft"].startswith(
+            "We know our site and app are down for many of you in Denver."
+        )
         path = "/proactive/proactive-outage-spike-denver-1"
         refused = await api.post(f"{path}/reject", headers=sam, json={"reason": " "})
         assert refused.status_code == 422
