@@ -121,7 +121,7 @@ async def measure(client: Client, rounds: int, size: int) -> list[tuple[str, ...
     activities = TrendActivities(client, "nobody-polls-this")
     cold = logic.wanted(WatcherState(), pairs, end, now)
     warm_state = WatcherState()
-    logic.record(warm_state, cold, [0] * len(cold))
+    logic.record(warm_state, cold, [0] * len(cold), 300)
     warm = logic.wanted(warm_state, pairs, end, now)
 
     async def bare() -> int:

@@ -16,12 +16,22 @@ START_PROACTIVE = "start_proactive"
 BASELINE_DAYS = 7
 
 
+class Series(BaseModel):
+    """One pair's counts on the tick grid, compact: ``values[i]`` is the count of the window
+    that ended at ``first + i * step`` (epoch seconds); -1 where nothing was counted."""
+
+    first: int
+    step: int
+    values: list[int] = []
+
+
 class WatcherState(BaseModel):
     """What one tick hands the next (the schedule's last completion result), bounded: each
-    pair's counts of the last ``BASELINE_DAYS`` days (one per tick and the baseline windows
-    counted on demand), and the pairs now above their threshold (so a spike drafts once)."""
+    pair's counts of the last ``BASELINE_DAYS`` days (one number per tick of the grid: 2,017
+    at five minutes, a few KB), and the pairs now above their threshold (so a spike drafts
+    once)."""
 
-    counts: dict[str, dict[int, int]] = {}  # "<trend>|<segment>" -> window end (epoch s) -> count
+    counts: dict[str, Series] = {}  # "<trend>|<segment>" -> its counts
     above: list[str] = []
     ticks: int = 0
     fired: list[str] = []  # proactive workflows started by the last tick (not carried on)

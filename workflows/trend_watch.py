@@ -73,11 +73,11 @@ class TrendWatchWorkflow:
                 start_to_close_timeout=TICK_TIMEOUT,
                 retry_policy=TICK_RETRY,
             )
-            logic.record(state, windows, result.counts)
+            logic.record(state, windows, result.counts, input.interval_seconds)
         stamp = int(end.timestamp())
         above: list[str] = []
         for pair in pairs:
-            count = state.counts.get(pair.key, {}).get(stamp, 0)
+            count = logic.count_at(state, pair.key, stamp) or 0
             median = logic.baseline(state, pair, end)
             if not logic.crosses(pair, count, median):
                 continue

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from careflow.engine.trend_model import TrendRule
-from workflows.trend_types import BASELINE_DAYS, WatcherState, WindowCount
+from workflows.trend_types import BASELINE_DAYS, Series, WatcherState, WindowCount
 
 DAY = 86400
 
@@ -42,6 +42,32 @@ class Pair:
         return pair_key(self.trend.name, self.segment)
 
 
+def count_at(state: WatcherState, key: str, slot: int) -> int | None:
+    """The count kept for ``key``'s window that ended at ``slot``, or None."""
+    series = state.counts.get(key)
+    if series is None or slot < series.first or (slot - series.first) % series.step:
+        return None
+    index = (slot - series.first) // series.step
+    value = series.values[index] if index < len(series.values) else -1
+    return value if value >= 0 else None
+
+
+def keep(state: WatcherState, key: str, slot: int, value: int, step: int) -> None:
+    """Keep a count on ``key``'s grid (a grid of another step starts over; a slot off the grid,
+    from an interval that does not divide a day, is not kept and is counted again)."""
+    series = state.counts.get(key)
+    if series is None or series.step != step:
+        series = state.counts[key] = Series(first=slot - slot % step, step=step)
+    if (slot - series.first) % step:
+        return
+    if slot < series.first:
+        series.values[:0] = [-1] * ((series.first - slot) // step)
+        series.first = slot
+    index = (slot - series.first) // step
+    series.values.extend([-1] * (index + 1 - len(series.values)))
+    series.values[index] = value
+
+
 def wanted(
     state: WatcherState, pairs: list[Pair], end: datetime, now: datetime | None = None
 ) -> list[WindowCount]:
@@ -50,10 +76,9 @@ def wanted(
     kept (up to the aligned ``end``, as the ticks of those days counted)."""
     windows: list[WindowCount] = []
     for pair in pairs:
-        kept = state.counts.get(pair.key, {})
         for days in range(BASELINE_DAYS + 1):
             slot = end - timedelta(days=days)
-            if days and int(slot.timestamp()) in kept:
+            if days and count_at(state, pair.key, int(slot.timestamp())) is not None:
                 continue
             at = (now or end) if days == 0 else slot
             windows.append(
@@ -69,16 +94,15 @@ def wanted(
     return windows
 
 
-def record(state: WatcherState, windows: list[WindowCount], counts: list[int]) -> None:
+def record(state: WatcherState, windows: list[WindowCount], counts: list[int], step: int) -> None:
     for window, count in zip(windows, counts, strict=True):
-        state.counts.setdefault(window.pair, {})[window.slot] = count
+        keep(state, window.pair, window.slot, count, step)
 
 
 def baseline(state: WatcherState, pair: Pair, end: datetime) -> float:
     """The median count of the same window on each of the last ``BASELINE_DAYS`` days."""
-    kept = state.counts.get(pair.key, {})
     stamp = int(end.timestamp())
-    days = [kept.get(stamp - d * DAY, 0) for d in range(1, BASELINE_DAYS + 1)]
+    days = [count_at(state, pair.key, stamp - d * DAY) or 0 for d in range(1, BASELINE_DAYS + 1)]
     return float(statistics.median(days))
 
 
@@ -92,9 +116,10 @@ def prune(state: WatcherState, pairs: list[Pair], end: datetime) -> None:
     longer watched. Bounded: per pair, one count per tick of the last ``BASELINE_DAYS`` days."""
     watched = {pair.key for pair in pairs}
     oldest = int(end.timestamp()) - BASELINE_DAYS * DAY
-    state.counts = {
-        key: {at: n for at, n in counts.items() if at >= oldest}
-        for key, counts in state.counts.items()
-        if key in watched
-    }
+    state.counts = {key: series for key, series in state.counts.items() if key in watched}
+    for series in state.counts.values():
+        if series.first < oldest:
+            drop = min(len(series.values), -(-(oldest - series.first) // series.step))
+            del series.values[:drop]
+            series.first += drop * series.step
     state.above = [key for key in state.above if key in watched]

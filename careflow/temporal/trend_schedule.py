@@ -39,8 +39,11 @@ def interval_seconds(settings: Settings) -> int:
     if not re.match(DURATION_PATTERN, value):
         raise CareflowError(f"CAREFLOW_TREND_INTERVAL {value!r} is not a duration, e.g. 5m")
     seconds = int(parse_duration(value).total_seconds())
-    if seconds < MIN_INTERVAL_SECONDS:
-        raise CareflowError(f"CAREFLOW_TREND_INTERVAL must be at least {MIN_INTERVAL_SECONDS}s")
+    if seconds < MIN_INTERVAL_SECONDS or 86400 % seconds:
+        raise CareflowError(
+            f"CAREFLOW_TREND_INTERVAL must be at least {MIN_INTERVAL_SECONDS}s and divide a day "
+            "evenly (e.g. 1m, 5m, 15m, 1h): the baselines are the same window on earlier days"
+        )
     return seconds
 
 

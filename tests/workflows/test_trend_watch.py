@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import statistics
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -188,8 +189,15 @@ def test_the_carried_state_stays_bounded_over_weeks_of_ticks() -> None:
         windows = logic.wanted(state, pairs, end)
         if n > per_week:
             assert len(windows) == len(pairs)
-        logic.record(state, windows, [n % 5] * len(windows))
+        logic.record(state, windows, [n % 5] * len(windows), INTERVAL)
         logic.prune(state, pairs, end)
-        largest = max(largest, max(len(c) for c in state.counts.values()))
+        largest = max(largest, max(len(s.values) for s in state.counts.values()))
     assert largest <= per_week + 1
-    assert len(WatcherState.model_validate(state.model_dump()).model_dump_json()) < 100_000
+    days = [
+        logic.count_at(state, pairs[0].key, int(end.timestamp()) - d * 86400) for d in range(1, 8)
+    ]
+    assert None not in days  # every baseline day is kept: nothing to count again
+    assert logic.baseline(state, pairs[0], end) == statistics.median([d or 0 for d in days])
+    carried = WatcherState.model_validate_json(state.model_dump_json())
+    assert carried == state
+    assert len(carried.model_dump_json()) < 20_000  # two pairs, a week of five-minute ticks
