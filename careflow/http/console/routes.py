@@ -42,12 +42,13 @@ from careflow.http.agent import (
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
 from careflow.http.console.views import (
+    CountCache,
     FactCache,
     Filters,
     Row,
     clock_running,
-    counts,
     due_of,
+    facet_values,
     open_inquiries,
     preview,
     state_at,
@@ -55,12 +56,14 @@ from careflow.http.console.views import (
 from careflow.http.tokens import ENV, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import RulesNotLoaded
+from careflow.temporal.due_pages import Mark, due_page
+from careflow.temporal.inquiries import BadQueueRequest, RulesNotLoaded
 from workflows.state import InquiryStatus
 
 log = logging.getLogger("careflow.http.console")
 HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024
+PAGE_SIZE = 50  # queue rows a page shows, nearest due first
 SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
 DONE = {
     "ack": "Acknowledged.",
@@ -115,6 +118,7 @@ def console_routes(
     except TokenError as error:
         tokens, off = Tokens([]), f"the console is off: {error}"
     cache = FactCache()
+    count_cache = CountCache(facet_values(ruleset))
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         body = _PAGES.get_template(name).render(request=request, **context)
@@ -234,21 +238,33 @@ def console_routes(
         client = await client_or_page(request, found)
         if isinstance(client, Response):
             return client
+        me = found.caller.name
+        params = request.query_params
+        filters = Filters.of(dict(params))
         try:
-            lines = await open_inquiries(client)
+            wanted = filters.for_visibility(me)
+            after, before = params.get("after"), params.get("before")
+            shown = await due_page(
+                client,
+                wanted,
+                PAGE_SIZE,
+                after=Mark.decode(after) if after else None,
+                before=Mark.decode(before) if before else None,
+            )
+            tallies = await count_cache.counts(client, me, shown.rows)
+        except BadQueueRequest as error:
+            return problem(request, 422, str(error), found)
         except TEMPORAL_ERRORS as error:
             status_code, message = explain_failure(error, None)
             return problem(request, status_code, message, found)
-        me = found.caller.name
-        filters = Filters.of(dict(request.query_params))
-        shown = [line for line in lines if filters.keep(line, me)]
-        rows = await cache.rows(client, shown)
+        rows = await cache.rows(client, shown.rows)
         return {
             "me": found,
             "rows": rows,
-            "total": len(lines),
+            "page": shown,
+            "total": tallies["who"]["open"],
             "filters": filters,
-            "counts": counts(lines, me),
+            "counts": tallies,
             "now": datetime.now(UTC),
         }
 
