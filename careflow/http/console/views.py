@@ -151,8 +151,8 @@ class FactCache:
         gate = asyncio.Semaphore(ASK_AT_ONCE)
 
         async def ask(line: OpenInquiry) -> None:
+            self._failed[line.id] = clock + ASK_AGAIN_AFTER  # asked: not again until it answers
             async with gate:
-                self._failed[line.id] = clock + ASK_AGAIN_AFTER  # until it answers
                 try:
                     status = await inquiries.status(client, line.id)
                 except Exception:  # a row without facts still shows; its page says what failed
