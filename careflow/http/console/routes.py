@@ -41,6 +41,7 @@ from careflow.http.agent import (
 )
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
+from careflow.http.console.presence import Presence
 from careflow.http.console.views import (
     CountCache,
     FactCache,
@@ -118,6 +119,7 @@ def console_routes(
     except TokenError as error:
         tokens, off = Tokens([]), f"the console is off: {error}"
     cache = FactCache()
+    presence = Presence()
     count_cache = CountCache(facet_values(ruleset))
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -329,6 +331,7 @@ def console_routes(
             "can_act": found.caller.role in ACTORS,
             "supervisor": found.caller.role == "supervisor",
             "colleague": colleague,
+            "viewers": presence.others(status.id, me),
             "rules_differ": status.ruleset.get("digest") != ruleset.digest,
         }
 
@@ -340,8 +343,28 @@ def console_routes(
         status = await status_or_page(request, found, inquiry_id)
         if isinstance(status, Response):
             return status
+        presence.saw(status.id, found.caller.name)
         done = DONE.get(request.query_params.get("done", ""))
         return page(request, "inquiry.html", done=done, **inquiry_context(found, status))
+
+    async def inquiry_fragment(request: Request) -> Response:
+        """The inquiry's changing parts (conversation, clocks, who else is here, rules fired,
+        timeline) for the page's poll; each poll also says this agent is still here."""
+        found = signed_in(request, READERS, "read inquiries")
+        if isinstance(found, Response):
+            return JSONResponse({"error": "sign in again"}, status_code=401)
+        status = await status_or_page(request, found, request.path_params["id"])
+        if isinstance(status, Response):
+            return JSONResponse({"error": "the inquiry cannot be read now"}, status_code=503)
+        presence.saw(status.id, found.caller.name)
+        context = inquiry_context(found, status)
+        parts = {
+            name: _PAGES.get_template(f"_inquiry_{name}.html").render(request=request, **context)
+            for name in ("live", "history")
+        }
+        return JSONResponse(
+            {**parts, "closed": context["closed"]}, headers={"Cache-Control": "no-store"}
+        )
 
     async def preview_endpoint(request: Request) -> Response:
         """The composer's preview: JSON, rendered server-side with careflow's own engine."""
@@ -505,6 +528,7 @@ def console_routes(
         Route("/signout", signout, methods=["POST"]),
         Route("/console/queue", queue_fragment, methods=["GET"]),
         Route("/console/preview", preview_endpoint, methods=["GET"]),
+        Route("/console/inquiry/{id:path}", inquiry_fragment, methods=["GET"]),
         Route("/console/act/{action}/{id:path}", act, methods=["POST"]),
         Route("/console/report/{id:path}", report_page, methods=["GET"]),
         Route("/supervisor", supervisor_page, methods=["GET"]),
