@@ -86,6 +86,8 @@ def test_an_agent_works_an_inquiry_from_arrival_to_close(browser, stack, shots):
     expect(page.locator("tr.row", has=row).locator("time.due")).to_have_text(
         re.compile(r"internal target in")
     )
+    # The filters' counts follow the queue at once (not a few seconds later).
+    expect(page.get_by_role("link", name="x (1)", exact=True)).to_be_visible(timeout=2_000)
     page.screenshot(path=str(shots / "queue.png"))
 
     # Keyboard: j selects the first row, Enter opens it.

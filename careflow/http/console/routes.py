@@ -253,7 +253,8 @@ def console_routes(
                 after=Mark.decode(after) if after else None,
                 before=Mark.decode(before) if before else None,
             )
-            tallies = await count_cache.counts(client, me, shown.rows)
+            fresh_when = (wanted.to_query(), shown.matching)
+            tallies = await count_cache.counts(client, me, shown.rows, fresh_when)
         except BadQueueRequest as error:
             return problem(request, 422, str(error), found)
         except TEMPORAL_ERRORS as error:

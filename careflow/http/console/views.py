@@ -289,13 +289,17 @@ class CountCache:
     ``COUNTS_KEPT_FOR`` seconds (per agent, for "mine")."""
 
     offered: dict[str, set[str]]
-    _kept: dict[tuple[str, frozenset[tuple[str, str]]], tuple[float, dict[str, Counter[str]]]] = (
-        field(default_factory=dict)
-    )
+    _kept: dict[
+        tuple[str, frozenset[tuple[str, str]], tuple[str, int]],
+        tuple[float, dict[str, Counter[str]]],
+    ] = field(default_factory=dict)
 
     async def counts(
-        self, client: Client, me: str, rows: list[OpenInquiry]
+        self, client: Client, me: str, rows: list[OpenInquiry], shown: tuple[str, int]
     ) -> dict[str, Counter[str]]:
+        """The counts; ``shown`` (the page's query and how many match it) is part of the key,
+        so an inquiry arriving or leaving refreshes them at once, never showing counts older
+        than the page beside them."""
         seen = {
             (name, value)
             for row in rows
@@ -303,7 +307,7 @@ class CountCache:
             if (value := getattr(row, name)) is not None
         }
         asked = {(n, v) for n, values in self.offered.items() for v in values} | seen
-        key = (me, frozenset(asked))
+        key = (me, frozenset(asked), shown)
         kept = self._kept.get(key)
         if kept is not None and kept[0] > time.monotonic():
             return kept[1]
