@@ -111,7 +111,8 @@ def _timeline(status: InquiryStatus, now: datetime) -> Table:
     for _ in range(3):
         table.add_column()
     for entry in status.timeline:
-        table.add_row(when(entry.at, now), entry.event, escape(entry.detail))
+        who = f" [dim]({escape(entry.actor.describe())})[/dim]" if entry.actor else ""
+        table.add_row(when(entry.at, now), entry.event, escape(entry.detail) + who)
     return table
 
 

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from activities.types import RulesSource
 from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
+from workflows.actors import Actor
 from workflows.clocks import ClockState, next_deadline
 
 Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]
@@ -132,6 +133,7 @@ class TimelineEntry(BaseModel):
     at: AwareDatetime
     event: str
     detail: str
+    actor: Actor | None = None  # the person whose action made it (patch console-actors-recorded)
 
 
 class FiredRule(BaseModel):

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from careflow.cli.common import fail, with_client
 from careflow.settings import Settings
 from careflow.temporal.inquiries import Action, act
+from workflows.actors import Actor
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -43,6 +44,11 @@ def _agent(agent: str | None) -> str:
 
 
 def _run(inquiry_id: str, action: Action, request: BaseModel) -> None:
+    # The CLI knows only what --agent says: the timeline marks it self-asserted.
+    agent = str(getattr(request, "agent", ""))
+    actor = Actor(name=agent, channel="cli", authenticated=False)
+    request = request.model_copy(update={"actor": actor})
+
     async def run(client: Client, settings: Settings) -> None:
         result = await act(client, inquiry_id, action, request)
         typer.echo(f"{result.detail} (step {result.step})")

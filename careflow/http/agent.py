@@ -55,6 +55,7 @@ from careflow.temporal.inquiries import (
     encode_token,
     list_open,
 )
+from workflows.actors import Actor, Channel
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -208,6 +209,19 @@ ACTIONS = (
         lambda body, caller: EscalateRequest(agent=caller.name, to=body.to, reason=body.reason),
     ),
 )
+
+
+def signed(action: _Action, body: Any, caller: Caller, channel: Channel) -> BaseModel:
+    """The action's request carrying who asked: the token's name, role and id, and whether
+    through the API or the console (the workflow keeps it on the timeline)."""
+    actor = Actor(
+        name=caller.name,
+        role=caller.role,
+        channel=channel,
+        token_id=caller.token_id or None,
+        authenticated=True,
+    )
+    return action.request(body, caller).model_copy(update={"actor": actor})
 
 
 # ---------------------------------------------------------------------- Temporal's answers
@@ -410,7 +424,7 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
                 return client
             try:
                 result = await inquiries.act(
-                    client, inquiry_id, action.update, action.request(body, caller)
+                    client, inquiry_id, action.update, signed(action, body, caller, "api")
                 )
             except TEMPORAL_ERRORS as error:
                 return _failure(error, inquiry_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -22,6 +22,7 @@ Role = Literal["agent", "supervisor", "auditor"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "auditor")
 ENV = "CAREFLOW_API_TOKENS"
 FILE_ENV = "CAREFLOW_API_TOKENS_FILE"
+TOKEN_ID_DIGITS = 12  # enough to tell tokens apart in an audit, far too few to find one
 
 
 class TokenError(Exception):
@@ -30,10 +31,12 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a valid token stands for: the agent's name (their signature) and their role."""
+    """Who a valid token stands for: the agent's name (their signature) and their role, and
+    the token's id (``TOKEN_ID_DIGITS`` hex digits of its sha256) that actions record."""
 
     name: str
     role: Role
+    token_id: str = field(default="", compare=False)
 
 
 class Tokens:
@@ -108,7 +111,7 @@ def parse_entry(entry: str, where: str) -> tuple[str, Caller]:
         raise TokenError(f"{where}: expected token=role:name, the name is missing")
     if role not in ROLES:
         raise TokenError(f"{where}: unknown role {role!r}: use agent, supervisor or auditor")
-    return token, Caller(name=name, role=role)
+    return token, Caller(name=name, role=role, token_id=digest_hex(token)[:TOKEN_ID_DIGITS])
 
 
 def parse_env(value: str) -> list[tuple[str, Caller]]:

@@ -60,6 +60,15 @@ def test_the_tour_works_as_written_twice_in_a_row(tmp_path: Path) -> None:
             assert again.returncode == 1
             assert "already resolved (code replaced): reopen it first" in again.stderr
             assert svc.status(wid)["agent"] == "Ana"
+            # The CLI knows only CAREFLOW_AGENT: its actions are marked self-asserted.
+            acked = [e for e in svc.status(wid)["timeline"] if e["event"] == "acknowledged"]
+            assert acked[0]["actor"] == {
+                "name": "Ana",
+                "role": None,
+                "channel": "cli",
+                "token_id": None,
+                "authenticated": False,
+            }
             posts = httpx.get(f"{fake}/_fake/posts").json()  # 5.
             assert any(p["text"] == "Sorry about that, checking now. ^Ana" for p in posts)
             assert "Does it still turn on?" in httpx.get(f"{fake}/_fake/").text

@@ -38,6 +38,7 @@ from careflow.http.agent import (
     TEMPORAL_ERRORS,
     ClientGetter,
     explain_failure,
+    signed,
 )
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
@@ -422,7 +423,8 @@ def console_routes(
         if isinstance(client, Response):
             return client
         try:
-            await inquiries.act(client, inquiry_id, action.update, action.request(body, caller))
+            wanted = signed(action, body, caller, "console")
+            await inquiries.act(client, inquiry_id, action.update, wanted)
         except RulesNotLoaded as error:
             return await refusal(request, found, inquiry_id, 503, str(error))
         except TEMPORAL_ERRORS as error:
