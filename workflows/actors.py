@@ -15,6 +15,11 @@ from pydantic import BaseModel
 # replay without it.
 ACTORS_PATCH = "console-actors-recorded"
 
+# The patch under which resolve, reopen, escalate and assign put their reason code on their entry.
+REASONS_PATCH = "console-reason-codes"
+# The entry each reason-coded action makes, by event name.
+REASONED_EVENTS = frozenset({"resolved", "reopened", "escalated", "assigned"})
+
 Channel = Literal["console", "api", "cli"]
 
 

@@ -73,6 +73,7 @@ class ReopenRequest(BaseModel):
     agent: str
     actor: Actor | None = None  # who, as the API, console or CLI knows them
     reason: str
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class AssignRequest(BaseModel):
@@ -81,6 +82,7 @@ class AssignRequest(BaseModel):
     agent: str
     actor: Actor | None = None  # who, as the API, console or CLI knows them
     assignee: str
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class EscalateRequest(BaseModel):
@@ -90,6 +92,7 @@ class EscalateRequest(BaseModel):
     actor: Actor | None = None  # who, as the API, console or CLI knows them
     to: str
     reason: str | None = None
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class ActionResult(BaseModel):

@@ -134,6 +134,7 @@ class TimelineEntry(BaseModel):
     event: str
     detail: str
     actor: Actor | None = None  # the person whose action made it (patch console-actors-recorded)
+    reason: str | None = None  # the action's reason code (patch console-reason-codes)
 
 
 class FiredRule(BaseModel):

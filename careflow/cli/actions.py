@@ -36,6 +36,11 @@ Agent = Annotated[
     typer.Option("--agent", envvar="CAREFLOW_AGENT", help="Who is acting (or CAREFLOW_AGENT)."),
 ]
 
+ReasonCode = Annotated[
+    str | None,
+    typer.Option("--code", help="A reason code (from the rule file's reasons list, if any)."),
+]
+
 
 def _agent(agent: str | None) -> str:
     if agent is None:
@@ -117,9 +122,11 @@ def reopen_command(
     inquiry_id: InquiryId,
     agent: Agent = None,
     reason: Annotated[str, typer.Option("--reason", help="Why it is not solved.")] = "",
+    code: ReasonCode = None,
 ) -> None:
     """Reopen a resolved inquiry."""
-    _run(inquiry_id, InquiryWorkflow.reopen, ReopenRequest(agent=_agent(agent), reason=reason))
+    request = ReopenRequest(agent=_agent(agent), reason=reason, code=code)
+    _run(inquiry_id, InquiryWorkflow.reopen, request)
 
 
 @actions_app.command("assign")
@@ -127,9 +134,10 @@ def assign_command(
     inquiry_id: InquiryId,
     agent: Agent = None,
     assignee: Annotated[str, typer.Option("--assignee", help="The agent to assign.")] = "",
+    code: ReasonCode = None,
 ) -> None:
     """Give the inquiry to an agent."""
-    request = AssignRequest(agent=_agent(agent), assignee=assignee)
+    request = AssignRequest(agent=_agent(agent), assignee=assignee, code=code)
     _run(inquiry_id, InquiryWorkflow.assign, request)
 
 
@@ -139,7 +147,8 @@ def escalate_command(
     agent: Agent = None,
     to: Annotated[str, typer.Option("--to", help="supervisor, or chat (live chat).")] = "",
     reason: Annotated[str | None, typer.Option("--reason", help="Why.")] = None,
+    code: ReasonCode = None,
 ) -> None:
     """Hand to a supervisor, or move to live chat with the same agent."""
-    request = EscalateRequest(agent=_agent(agent), to=to, reason=reason)
+    request = EscalateRequest(agent=_agent(agent), to=to, reason=reason, code=code)
     _run(inquiry_id, InquiryWorkflow.escalate, request)

@@ -238,6 +238,13 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
     if validator == "minimum":
         out.at(path, f"must be at least {error.validator_value}")
         return
+    if validator == "uniqueItems" and isinstance(instance, list):
+        seen: list[Any] = []
+        for index, item in enumerate(instance):
+            if item in seen:
+                out.at((*path, index), f"{item!r} is listed twice")
+            seen.append(item)
+        return
     out.at(path, error.message)
 
 

@@ -206,6 +206,23 @@ class Rule(Strict):
         return (self.on,) if isinstance(self.on, str) else tuple(self.on)
 
 
+ReasonCodes = Annotated[list[Name], Field(min_length=1)]
+
+
+class Reasons(Strict):
+    """The reason codes an action must pick from (a list given) or may name freely (none)."""
+
+    resolve: ReasonCodes | None = None
+    reopen: ReasonCodes | None = None
+    escalate: ReasonCodes | None = None
+    assign: ReasonCodes | None = None
+
+    def codes(self, action: str) -> list[str] | None:
+        """The codes ``action`` must pick from, or None when any (or none) will do."""
+        found: list[str] | None = getattr(self, action, None)
+        return found
+
+
 class RuleFile(Strict):
     version: Literal[1]
     name: Name
@@ -217,6 +234,7 @@ class RuleFile(Strict):
     targets: dict[Name, Target] = {}
     templates: dict[Name, Text] = {}
     flow: Flow = Flow()
+    reasons: Reasons = Reasons()
     rules: list[Rule]
 
     @field_validator("version", mode="before")

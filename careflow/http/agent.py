@@ -132,15 +132,18 @@ class ResolveBody(_Body):
 
 class ReopenBody(_Body):
     reason: str = ""
+    code: str | None = None  # a reason code (from the rule file's reasons.reopen, if it lists them)
 
 
 class AssignBody(_Body):
     assignee: str | None = None  # default: the caller takes the inquiry
+    code: str | None = None  # a reason code (reasons.assign)
 
 
 class EscalateBody(_Body):
     to: Literal["supervisor", "chat"]
     reason: str | None = None
+    code: str | None = None  # a reason code (reasons.escalate)
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,7 @@ ACTIONS = (
         "Reopen a resolved inquiry.",
         ReopenBody,
         InquiryWorkflow.reopen,
-        lambda body, caller: ReopenRequest(agent=caller.name, reason=body.reason),
+        lambda body, caller: ReopenRequest(agent=caller.name, reason=body.reason, code=body.code),
     ),
     _Action(
         "assign",
@@ -198,7 +201,9 @@ ACTIONS = (
         AssignBody,
         InquiryWorkflow.assign,
         lambda body, caller: AssignRequest(
-            agent=caller.name, assignee=(body.assignee or "").strip() or caller.name
+            agent=caller.name,
+            assignee=(body.assignee or "").strip() or caller.name,
+            code=body.code,
         ),
     ),
     _Action(
@@ -206,7 +211,9 @@ ACTIONS = (
         "Hand to a supervisor, or move to live chat with the same agent.",
         EscalateBody,
         InquiryWorkflow.escalate,
-        lambda body, caller: EscalateRequest(agent=caller.name, to=body.to, reason=body.reason),
+        lambda body, caller: EscalateRequest(
+            agent=caller.name, to=body.to, reason=body.reason, code=body.code
+        ),
     ),
 )
 

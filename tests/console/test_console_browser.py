@@ -244,7 +244,7 @@ def test_acknowledge_invite_escalate_resolve_and_reopen(browser, stack):
     expect(page.locator("ol.messages")).to_contain_text("we'd like to sort this out")
 
     page.get_by_label("Escalate to").select_option("supervisor")
-    page.get_by_label("Escalation reason").fill("customer asks for a manager")
+    page.get_by_label("Escalation reason", exact=True).fill("customer asks for a manager")
     page.get_by_role("button", name="Escalate").click()
     expect(page.get_by_role("status").filter(has_text="Escalated.")).to_be_visible()
     expect(page.locator("#history")).to_contain_text("supervisor by Ana (customer asks for a")
@@ -255,7 +255,7 @@ def test_acknowledge_invite_escalate_resolve_and_reopen(browser, stack):
     page.get_by_label("Resolution code").fill("replaced")
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_role("status").filter(has_text="Resolved")).to_be_visible()
-    page.get_by_label("Why reopen").fill("the replacement cracked too")
+    page.get_by_label("Why reopen", exact=True).fill("the replacement cracked too")
     page.get_by_role("button", name="Reopen").click()
     expect(page.get_by_role("status").filter(has_text="Reopened.")).to_be_visible()
     expect(page.locator("section.facts")).not_to_contain_text("follow_up")

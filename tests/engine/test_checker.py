@@ -297,3 +297,26 @@ def test_a_broken_rule_does_not_hide_problems_elsewhere() -> None:
         "follow_up.reply, follow_up.silent, closed",
         "r.yaml:14:27: unknown template 'nope'; define it under templates",
     ]
+
+
+def test_reason_codes_are_names_listed_once_per_known_action() -> None:
+    text = MINIMAL.replace(
+        "rules: []",
+        "reasons:\n"
+        "  resolve: [refunded, replaced, refunded]\n"
+        "  reopen: [not fixed]\n"
+        "  escalate: []\n"
+        "  asign: [x]\n"
+        "rules: []",
+    )
+    assert problems(text) == [
+        "r.yaml:9:33: 'refunded' is listed twice",
+        "r.yaml:10:12: 'not fixed' is not a valid name: use letters, digits, '_', '.' and '-', "
+        "starting with a letter or digit",
+        "r.yaml:11:13: must not be empty",
+        "r.yaml:12:3: unknown key 'asign' (did you mean 'assign'?)",
+    ]
+    good = MINIMAL.replace(
+        "rules: []", "reasons: {resolve: [refunded], reopen: [not_fixed]}\nrules: []"
+    )
+    assert problems(good) == []

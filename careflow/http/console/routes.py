@@ -48,10 +48,10 @@ from careflow.http.console.views import (
     FactCache,
     Filters,
     Row,
-    clock_running,
     due_of,
     facet_values,
     open_inquiries,
+    owed,
     preview,
     state_at,
 )
@@ -316,8 +316,8 @@ def console_routes(
             {
                 "name": name,
                 "clock": clock,
-                "running": not closed and clock_running(clock),
-                "state": state_at(clock, now) if clock_running(clock) else None,
+                "running": not closed and owed(clock),
+                "state": state_at(clock, now) if owed(clock) else None,
             }
             for name, clock in status.clocks.items()
         ]
@@ -330,6 +330,7 @@ def console_routes(
             "clocks": clocks,
             "due": due_of(status, now),
             "templates": sorted(ruleset.rule_file.templates),
+            "reasons": ruleset.rule_file.reasons,
             "can_act": found.caller.role in ACTORS,
             "supervisor": found.caller.role == "supervisor",
             "colleague": colleague,
@@ -566,14 +567,16 @@ def _body_fields(action: str, fields: dict[str, str]) -> dict[str, Any]:
     if action == "resolve":
         note = fields.get("note", "").strip()
         return {"code": fields.get("code", ""), **({"note": note} if note else {})}
+    code = fields.get("code", "").strip()
+    coded = {"code": code} if code else {}
     if action == "reopen":
-        return {"reason": fields.get("reason", "").strip()}
+        return {"reason": fields.get("reason", "").strip(), **coded}
     if action == "assign":
         assignee = fields.get("assignee", "").strip()
-        return {"assignee": assignee} if assignee else {}
+        return {**({"assignee": assignee} if assignee else {}), **coded}
     if action == "escalate":
         reason = fields.get("reason", "").strip()
-        return {"to": fields.get("to", ""), **({"reason": reason} if reason else {})}
+        return {"to": fields.get("to", ""), **({"reason": reason} if reason else {}), **coded}
     return {}
 
 

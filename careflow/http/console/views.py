@@ -95,6 +95,12 @@ def clock_running(clock: ClockView) -> bool:
     return clock.met_at is None and clock.stopped_at is None and clock.published_passed_at is None
 
 
+def owed(clock: ClockView) -> bool:
+    """Whether the customer is still owed what the clock measures: not met, not stopped, not
+    paused; its countdown shows, past the published window too ("missed 3m ago")."""
+    return clock.met_at is None and clock.stopped_at is None and not clock.paused
+
+
 def state_at(clock: ClockView, now: datetime) -> str:
     """A running clock's state now: the published window beats the internal target beats the
     warning."""
