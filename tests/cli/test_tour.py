@@ -17,6 +17,7 @@ from rich.console import Console
 
 from careflow.devtools.demo import Demo
 from careflow.http.serving import free_port
+from careflow.http.tokens import digest_hex
 from careflow.settings import Settings
 from tests.cli.test_service import service
 from tests.conftest import EXAMPLES, ROOT
@@ -53,7 +54,16 @@ def test_the_tour_works_as_written_twice_in_a_row(tmp_path: Path) -> None:
             posted = datetime.fromisoformat(status["inquiry"]["created_at"])
             assert due - posted >= timedelta(minutes=3)  # people get minutes to act, not seconds
             svc.ok("ack", wid, "--text", "Sorry about that, checking now.")  # 4.
-            svc.ok("reply", wid, "--text", "Does it still turn on?", "--pending")
+            # With a token (the one `up` made for Ana) the action is authenticated, not asserted.
+            ana = re.search(r"^([^=\s]+)=agent:Ana$", (svc.home / "api-tokens").read_text(), re.M)
+            assert ana is not None
+            svc.ok("reply", wid, "--text", "Does it still turn on?", "--pending", "--token", ana[1])
+            timeline = svc.status(wid)["timeline"]
+            replied = [e["actor"] for e in timeline if e["event"] == "message.out"][-1]
+            assert replied["authenticated"] is True and replied["role"] == "agent"
+            assert replied["channel"] == "cli" and replied["token_id"] == digest_hex(ana[1])[:12]
+            refused = svc.run("reply", wid, "--text", "x", "--token", "not-a-token")
+            assert refused.returncode == 1 and "not one of the API's tokens" in refused.stderr
             svc.ok("message", wid, "no, it's dead")
             svc.ok("resolve", wid, "--code", "replaced", "--note", "new unit shipped")
             again = svc.run("resolve", wid, "--code", "again")
