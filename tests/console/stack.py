@@ -40,6 +40,11 @@ STOPWATCH = """  stopwatch:
     resolve: {internal: 8s, published: 14s, warn_before: 10s}
     next_reply: {internal: 1h, published: 2h}
 """
+# Resolution and reopen codes the console's forms suggest and the workflow enforces.
+REASONS = """reasons:
+  resolve: [delivered, replaced, refunded]
+  reopen: [not_fixed, customer_asked]
+"""
 STOPWATCH_RULE = """
   - name: console-stopwatch
     on: received
@@ -50,7 +55,7 @@ STOPWATCH_RULE = """
 
 def console_pack(home: Path) -> Path:
     """The quick follow-up pack, its follow-up waiting 6 s for the customer (time to reopen),
-    and the stopwatch windows."""
+    the stopwatch windows and reason codes for resolve and reopen."""
     path = quick_follow_up_pack(home)
     text = path.read_text()
     quick = "after: 1s, wait: 1s"
@@ -58,6 +63,7 @@ def console_pack(home: Path) -> Path:
     text = text.replace(quick, "after: 1s, wait: 6s").replace(
         "\nwindows:\n", "\nwindows:\n" + STOPWATCH, 1
     )
+    text = text.replace("\nrules:\n", "\n" + REASONS + "rules:\n", 1)
     path.write_text(text.rstrip("\n") + "\n" + STOPWATCH_RULE)
     return path
 

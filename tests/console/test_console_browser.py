@@ -250,16 +250,29 @@ def test_acknowledge_invite_escalate_resolve_and_reopen(browser, stack):
     expect(page.locator("#history")).to_contain_text("supervisor by Ana (customer asks for a")
 
     # Reopen refuses an inquiry that is not resolved, in words; after resolving it works.
+    page.get_by_label("Reopen reason code").fill("not_fixed")  # the form requires one
     page.get_by_role("button", name="Reopen").click()
     expect(page.get_by_role("alert")).to_contain_text("only a resolved inquiry can be reopened")
+    # The rule file lists the resolution codes: the form suggests them, the workflow holds to them.
+    suggested = page.locator("datalist#codes-resolve option")
+    expect(suggested).to_have_count(3)
+    page.get_by_label("Resolution code").fill("fixed")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_role("alert")).to_contain_text("'fixed' is not a resolution code")
     page.get_by_label("Resolution code").fill("replaced")
     page.get_by_role("button", name="Resolve").click()
     expect(page.get_by_role("status").filter(has_text="Resolved")).to_be_visible()
+    page.get_by_label("Reopen reason code").fill("not_fixed")
     page.get_by_label("Why reopen", exact=True).fill("the replacement cracked too")
     page.get_by_role("button", name="Reopen").click()
     expect(page.get_by_role("status").filter(has_text="Reopened.")).to_be_visible()
     expect(page.locator("section.facts")).not_to_contain_text("follow_up")
-    expect(page.locator("#history")).to_contain_text("the replacement cracked too")
+    # Who did what, with the reason code, on the timeline.
+    reopened = page.locator("#history tr", has_text="the replacement cracked too")
+    expect(reopened).to_contain_text("not_fixed")
+    expect(reopened).to_contain_text(
+        re.compile(r"Ana \(agent\) in the console, token [0-9a-f]{12}")
+    )
     page.context.close()
 
 
