@@ -120,9 +120,13 @@ async def _edge(
     # Gallop away from the anchor (or back past it) until the window brackets the band.
     toward = found < size
     short, wide = (anchor, None) if toward else (None, anchor)
+    probe = anchor
     for doubling in range(MOST_DOUBLINGS + 1):
         step = STEP * (1 << doubling) * (sign if toward else -sign)
-        probe = anchor + step
+        try:
+            probe = anchor + step
+        except OverflowError:  # past year 9999 or before year 1: nothing is due there
+            break
         found = await _count(client, window(probe))
         if size <= found <= 2 * size:
             return probe

@@ -310,7 +310,7 @@ class CountCache:
             (name, value)
             for row in rows
             for name in FILTERS
-            if (value := getattr(row, name)) is not None
+            if (value := getattr(row, name)) and value.isprintable() and value.strip()
         }
         asked = {(n, v) for n, values in self.offered.items() for v in values} | seen
         key = (me, frozenset(asked), shown)
