@@ -111,10 +111,23 @@ class PrivatizeFlow(Strict):
     give_up_after: Duration = "48h"
 
 
+class Rating(Strict):
+    """``flow.follow_up.rating``: the follow-up asks for a score, and the answer is read as one
+    (careflow.engine.rating): digits, ``4/5``, stars, emoji and the words of ``languages``."""
+
+    scale: Annotated[int, Field(ge=2, le=10)] = 5
+    template: Name | None = (
+        None  # the follow-up's text when it asks (default: flow.follow_up.template)
+    )
+    languages: Annotated[list[Text], Field(min_length=1)] = ["en"]
+    words: dict[Text, Annotated[int, Field(ge=1, le=10)]] = {}
+
+
 class FollowUpFlow(Strict):
     template: Name = "follow_up"
     after: Duration = "24h"
     wait: Duration = "72h"
+    rating: Rating | None = None
 
 
 class Flow(Strict):
@@ -206,6 +219,14 @@ class Rule(Strict):
         return (self.on,) if isinstance(self.on, str) else tuple(self.on)
 
 
+class Team(Strict):
+    """One team of agents (``teams:``), for ``careflow report --by team``; an agent may be in
+    several teams."""
+
+    agents: Annotated[list[Text], Field(min_length=1)]
+    description: str | None = None
+
+
 class RuleFile(Strict):
     version: Literal[1]
     name: Name
@@ -218,6 +239,7 @@ class RuleFile(Strict):
     templates: dict[Name, Text] = {}
     flow: Flow = Flow()
     rules: list[Rule]
+    teams: dict[Name, Team] = {}
 
     @field_validator("version", mode="before")
     @classmethod
