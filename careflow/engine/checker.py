@@ -28,9 +28,12 @@ from careflow.engine.model import (
     WARN_PATTERN,
     WEBHOOK_PATTERN,
     Clock,
+    Rating,
     Rule,
     RuleFile,
 )
+from careflow.engine.rating import LANGUAGES as RATING_LANGUAGES
+from careflow.engine.rating import tokens as rating_tokens
 from careflow.engine.safe_regex import UnsafeRegexError, check_regex
 from careflow.engine.suggest import did_you_mean
 from careflow.engine.templates import check_template
@@ -347,6 +350,8 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
         _require_template(rule_file, flow.privatize.reminder_template, where, out)
     where = ("flow", "follow_up", "template") if follow_up_written else ("templates",)
     _require_template(rule_file, flow.follow_up.template, where, out, key=not follow_up_written)
+    if flow.follow_up.rating is not None:
+        _check_rating(rule_file, flow.follow_up.rating, out)
     remind = parse_duration(flow.privatize.remind_after)
     if remind >= parse_duration(flow.privatize.give_up_after):
         out.at(
@@ -354,6 +359,30 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
             f"remind_after {flow.privatize.remind_after} must be shorter than give_up_after "
             f"{flow.privatize.give_up_after}",
         )
+
+
+def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
+    """``flow.follow_up.rating``: its template exists, its languages have words, its own words
+    are words and their scores fit the scale."""
+    where: Path = ("flow", "follow_up", "rating")
+    if rating.template is not None:
+        _require_template(rule_file, rating.template, (*where, "template"), out)
+    for index, language in enumerate(rating.languages):
+        if language not in RATING_LANGUAGES:
+            hint = did_you_mean(language, RATING_LANGUAGES)
+            out.at(
+                (*where, "languages", index),
+                f"careflow has no rating words for language {language!r}{hint}: use "
+                f"{', '.join(RATING_LANGUAGES)}, and add your own under words",
+            )
+    for word, score in rating.words.items():
+        if not rating_tokens(word):
+            out.at((*where, "words", word), f"{word!r} has no letters or digits", key=True)
+        elif score > rating.scale:
+            out.at(
+                (*where, "words", word),
+                f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
+            )
 
 
 def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:

@@ -44,6 +44,7 @@ Event = Literal[
     "resolved",
     "reopened",
     "follow_up.reply",
+    "follow_up.rating",
     "follow_up.silent",
     "closed",
 ]
