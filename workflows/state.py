@@ -17,6 +17,7 @@ from activities.types import RulesSource
 from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
 from workflows.clocks import ClockState, next_deadline
+from workflows.rating import Rating
 
 Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]
 ShownVerdict = Literal["pending", "met", "missed"]
@@ -190,6 +191,8 @@ class InquiryState(BaseModel):
     closed_at: AwareDatetime | None = None
     close_reason: str | None = None
     runs: int = 1  # how many runs (continue-as-new) this inquiry has used
+    rating_asked_at: AwareDatetime | None = None  # the latest follow-up that asked for a rating
+    rating: Rating | None = None  # the customer's latest rating (workflows.rating)
 
     @property
     def private_channel(self) -> bool:
@@ -265,6 +268,8 @@ class InquiryStatus(BaseModel):
     close_reason: str | None
     closed_at: datetime | None
     runs: int
+    rating_asked_at: datetime | None = None
+    rating: Rating | None = None
 
 
 def next_due(state: InquiryState) -> datetime | None:
@@ -326,4 +331,6 @@ def status_of(state: InquiryState, workflow_id: str) -> InquiryStatus:
         close_reason=state.close_reason,
         closed_at=state.closed_at,
         runs=state.runs,
+        rating_asked_at=state.rating_asked_at,
+        rating=state.rating,
     )

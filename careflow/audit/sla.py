@@ -220,6 +220,8 @@ async def collect(client: Client, since: datetime | None) -> list[InquiryFigures
                 reopens=get(search.REOPENS, 0),
                 agent=get(search.AGENT),
                 started_at=execution.start_time,
+                rating=get(search.RATING),
+                rating_asked=get(search.RATING_ASKED) is not None,
             )
         )
     return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -60,6 +61,21 @@ def test_the_tour_works_as_written_twice_in_a_row(tmp_path: Path) -> None:
             assert again.returncode == 1
             assert "already resolved (code replaced): reopen it first" in again.stderr
             assert svc.status(wid)["agent"] == "Ana"
+            asked = svc.status(wid)  # the follow-up asks for a rating 10 s after the resolve
+            for _ in range(60):
+                if asked["rating_asked_at"] is not None:
+                    break
+                time.sleep(0.5)
+                asked = svc.status(wid)
+            assert asked["rating_asked_at"] is not None
+            svc.ok("message", wid, "4/5 quick and friendly")
+            for _ in range(20):
+                rated = svc.status(wid)
+                if rated["step"] == "closed":
+                    break
+                time.sleep(0.5)
+            assert rated["rating"]["score"] == 4 and rated["step"] == "closed"
+            assert "CSAT: 4/5: quick and friendly" in svc.ok("status", wid)
             posts = httpx.get(f"{fake}/_fake/posts").json()  # 5.
             assert any(p["text"] == "Sorry about that, checking now. ^Ana" for p in posts)
             assert "Does it still turn on?" in httpx.get(f"{fake}/_fake/").text
