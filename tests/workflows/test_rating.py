@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from careflow.audit.report import build_report
+from careflow.audit.report_html import report_html
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.states import inquiry_state
 from workflows import search
@@ -117,6 +119,8 @@ def test_a_low_rating_reopens_and_escalates_and_the_next_rating_replaces_it(
             result = await handle.result()
             assert result.status.rating is not None and result.status.rating.score == 5
             assert result.reason == "customer rated the service highly"
+            page = report_html(build_report(result.status, result.kind))  # audit report
+            assert "CSAT <b>5/5</b>" in page
             await keep_history(handle, "csat-rating")
 
     asyncio.run(scenario())
