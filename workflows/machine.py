@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from careflow.engine.calendars import ALWAYS
     from careflow.engine.limits import evaluated_limit
     from careflow.engine.ruleset import Decision, Ruleset
-    from workflows import faults, interpreter, metrics, outbound, rating, timing
+    from workflows import faults, interpreter, metrics, outbound, qa_start, rating, timing
     from workflows.outbound import CUSTOMER_FACING, Send
     from workflows.state import (
         BrandMessage,
@@ -408,7 +408,16 @@ class StepMachine:
         state.close_reason = reason
         state.waiting_on_customer = False
         self.note("closed", f"closed by {by}: {reason}")
-        await self.run_event("closed", self._resolution_fields())
+        closing = self._resolution_fields()
+        if state.rating is not None:  # only inquiries that asked (csat-rating patch) have one
+            closing["rating.score"] = state.rating.score
+        await self.run_event("closed", closing)
+        if self.ruleset.rule_file.qa is not None:
+            sampled = await qa_start.start_review(
+                state, self.ruleset, closing, now, search_attributes=self._memo
+            )
+            if sampled is not None:
+                self.note("qa.sampled", sampled)
 
     async def escalate(self, to: str, reason: str, by: str) -> None:
         state = self.state

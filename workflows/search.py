@@ -46,6 +46,8 @@ THREAD_LIMIT = 48
 # asked for it: kept once an inquiry asks (since the "csat-rating" patch), for the CSAT report.
 RATING = SearchAttributeKey.for_float("CareRating")
 RATING_ASKED = SearchAttributeKey.for_datetime("CareRatingAsked")
+# A quality review's status (workflows.qa): waiting, scored, disputed, final, settled.
+REVIEW = SearchAttributeKey.for_keyword("CareReview")
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -65,6 +67,7 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     THREAD,
     RATING,
     RATING_ASKED,
+    REVIEW,
 )
 
 Wanted = list[tuple[SearchAttributeKey[Any], Any]]

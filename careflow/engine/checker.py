@@ -269,6 +269,7 @@ def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[in
     _check_templates(rule_file, out)
     _check_flow(rule_file, out)
     _check_rules(rule_file, out, rule_indices)
+    _check_qa(rule_file, out)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -383,6 +384,26 @@ def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
                 (*where, "words", word),
                 f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
             )
+
+
+def _check_qa(rule_file: RuleFile, out: _Collector) -> None:
+    """``qa.sampling.when`` is tested when an inquiry closes: its fields must have a value then."""
+    if rule_file.qa is None or rule_file.qa.sampling.when is None:
+        return
+    for test in iter_tests(rule_file.qa.sampling.when):
+        where: Path = ("qa", "sampling", "when", *test.path)
+        if "closed" not in FIELDS[test.field].events:
+            field_path = where if where[-1] == test.field else where[:-1]
+            out.at(
+                field_path,
+                f"field {test.field!r} has no value when an inquiry closes, when sampling decides",
+                key=True,
+            )
+        if test.operator == "matches":
+            try:
+                check_regex(test.value)
+            except UnsafeRegexError as error:
+                out.at(where, str(error))
 
 
 def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:

@@ -155,8 +155,9 @@ _FIELDS = (
     FieldSpec(
         "rating.score",
         FieldType.NUMBER,
-        "the customer's rating, on the scale of flow.follow_up.rating",
-        events=frozenset({"follow_up.rating"}),
+        "the customer's rating, on the scale of flow.follow_up.rating (on closed: the latest, "
+        "missing when none)",
+        events=frozenset({"follow_up.rating", "closed"}),
     ),
     FieldSpec(
         "rating.comment",

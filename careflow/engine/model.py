@@ -26,6 +26,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
 WEBHOOK_PATTERN = r"^(https?://\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"
 HOLIDAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+SHARE_PATTERN = r"^(100|[1-9]?[0-9])%$"
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -228,6 +229,37 @@ class Team(Strict):
     description: str | None = None
 
 
+class QaCriterion(Strict):
+    """One rubric criterion: scored from 1 to ``scale``; the description says what a reviewer
+    looks for."""
+
+    scale: Annotated[int, Field(ge=2, le=10)] = 5
+    description: Text
+
+
+class QaRubric(Strict):
+    """What reviewers score, and its version, recorded with every review."""
+
+    version: Text
+    criteria: Annotated[dict[Name, QaCriterion], Field(min_length=1)]
+
+
+class QaSampling(Strict):
+    """Which closed inquiries go to review: a share of every agent's, and every one matching
+    ``when`` (tested as on the ``closed`` event)."""
+
+    share: Annotated[str, StringConstraints(pattern=SHARE_PATTERN)] = "0%"
+    when: Annotated[Condition | None, PlainValidator(_parse_when)] = None
+
+
+class Qa(Strict):
+    """``qa:``: quality reviews of closed inquiries (``careflow qa``)."""
+
+    rubric: QaRubric
+    sampling: QaSampling = QaSampling()
+    dispute_within: Duration = "7d"
+
+
 class RuleFile(Strict):
     version: Literal[1]
     name: Name
@@ -241,6 +273,7 @@ class RuleFile(Strict):
     flow: Flow = Flow()
     rules: list[Rule]
     teams: dict[Name, Team] = {}
+    qa: Qa | None = None
 
     @field_validator("version", mode="before")
     @classmethod
