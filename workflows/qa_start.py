@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError  # a replayed start
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
@@ -26,9 +26,11 @@ with workflow.unsafe.imports_passed_through():
 QA_PATCH = "qa-review"
 
 
-def review_id(inquiry_workflow_id: str) -> str:
-    """The review of an inquiry: ``qa-<inquiry workflow id>``."""
-    return f"qa-{inquiry_workflow_id}"
+def review_id() -> str:
+    """The review of this inquiry: ``qa-<its first run id>``, unique to the inquiry (a
+    conversation's next inquiry reuses the workflow id, never the first run) and the same on
+    replay, whatever id the history is replayed under. The inquiry records it (``review_id``)."""
+    return f"qa-{workflow.info().first_execution_run_id}"
 
 
 async def start_review(
@@ -76,10 +78,12 @@ async def start_review(
         await workflow.start_child_workflow(
             QaReviewWorkflow.run,
             review,
-            id=review_id(workflow_id),
+            id=review_id(),
             parent_close_policy=ParentClosePolicy.ABANDON,
             search_attributes=attributes if search_attributes else None,
+            memo={"inquiry": workflow_id},
         )
     except WorkflowAlreadyStartedError:
-        return "sampled for review, but this conversation's earlier review is still open"
-    return f"sampled for quality review ({'; '.join(reasons)})"
+        return None
+    state.review_id = review_id()
+    return f"sampled for quality review {state.review_id} ({'; '.join(reasons)})"

@@ -193,6 +193,7 @@ class InquiryState(BaseModel):
     runs: int = 1  # how many runs (continue-as-new) this inquiry has used
     rating_asked_at: AwareDatetime | None = None  # the latest follow-up that asked for a rating
     rating: Rating | None = None  # the customer's latest rating (workflows.rating)
+    review_id: str | None = None  # the quality review's workflow, when sampled (workflows.qa)
 
     @property
     def private_channel(self) -> bool:
@@ -270,6 +271,7 @@ class InquiryStatus(BaseModel):
     runs: int
     rating_asked_at: datetime | None = None
     rating: Rating | None = None
+    review_id: str | None = None
 
 
 def next_due(state: InquiryState) -> datetime | None:
@@ -333,4 +335,5 @@ def status_of(state: InquiryState, workflow_id: str) -> InquiryStatus:
         runs=state.runs,
         rating_asked_at=state.rating_asked_at,
         rating=state.rating,
+        review_id=state.review_id,
     )

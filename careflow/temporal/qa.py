@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from careflow.errors import CareflowError
 from careflow.temporal.explain import explained
 from workflows import search
+from workflows.inquiry import InquiryWorkflow
 from workflows.qa import (
     REVIEW_WORKFLOW,
     DisputeRequest,
@@ -22,7 +23,6 @@ from workflows.qa import (
     ScoreRequest,
     SettleRequest,
 )
-from workflows.qa_start import review_id
 
 QUEUE_QUERY = f"WorkflowType='{REVIEW_WORKFLOW}' AND ExecutionStatus='Running'"
 
@@ -38,11 +38,21 @@ class QueuedReview(BaseModel):
     status: str | None
 
 
-def _review_id(inquiry_or_review: str) -> str:
-    """An inquiry's id or its review's: both name the review."""
-    return (
-        inquiry_or_review if inquiry_or_review.startswith("qa-") else review_id(inquiry_or_review)
-    )
+async def review_of(client: Client, inquiry_or_review: str) -> str:
+    """The review's workflow id, given it or its inquiry's (which records it when sampled)."""
+    if inquiry_or_review.startswith("qa-"):
+        return inquiry_or_review
+    inquiry = client.get_workflow_handle_for(InquiryWorkflow.run, inquiry_or_review)
+    with explained(client, inquiry_or_review):
+        description = await inquiry.describe()
+        if description.status == WorkflowExecutionStatus.COMPLETED:
+            status = (await inquiry.result()).status
+        else:
+            status = await inquiry.query(InquiryWorkflow.status)
+    if status.review_id is None:
+        state = "is still open" if status.step != "closed" else "was not sampled for review"
+        raise CareflowError(f"inquiry {inquiry_or_review} {state}: it has no review")
+    return status.review_id
 
 
 def _handle(client: Client, review: str) -> WorkflowHandle[QaReviewWorkflow, QaReview]:
@@ -59,7 +69,7 @@ async def queue(client: Client, status: str | None = "waiting") -> list[QueuedRe
             found.append(
                 QueuedReview(
                     id=execution.id,
-                    inquiry_id=execution.id.removeprefix("qa-"),
+                    inquiry_id=str((await execution.memo()).get("inquiry", "?")),
                     agent=attributes.get(search.AGENT),
                     channel=attributes.get(search.CHANNEL),
                     category=attributes.get(search.CATEGORY),
@@ -71,7 +81,7 @@ async def queue(client: Client, status: str | None = "waiting") -> list[QueuedRe
 
 async def show(client: Client, inquiry_or_review: str) -> QaReview:
     """The review, open (its query) or closed (its result)."""
-    review = _review_id(inquiry_or_review)
+    review = await review_of(client, inquiry_or_review)
     with _explained(client, review):
         handle = _handle(client, review)
         description = await handle.describe()
@@ -83,7 +93,7 @@ async def show(client: Client, inquiry_or_review: str) -> QaReview:
 async def _step(
     client: Client, inquiry_or_review: str, update: Any, request: BaseModel
 ) -> QaReview:
-    review = _review_id(inquiry_or_review)
+    review = await review_of(client, inquiry_or_review)
     with _explained(client, review):
         result: QaReview = await _handle(client, review).execute_update(update, request)
         return result
@@ -104,7 +114,6 @@ async def settle(client: Client, inquiry_or_review: str, request: SettleRequest)
 @contextmanager
 def _explained(client: Client, review: str) -> Iterator[None]:
     """``explained``, with a missing review said as such (not as a missing inquiry)."""
-    inquiry = review.removeprefix("qa-")
     try:
         yield
     except RPCError as error:
@@ -113,10 +122,8 @@ def _explained(client: Client, review: str) -> Iterator[None]:
                 raise
             raise
         if "already completed" in error.message:
-            raise CareflowError(f"the review of {inquiry} is closed") from error
-        raise CareflowError(
-            f"no review of inquiry {inquiry}: it was not sampled, or has not closed yet"
-        ) from error
+            raise CareflowError(f"review {review} is closed") from error
+        raise CareflowError(f"no review with id {review}") from error
     except Exception:
         with explained(client, review):
             raise

@@ -5,19 +5,26 @@ bad scores are refused with nothing recorded."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.exceptions import ApplicationError
 
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
-from workflows.qa import DisputeRequest, QaReviewWorkflow, ScoreRequest, SettleRequest
-from workflows.qa_start import review_id
+from workflows.qa import (
+    Criterion,
+    DisputeRequest,
+    QaReviewInput,
+    QaReviewWorkflow,
+    ScoreRequest,
+    SettleRequest,
+)
 
 MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
 QA = """
@@ -64,49 +71,83 @@ async def closed_inquiry(h: Any, *, reopen: bool) -> str:
 async def rejected(call: Any) -> str:
     with pytest.raises(WorkflowUpdateFailedError) as caught:
         await call
-    return str(caught.value.cause.message)  # type: ignore[union-attr]
+    cause = caught.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "ActionRejected"
+    return cause.message
 
 
-def test_a_sampled_inquiry_is_reviewed_disputed_and_settled(tmp_path: Path) -> None:
+def test_a_closing_inquiry_matching_the_sampling_waits_for_review(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, pack(tmp_path)) as h:
             quiet = await closed_inquiry(h, reopen=False)
-            with pytest.raises(RPCError):  # not sampled: no review
-                await h.env.client.get_workflow_handle(review_id(quiet)).describe()
+            quiet_status = await h.status(h.env.client.get_workflow_handle(quiet))
+            assert quiet_status.review_id is None  # not sampled: no review
 
             inquiry = await closed_inquiry(h, reopen=True)
-            review = h.env.client.get_workflow_handle_for(QaReviewWorkflow.run, review_id(inquiry))
+            closed = await h.status(h.env.client.get_workflow_handle(inquiry))
+            assert closed.review_id is not None
+            review = h.env.client.get_workflow_handle_for(QaReviewWorkflow.run, closed.review_id)
             waiting = await review.query(QaReviewWorkflow.status)
             assert waiting.status == "waiting" and waiting.input.agent == "Ana"
             assert waiting.input.rubric_version == "2026-12"
             assert waiting.input.reasons == ["reopens gte 1 (was 1)"]
+            assert list(waiting.input.criteria) == ["empathy", "accuracy", "privacy"]
+            assert [e.event for e in closed.timeline][-1] == "qa.sampled"
 
-            # Bad scores: refused, and nothing recorded.
+    asyncio.run(scenario())
+
+
+async def started_review(h: Any) -> Any:
+    """A review as the sampling starts one (the same input), started from the client: the
+    time-skipping server loses Updates sent to a child workflow whose parent has closed, which
+    a real server does not (tests/http/test_qa_api.py scores a sampled one there)."""
+    review = QaReviewInput(
+        inquiry_id="inquiry-x-1",
+        agent="Ana",
+        channel="x",
+        category="warranty",
+        closed_at=await h.now(),
+        reasons=["reopens gte 1 (was 1)"],
+        rubric_version="2026-12",
+        criteria={
+            "empathy": Criterion(scale=5, description="Acknowledges how the customer feels"),
+            "accuracy": Criterion(scale=5, description="The answer is right"),
+            "privacy": Criterion(scale=2, description="Personal data moved to a private channel"),
+        },
+        dispute_within_seconds=3 * 86400,
+        search_attributes=False,
+    )
+    handle = await h.env.client.start_workflow(
+        QaReviewWorkflow.run,
+        review,
+        id=f"qa-inquiry-x-{uuid.uuid4().hex[:8]}",
+        task_queue=h.settings.temporal.task_queue,
+    )
+    await handle.query(QaReviewWorkflow.status)
+    return handle
+
+
+def test_a_review_is_scored_disputed_and_settled_and_bad_scores_record_nothing(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with careflow(tmp_path, pack(tmp_path)) as h:
+            review = await started_review(h)
             good = {"empathy": 4, "accuracy": 5, "privacy": 2}
             score = QaReviewWorkflow.score
-            assert (
-                await rejected(
-                    review.execute_update(
-                        score, ScoreRequest(reviewer="Rita", scores={**good, "tone": 3})
-                    )
-                )
-                == "unknown criterion 'tone': the rubric has empathy, accuracy, privacy"
+
+            async def refused(scores: dict[str, int]) -> str:
+                request = ScoreRequest(reviewer="Rita", scores=scores)
+                return await rejected(review.execute_update(score, request))
+
+            assert await refused({**good, "tone": 3}) == (
+                "unknown criterion 'tone': the rubric has empathy, accuracy, privacy"
             )
-            assert (
-                await rejected(
-                    review.execute_update(
-                        score, ScoreRequest(reviewer="Rita", scores={**good, "privacy": 3})
-                    )
-                )
-                == "privacy=3 is outside the scale: score it from 1 to 2"
+            assert await refused({**good, "privacy": 3}) == (
+                "privacy=3 is outside the scale: score it from 1 to 2"
             )
-            assert (
-                await rejected(
-                    review.execute_update(
-                        score, ScoreRequest(reviewer="Rita", scores={"empathy": 4})
-                    )
-                )
-                == "score every criterion: accuracy, privacy missing"
+            assert await refused({"empathy": 4}) == (
+                "score every criterion: accuracy, privacy missing"
             )
             unchanged = await review.query(QaReviewWorkflow.status)
             assert (unchanged.status, unchanged.scores, unchanged.events) == ("waiting", {}, [])
@@ -115,25 +156,21 @@ def test_a_sampled_inquiry_is_reviewed_disputed_and_settled(tmp_path: Path) -> N
                 score, ScoreRequest(reviewer="Rita", scores=good, note="Warm, but slow to DM.")
             )
             assert (scored.status, scored.reviewer, scored.scores) == ("scored", "Rita", good)
+            dispute = QaReviewWorkflow.dispute
             assert (
                 await rejected(
-                    review.execute_update(
-                        QaReviewWorkflow.dispute, DisputeRequest(agent="Ben", reason="not mine")
-                    )
+                    review.execute_update(dispute, DisputeRequest(agent="Ben", reason="not mine"))
                 )
                 == "only the reviewed agent (Ana) may dispute this review"
             )
             disputed = await review.execute_update(
-                QaReviewWorkflow.dispute,
-                DisputeRequest(agent="Ana", reason="The customer asked to stay public."),
+                dispute, DisputeRequest(agent="Ana", reason="The customer asked to stay public.")
             )
             assert disputed.status == "disputed"
-            settled = await review.execute_update(
-                QaReviewWorkflow.settle,
-                SettleRequest(
-                    supervisor="Sam", note="Agreed: privacy was right.", scores={"privacy": 2}
-                ),
+            settle = SettleRequest(
+                supervisor="Sam", note="Agreed: privacy was right.", scores={"privacy": 2}
             )
+            settled = await review.execute_update(QaReviewWorkflow.settle, settle)
             assert settled.status == "settled"
             result = await review.result()
             assert [(e.event, e.by) for e in result.events] == [
@@ -149,17 +186,12 @@ def test_a_sampled_inquiry_is_reviewed_disputed_and_settled(tmp_path: Path) -> N
 def test_an_undisputed_review_becomes_final_after_the_dispute_window(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with careflow(tmp_path, pack(tmp_path)) as h:
-            inquiry = await closed_inquiry(h, reopen=True)
-            review = h.env.client.get_workflow_handle_for(QaReviewWorkflow.run, review_id(inquiry))
-            # The time-skipping server loses an update sent before a workflow's first task.
-            assert (await review.query(QaReviewWorkflow.status)).status == "waiting"
+            review = await started_review(h)
             await review.execute_update(
                 QaReviewWorkflow.score,
                 ScoreRequest(reviewer="Rita", scores={"empathy": 5, "accuracy": 5, "privacy": 2}),
             )
-            for _ in range(4):  # the dispute window: 3 days
-                await h.skip(DAY)
-            result = await review.result()
+            result = await review.result()  # the server skips the 3 days
             assert result.status == "final"
             assert [e.event for e in result.events] == ["scored", "final"]
 
