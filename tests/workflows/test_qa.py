@@ -73,7 +73,7 @@ async def rejected(call: Any) -> str:
         await call
     cause = caught.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "ActionRejected"
-    return cause.message
+    return str(cause.message)
 
 
 def test_a_closing_inquiry_matching_the_sampling_waits_for_review(tmp_path: Path) -> None:
