@@ -65,7 +65,7 @@ async def closed_inquiry(h: Any, *, reopen: bool) -> str:
     assert result.status.step == "closed"
     if reopen:
         await keep_history(handle, "qa-sampled")
-    return handle.id
+    return str(handle.id)
 
 
 async def rejected(call: Any) -> str:
