@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from temporalio.client import Client
 
+from careflow.channels.common import validation_problems
 from careflow.http.tokens import Caller, Role
 from careflow.temporal import qa
 from workflows.qa import DisputeRequest, QaReview, ScoreRequest, SettleRequest
@@ -28,6 +29,7 @@ log = logging.getLogger("careflow.api")
 REVIEWERS: frozenset[Role] = frozenset({"reviewer", "supervisor"})
 SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
 AGENTS: frozenset[Role] = frozenset({"agent"})
+MAX_BODY = 64 * 1024  # scores and a note
 QA_READERS: frozenset[Role] = frozenset({"reviewer", "supervisor", "auditor", "agent"})
 
 Authorize = Callable[[Request, frozenset[Role], str], Caller | JSONResponse]
@@ -107,14 +109,16 @@ def qa_routes(
             caller = authorize(request, roles, what)
             if isinstance(caller, JSONResponse):
                 return caller
+            raw = await request.body()
+            if len(raw) > MAX_BODY:
+                return error(413, f"the body is larger than {MAX_BODY} bytes")
             try:
-                parsed = body.model_validate_json(await request.body())
+                parsed = body.model_validate_json(raw.strip() or b"{}")
             except ValidationError as invalid:
-                problems = [
-                    f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
-                    for e in invalid.errors()
-                ]
-                return error(422, "; ".join(problems))
+                return JSONResponse(
+                    {"error": "the body is not valid", "problems": validation_problems(invalid)},
+                    status_code=422,
+                )
             client = await client_or_503()
             if isinstance(client, JSONResponse):
                 return client
