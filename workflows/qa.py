@@ -218,5 +218,12 @@ class QaReviewWorkflow:
         self.review.events.append(ReviewEvent(at=workflow.now(), event=event, by=by, detail=detail))
 
     def _index(self) -> None:
-        if self.review.input.search_attributes:
-            workflow.upsert_search_attributes([REVIEW.value_set(self.review.status)])
+        """The status for the queue; the scores in the memo, so ``careflow report`` reads them
+        from one visibility listing (on a real server: the test server has neither)."""
+        review = self.review
+        if review.input.search_attributes:
+            workflow.upsert_search_attributes([REVIEW.value_set(review.status)])
+            if review.scores:
+                workflow.upsert_memo(
+                    {"scores": review.scores, "rubric": review.input.rubric_version}
+                )

@@ -18,6 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from careflow.audit.export import visibility_query
 from careflow.audit.readable import duration
 from workflows import search
+from workflows.qa import REVIEW_WORKFLOW
 
 DIMENSIONS = ("channel", "category", "queue", "agent", "team")
 DEFAULT_BY = ("channel", "category", "queue")
@@ -46,6 +47,17 @@ class InquiryFigures:
     rating_asked: bool = False  # the follow-up asked for a rating
 
 
+@dataclass(frozen=True)
+class ReviewFigures:
+    """One scored quality review (its memo and search attributes): grouped like inquiries."""
+
+    channel: str
+    category: str
+    queue: str
+    agent: str | None
+    scores: dict[str, int]
+
+
 class Figures(BaseModel):
     """The figures of one group of inquiries."""
 
@@ -66,6 +78,8 @@ class Figures(BaseModel):
     csat_responses: int  # ratings received
     csat_satisfied_share: float | None  # share of ratings that are 4 or 5 (of 5)
     csat_mean: float | None  # mean rating, on a 1-5 scale
+    qa_reviews: int = 0  # scored quality reviews
+    qa_average: dict[str, float] = {}  # mean score per rubric criterion
 
 
 class Teams(BaseModel):
@@ -103,6 +117,14 @@ def format_csat(f: Figures) -> str:
     return f"{format_share(f.csat_satisfied_share)} · {mean} · {f.csat_responses}/{f.csat_asked}"
 
 
+def format_qa(f: Figures) -> str:
+    """``empathy 4.5 · accuracy 5.0 (2 reviews)``; ``-`` when nothing was reviewed."""
+    if not f.qa_reviews:
+        return "-"
+    averages = " · ".join(f"{c} {mean:.1f}" for c, mean in f.qa_average.items())
+    return f"{averages} ({f.qa_reviews} review{'s' if f.qa_reviews != 1 else ''})"
+
+
 def _percentile(values: list[int], share: float) -> float | None:
     if not values:
         return None
@@ -113,8 +135,13 @@ def _percentile(values: list[int], share: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def figures(inquiries: list[InquiryFigures]) -> Figures:
-    """Count, medians and shares for a group of inquiries."""
+def figures(inquiries: list[InquiryFigures], reviews: list[ReviewFigures] | None = None) -> Figures:
+    """Count, medians and shares for a group of inquiries, and their reviews' averages."""
+    reviews = reviews or []
+    by_criterion: dict[str, list[int]] = {}
+    for review in reviews:
+        for criterion, score in review.scores.items():
+            by_criterion.setdefault(criterion, []).append(score)
     count = len(inquiries)
     responses = [
         i.first_response_seconds for i in inquiries if i.first_response_seconds is not None
@@ -145,10 +172,12 @@ def figures(inquiries: list[InquiryFigures]) -> Figures:
             sum(1 for r in ratings if r >= SATISFIED) / len(ratings) if ratings else None
         ),
         csat_mean=statistics.fmean(ratings) if ratings else None,
+        qa_reviews=len(reviews),
+        qa_average={c: statistics.fmean(s) for c, s in sorted(by_criterion.items())},
     )
 
 
-def _groups_of(inquiry: InquiryFigures, dimension: str, teams: Teams) -> list[str]:
+def _groups_of(inquiry: InquiryFigures | ReviewFigures, dimension: str, teams: Teams) -> list[str]:
     """The groups an inquiry counts in: one, except for an agent in several teams."""
     if dimension == "agent":
         return [inquiry.agent or UNASSIGNED]
@@ -162,23 +191,32 @@ def sla_report(
     since: datetime | None,
     by: tuple[str, ...] = DEFAULT_BY,
     teams: Teams | None = None,
+    reviews: list[ReviewFigures] | None = None,
 ) -> SlaReport:
     """The figures overall, per group of each dimension in ``by``, and per day."""
     teams = teams or Teams()
+    reviews = reviews or []
     grouped: dict[str, dict[str, Figures]] = {}
     for dimension in by:
         groups: dict[str, list[InquiryFigures]] = {}
+        reviewed: dict[str, list[ReviewFigures]] = {}
         for inquiry in inquiries:
             for name in _groups_of(inquiry, dimension, teams):
                 groups.setdefault(name, []).append(inquiry)
-        grouped[dimension] = {name: figures(group) for name, group in sorted(groups.items())}
+        for review in reviews:
+            for name in _groups_of(review, dimension, teams):
+                reviewed.setdefault(name, []).append(review)
+        grouped[dimension] = {
+            name: figures(groups.get(name, []), reviewed.get(name))
+            for name in sorted({*groups, *reviewed})
+        }
     days: dict[str, list[InquiryFigures]] = {}
     for inquiry in inquiries:
         if inquiry.started_at is not None:
             days.setdefault(inquiry.started_at.date().isoformat(), []).append(inquiry)
     return SlaReport(
         since=since,
-        total=figures(inquiries),
+        total=figures(inquiries, reviews),
         by=grouped,
         days={day: figures(group) for day, group in sorted(days.items())},
     )
@@ -222,6 +260,29 @@ async def collect(client: Client, since: datetime | None) -> list[InquiryFigures
                 started_at=execution.start_time,
                 rating=get(search.RATING),
                 rating_asked=get(search.RATING_ASKED) is not None,
+            )
+        )
+    return found
+
+
+async def collect_reviews(client: Client, since: datetime | None) -> list[ReviewFigures]:
+    """The quality reviews started since ``since`` that have scores (in their memo)."""
+    query = f"WorkflowType='{REVIEW_WORKFLOW}'"
+    if since is not None:
+        query += f" AND StartTime >= '{since.isoformat()}'"
+    found: list[ReviewFigures] = []
+    async for execution in client.list_workflows(query):
+        scores = (await execution.memo()).get("scores")
+        if not isinstance(scores, dict) or not scores:
+            continue
+        attributes = execution.typed_search_attributes
+        found.append(
+            ReviewFigures(
+                channel=attributes.get(search.CHANNEL) or "?",
+                category=attributes.get(search.CATEGORY) or "?",
+                queue=attributes.get(search.QUEUE) or "?",
+                agent=attributes.get(search.AGENT),
+                scores={str(k): int(v) for k, v in scores.items()},
             )
         )
     return found

@@ -11,11 +11,7 @@ import io
 
 from careflow.audit.sla import Figures, SlaReport
 
-COLUMNS = (
-    "dimension",
-    "group",
-    *Figures.model_fields,
-)
+FIGURES = tuple(name for name in Figures.model_fields if name != "qa_average")
 
 
 def _cell(value: object) -> str:
@@ -33,20 +29,28 @@ def _name(value: str) -> str:
 
 
 def sla_csv(report: SlaReport) -> str:
-    """Header, the total, each group of each dimension, then each day."""
+    """Header, the total, each group of each dimension, then each day; one ``qa_<criterion>``
+    column per rubric criterion reviewed."""
+    groups = [report.total, *(f for g in report.by.values() for f in g.values())]
+    criteria = sorted({c for f in groups for c in f.qa_average})
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180, as spreadsheets expect
-    writer.writerow(COLUMNS)
+    writer.writerow(["dimension", "group", *FIGURES, *(f"qa_{c}" for c in criteria)])
 
     def row(dimension: str, group: str, f: Figures) -> None:
         values = f.model_dump()
         writer.writerow(
-            [dimension, _name(group), *(_cell(values[name]) for name in Figures.model_fields)]
+            [
+                dimension,
+                _name(group),
+                *(_cell(values[name]) for name in FIGURES),
+                *(_cell(f.qa_average.get(c)) for c in criteria),
+            ]
         )
 
     row("all", "all inquiries", report.total)
-    for dimension, groups in report.by.items():
-        for name, group in groups.items():
+    for dimension, groups_of in report.by.items():
+        for name, group in groups_of.items():
             row(dimension, name, group)
     for day, group in report.days.items():
         row("day", day, group)

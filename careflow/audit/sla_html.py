@@ -16,7 +16,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
 from careflow.audit.readable import moment
-from careflow.audit.sla import Figures, SlaReport, format_csat, format_seconds, format_share
+from careflow.audit.sla import (
+    Figures,
+    SlaReport,
+    format_csat,
+    format_qa,
+    format_seconds,
+    format_share,
+)
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>careflow response times</title>
@@ -38,13 +45,13 @@ mean {{ "%.1f" | format(r.total.csat_mean) }} of 5, {{ r.total.csat_responses }}
 <table><tr><th>{{ label }}</th>{% if people %}<th>handled</th><th>resolved</th>{% else %}<th>inquiries</th><th>open</th>{% endif %}
 <th>1st response p50</th><th>p90</th><th>resolution p50</th><th>p90</th>
 <th>within internal</th><th>within published</th><th>breaches</th><th>reopened</th>
-<th>CSAT <span class="muted">(4–5 · mean · rated/asked)</span></th></tr>
+<th>CSAT <span class="muted">(4–5 · mean · rated/asked)</span></th><th>QA averages</th></tr>
 {% for name, f in groups.items() %}<tr><td>{{ name }}</td><td>{{ f.inquiries }}</td>
 <td>{{ f.resolved if people else f.open }}</td>
 <td>{{ seconds(f.first_response_median_seconds) }}</td><td>{{ seconds(f.first_response_p90_seconds) }}</td>
 <td>{{ seconds(f.resolution_median_seconds) }}</td><td>{{ seconds(f.resolution_p90_seconds) }}</td>
 <td>{{ share(f.within_internal_share) }}</td><td>{{ share(f.within_published_share) }}</td>
-<td>{{ f.breaches }}</td><td>{{ share(f.reopen_rate) }}</td><td>{{ csat(f) }}</td></tr>{% endfor %}
+<td>{{ f.breaches }}</td><td>{{ share(f.reopen_rate) }}</td><td>{{ csat(f) }}</td><td>{{ qa(f) }}</td></tr>{% endfor %}
 </table>{% endmacro %}
 {% if r.days %}<h2>Per day</h2>
 <div class="charts">{{ trend }}</div>
@@ -151,5 +158,6 @@ def sla_html(report: SlaReport) -> str:
         seconds=format_seconds,
         share=format_share,
         csat=format_csat,
+        qa=format_qa,
         moment=moment,
     )

@@ -18,7 +18,9 @@ from careflow.audit.sla import (
     SlaReport,
     Teams,
     collect,
+    collect_reviews,
     format_csat,
+    format_qa,
     format_seconds,
     format_share,
     sla_report,
@@ -49,6 +51,7 @@ def sla_view(report: SlaReport) -> RenderableType:
         "breaches",
         "reopened",
         "CSAT 4-5 · mean · rated/asked",
+        "QA averages",
     )
 
     def row(name: str, f: Figures) -> None:
@@ -66,6 +69,7 @@ def sla_view(report: SlaReport) -> RenderableType:
             str(f.breaches),
             format_share(f.reopen_rate),
             format_csat(f),
+            format_qa(f),
         )
 
     row("all inquiries", report.total)
@@ -126,14 +130,18 @@ def report_command(
     ] = None,
 ) -> None:
     """Inquiries overall, per group and per day: first response and resolution p50/p90, shares
-    within the internal target and the published window, breaches, reopens, CSAT; for agents
-    and teams, inquiries handled and resolved."""
+    within the internal target and the published window, breaches, reopens, CSAT, QA averages
+    per criterion; for agents and teams, inquiries handled and resolved."""
     since_at = parse_since(since)
     dimensions = _dimensions(by)
     teams = _teams(dimensions, rules)
 
     async def action(client: Client, settings: Settings) -> int:
-        report = sla_report(await collect(client, since_at), since_at, dimensions, teams)
+        inquiries, reviews = (
+            await collect(client, since_at),
+            await collect_reviews(client, since_at),
+        )
+        report = sla_report(inquiries, since_at, dimensions, teams, reviews)
         if html is not None:
             from careflow.audit.sla_html import sla_html  # matplotlib: only when asked for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from careflow.audit.sla import InquiryFigures, figures, sla_report, teams_of
+from careflow.audit.sla import InquiryFigures, ReviewFigures, figures, sla_report, teams_of
 from careflow.audit.sla_csv import sla_csv
 from careflow.audit.sla_html import sla_html, time_unit
 
@@ -203,3 +203,29 @@ def test_charts_read_in_hours_when_times_are_hours() -> None:
     page = sla_html(sla_report(slow, None, ("agent",)))
     assert "first response (hours)" in page and "resolution (hours)" in page
     assert "first response (minutes)" not in page
+
+
+def review(agent: str | None, **scores: int) -> ReviewFigures:
+    return ReviewFigures(
+        channel="x", category="billing", queue="general", agent=agent, scores=scores
+    )
+
+
+def test_qa_averages_per_criterion_per_agent_and_team() -> None:
+    reviews = [
+        review("Ana", empathy=5, accuracy=4),
+        review("Ana", empathy=3, accuracy=4),
+        review("Ben", empathy=2, accuracy=5),
+    ]
+    report = sla_report(KNOWN, None, ("agent", "team"), TEAMS, reviews)
+    ana = report.by["agent"]["Ana"]
+    assert (ana.qa_reviews, ana.qa_average) == (2, {"accuracy": 4.0, "empathy": 4.0})
+    assert report.by["agent"]["Cy"].qa_reviews == 0
+    assert report.by["team"]["returns"].qa_average == {"accuracy": 13 / 3, "empathy": 10 / 3}
+    assert report.total.qa_reviews == 3
+
+    rows = {(r["dimension"], r["group"]): r for r in csv.DictReader(io.StringIO(sla_csv(report)))}
+    assert float(rows[("agent", "Ben")]["qa_empathy"]) == 2.0
+    assert float(rows[("team", "logistics")]["qa_accuracy"]) == 4.0
+    assert rows[("agent", "Cy")]["qa_empathy"] == ""
+    assert "accuracy 4.0 · empathy 4.0 (2 reviews)" in sla_html(report)

@@ -168,9 +168,18 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
             code, _, err = await cli(address, tmp_path, "qa", "show", "inquiry-x-nope")
             assert code == 1 and "no inquiry with id inquiry-x-nope" in err
 
-            # The follow-up asked for a rating: the report counts it as asked.
-            code, out, _ = await cli(address, tmp_path, "report", "--since", "1h", "--json")
-            assert code == 0 and json.loads(out)["total"]["csat_asked"] == 2
+            # The follow-up asked for a rating: the report counts it as asked; and it averages
+            # the reviews' scores (the settled one with the supervisor's accuracy).
+            for _ in range(50):
+                code, out, _ = await cli(
+                    address, tmp_path, "report", "--since", "1h", "--by", "agent", "--json"
+                )
+                report = json.loads(out)
+                if report["by"]["agent"]["Ana"]["qa_reviews"] == 2:
+                    break
+                await asyncio.sleep(0.2)
+            assert code == 0 and report["total"]["csat_asked"] == 2
+            assert report["by"]["agent"]["Ana"]["qa_average"] == {"accuracy": 4.0, "empathy": 4.0}
             await http.aclose()
 
     asyncio.run(scenario())
