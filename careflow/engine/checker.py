@@ -25,6 +25,7 @@ from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
     NAME_PATTERN,
+    SHARE_PATTERN,
     WARN_PATTERN,
     WEBHOOK_PATTERN,
     Clock,
@@ -46,6 +47,7 @@ _PATTERN_HINTS = {
     NAME_PATTERN: "is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter or digit",
     WARN_PATTERN: "is not a warning point: use a duration (10m) or a share of the window (20%)",
     WEBHOOK_PATTERN: "is not a webhook: use an http(s) URL or ${ENV_VAR}",
+    SHARE_PATTERN: "is not a share: use a whole percentage from 0% to 100%, e.g. 10%",
     HOLIDAY_PATTERN: "is not a date: use YYYY-MM-DD",
     r"\S": "is blank: give a word or phrase",
 }

@@ -147,3 +147,37 @@ def test_the_rating_rules_see_score_and_comment() -> None:
         "'rating.score' has no value on follow_up.reply" in str(p)
         for p in check_text(wrong, "r.yaml").problems
     )
+
+
+def qa_problems(section: str) -> list[str]:
+    text = MINIMAL.replace("rules: []\n", "rules: []\n" + section)
+    return [str(p) for p in check_text(text, "r.yaml").problems]
+
+
+QA_OK = """\
+qa:
+  rubric:
+    version: v1
+    criteria:
+      empathy: {scale: 5, description: Kind}
+  sampling:
+    share: 10%
+    when: {any: [{reopens: {gte: 1}}, {rating.score: {lte: 2}}, {tags: {contains: vip}}]}
+"""
+
+
+def test_rules_check_validates_the_qa_section() -> None:
+    assert qa_problems(QA_OK) == []
+    assert qa_problems(QA_OK.replace("share: 10%", "share: 10 percent")) == [
+        "r.yaml:15:12: '10 percent' is not a share: use a whole percentage from 0% to 100%, e.g. 10%"
+    ]
+    assert qa_problems(QA_OK.replace("{reopens: {gte: 1}}", "{message.text: {contains: x}}")) == [
+        "r.yaml:16:19: field 'message.text' has no value when an inquiry closes, when sampling "
+        "decides"
+    ]
+    assert qa_problems(QA_OK.replace("scale: 5, ", "scale: 11, ")) == [
+        "r.yaml:13:24: 11 is greater than the maximum of 10"
+    ]
+    assert qa_problems(
+        QA_OK.replace("      empathy: {scale: 5, description: Kind}\n", "      {}\n")
+    )
