@@ -18,7 +18,8 @@ from careflow.http.app import create_app
 from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import dev_server, example, keep_history, quick_follow_up_pack
+from tests.workflows.test_qa import REVIEW_HISTORIES
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
@@ -146,6 +147,9 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
             assert settled.json()["status"] == "settled"
             events = [(e["event"], e["by"]) for e in settled.json()["events"]]
             assert events == [("scored", "Rita"), ("disputed", "Ana"), ("settled", "Sam")]
+            review_handle = client.get_workflow_handle(settled.json()["id"])
+            await review_handle.result()
+            await keep_history(review_handle, "settled-on-a-server", REVIEW_HISTORIES)
 
             # The CLI: the same review, and a second one scored from the terminal.
             code, out, _ = await cli(address, tmp_path, "qa", "show", wid, "--json")

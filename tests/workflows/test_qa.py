@@ -5,14 +5,17 @@ bad scores are refused with nothing recorded."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Replayer
 
 from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from workflows.inquiry import InquiryWorkflow
@@ -27,6 +30,8 @@ from workflows.qa import (
 )
 
 MINUTE, DAY = timedelta(minutes=1), timedelta(days=1)
+# Review workflows' histories, replayed by the last test here (the inquiry's are in histories/).
+REVIEW_HISTORIES = Path(__file__).parent / "review_histories"
 QA = """
 qa:
   rubric:
@@ -179,6 +184,7 @@ def test_a_review_is_scored_disputed_and_settled_and_bad_scores_record_nothing(
                 ("settled", "Sam"),
             ]
             assert "rubric 2026-12" in result.events[0].detail
+            await keep_history(review, "scored-disputed-settled", REVIEW_HISTORIES)
 
     asyncio.run(scenario())
 
@@ -196,3 +202,16 @@ def test_an_undisputed_review_becomes_final_after_the_dispute_window(tmp_path: P
             assert [e.event for e in result.events] == ["scored", "final"]
 
     asyncio.run(scenario())
+
+
+def test_recorded_reviews_replay_on_the_current_workflow() -> None:
+    files = sorted(REVIEW_HISTORIES.glob("*.json"))
+    assert {f.stem for f in files} >= {"scored-disputed-settled", "settled-on-a-server"}
+    replayer = Replayer(workflows=[QaReviewWorkflow], data_converter=pydantic_data_converter)
+
+    async def replay() -> None:
+        for file in files:
+            history = WorkflowHistory.from_json(f"qa-{file.stem}", json.loads(file.read_text()))
+            await replayer.replay_workflow(history)
+
+    asyncio.run(replay())
