@@ -34,6 +34,8 @@ qa:
       empathy: {description: Acknowledges how the customer feels}
       accuracy: {description: The answer is right}
   sampling: {share: 100%}
+teams:
+  care: {agents: [Ana]}
 """
 CAREFLOW = Path(sys.executable).parent / "careflow"
 GOOD = {"empathy": 4, "accuracy": 5}
@@ -184,6 +186,11 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
                 await asyncio.sleep(0.2)
             assert code == 0 and report["total"]["csat_asked"] == 2
             assert report["by"]["agent"]["Ana"]["qa_average"] == {"accuracy": 4.0, "empathy": 4.0}
+            # The console's SLA page, for supervisors: by agent and team, with the QA averages.
+            page = await http.get("/supervisor/report?days=1", headers=SAM)
+            assert page.status_code == 200, page.text
+            assert "By agent" in page.text and "By team" in page.text and "care" in page.text
+            assert "accuracy 4.0 · empathy 4.0 (2 reviews)" in page.text
             await http.aclose()
 
     asyncio.run(scenario())
