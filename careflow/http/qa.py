@@ -84,7 +84,7 @@ def qa_routes(
 
     async def show(request: Request) -> Response:
         """
-        summary: One review - rubric, scores, note, and who did what when. Roles - all.
+        summary: One review - rubric, scores, note, and who did what when. Roles - all (an agent, their own).
         """
         caller = authorize(request, QA_READERS, "see reviews")
         if isinstance(caller, JSONResponse):
@@ -97,6 +97,8 @@ def qa_routes(
             review = await qa.show(client, inquiry)
         except errors as problem:
             return failure(problem, inquiry)
+        if caller.role == "agent" and review.input.agent != caller.name:
+            return error(403, "an agent may see only the reviews of their own inquiries")
         return JSONResponse(review.model_dump(mode="json"))
 
     def step(

@@ -122,6 +122,7 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
             assert off.status_code == 409 and "outside the scale" in off.json()["error"]
             bad = await http.post(path, headers=RITA, json={"scores": {"empathy": "four"}})
             assert bad.status_code == 422
+            assert (await http.get(f"/qa/{wid}", headers=BEN)).status_code == 403  # not his
             untouched = (await http.get(f"/qa/{wid}", headers=ANA)).json()
             assert (untouched["status"], untouched["scores"], untouched["events"]) == (
                 "waiting",
