@@ -43,6 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from careflow.channels.common import validation_problems
 from careflow.errors import CareflowError
 from careflow.http.body import read_body
+from careflow.http.qa import qa_routes
 from careflow.http.tokens import ENV, Caller, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
@@ -452,6 +453,7 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
             )
             for action in ACTIONS
         ),
+        *qa_routes(authorize, client_or_503, _failure, TEMPORAL_ERRORS),
     ]
 
 

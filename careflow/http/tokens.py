@@ -18,8 +18,8 @@ from typing import Literal
 
 from careflow.settings import ApiTokenSettings
 
-Role = Literal["agent", "supervisor", "auditor"]
-ROLES: tuple[Role, ...] = ("agent", "supervisor", "auditor")
+Role = Literal["agent", "supervisor", "auditor", "reviewer"]
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "auditor", "reviewer")
 ENV = "CAREFLOW_API_TOKENS"
 FILE_ENV = "CAREFLOW_API_TOKENS_FILE"
 TOKEN_ID_DIGITS = 12  # enough to tell tokens apart in an audit, far too few to find one
@@ -110,7 +110,9 @@ def parse_entry(entry: str, where: str) -> tuple[str, Caller]:
     if not colon or not name:
         raise TokenError(f"{where}: expected token=role:name, the name is missing")
     if role not in ROLES:
-        raise TokenError(f"{where}: unknown role {role!r}: use agent, supervisor or auditor")
+        raise TokenError(
+            f"{where}: unknown role {role!r}: use agent, supervisor, auditor or reviewer"
+        )
     return token, Caller(name=name, role=role, token_id=digest_hex(token)[:TOKEN_ID_DIGITS])
 
 

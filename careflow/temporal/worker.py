@@ -28,6 +28,7 @@ from careflow.settings import Settings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.health import LagWatch, acknowledgement_target
 from workflows.inquiry import InquiryWorkflow
+from workflows.qa import QaReviewWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -99,7 +100,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[InquiryWorkflow],
+        workflows=[InquiryWorkflow, QaReviewWorkflow],
         activities=[rules.load_rules, outbound.deliver],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

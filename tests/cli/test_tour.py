@@ -8,7 +8,9 @@ a dev server, and its stopwatch rules from tests/engine/test_demo_pack.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -79,6 +81,32 @@ def test_the_tour_works_as_written_twice_in_a_row(tmp_path: Path) -> None:
                 "token_id": None,
                 "authenticated": False,
             }
+            asked = svc.status(wid)  # the follow-up asks for a rating 10 s after the resolve
+            for _ in range(60):
+                if asked["rating_asked_at"] is not None:
+                    break
+                time.sleep(0.5)
+                asked = svc.status(wid)
+            assert asked["rating_asked_at"] is not None
+            svc.ok("message", wid, "4/5 quick and friendly")
+            for _ in range(20):
+                rated = svc.status(wid)
+                if rated["step"] == "closed":
+                    break
+                time.sleep(0.5)
+            assert rated["rating"]["score"] == 4 and rated["step"] == "closed"
+            assert "CSAT: 4/5: quick and friendly" in svc.ok("status", wid)
+            for _ in range(40):  # the demo pack samples every closed inquiry for review
+                waiting = json.loads(svc.ok("qa", "queue", "--json"))
+                if wid in [review["inquiry_id"] for review in waiting]:
+                    break
+                time.sleep(0.5)
+            scored = svc.ok(
+                "qa", "review", wid,
+                "--score", "empathy=5", "--score", "accuracy=4", "--score", "brand_voice=3",
+                "--score", "privacy=2", "--note", "Warm and quick.", "--agent", "Rita",
+            )  # fmt: skip
+            assert "scored" in scored and "Warm and quick." in scored
             posts = httpx.get(f"{fake}/_fake/posts").json()  # 5.
             assert any(p["text"] == "Sorry about that, checking now. ^Ana" for p in posts)
             assert "Does it still turn on?" in httpx.get(f"{fake}/_fake/").text

@@ -79,7 +79,7 @@ def test_tokens_from_the_environment_and_a_file(tmp_path: Path) -> None:
     [
         (
             "hunter2=admin:Bob",
-            "tokens.txt:3: unknown role 'admin': use agent, supervisor or auditor",
+            "tokens.txt:3: unknown role 'admin': use agent, supervisor, auditor or reviewer",
         ),
         ("hunter2", "tokens.txt:3: expected token=role:name"),
         ("=agent:Bob", "tokens.txt:3: expected token=role:name"),
@@ -116,7 +116,7 @@ def test_careflow_api_refuses_to_start_with_a_bad_token(
     err = capsys.readouterr().err
     assert (
         err
-        == "error: CAREFLOW_API_TOKENS entry 2: unknown role 'root': use agent, supervisor or auditor\n"
+        == "error: CAREFLOW_API_TOKENS entry 2: unknown role 'root': use agent, supervisor, auditor or reviewer\n"
     )
 
 

@@ -29,7 +29,7 @@ from temporalio.client import Client
 
 from careflow.audit.report import fetch_report
 from careflow.audit.report_html import report_html
-from careflow.audit.sla import collect, sla_report
+from careflow.audit.sla import DEFAULT_BY, collect, collect_reviews, sla_report, teams_of
 from careflow.engine.ruleset import Ruleset
 from careflow.http.agent import (
     ACTIONS,
@@ -67,6 +67,7 @@ HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024
 PAGE_SIZE = 50  # queue rows a page shows, nearest due first
 SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
+SUPERVISOR_BY = (*DEFAULT_BY, "agent", "team")  # the SLA report's groups in the console
 DONE = {
     "ack": "Acknowledged.",
     "reply": "Reply sent.",
@@ -122,6 +123,7 @@ def console_routes(
     cache = FactCache()
     presence = Presence()
     count_cache = CountCache(facet_values(ruleset))
+    teams = teams_of({name: team.agents for name, team in ruleset.rule_file.teams.items()})
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         body = _PAGES.get_template(name).render(request=request, **context)
@@ -502,7 +504,8 @@ def console_routes(
         if isinstance(client, Response):
             return client
         try:
-            report = sla_report(await collect(client, since), since)
+            inquiries, reviews = await collect(client, since), await collect_reviews(client, since)
+            report = sla_report(inquiries, since, SUPERVISOR_BY, teams, reviews)
         except TEMPORAL_ERRORS as error:
             status_code, message = explain_failure(error, None)
             return problem(request, status_code, message, found)
