@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
     from workflows import search, timing, validators
+    from workflows.actors import ACTORS_PATCH, REASONED_EVENTS, REASONS_PATCH, Actor
     from workflows.machine import StepMachine
     from workflows.messages import (
         WORKFLOW_NAME,
@@ -324,6 +325,21 @@ class InquiryWorkflow:
         if refusal is not None:
             raise _rejected(refusal)
 
+    def _sign(self, request: object, made_from: int) -> None:
+        """The timeline entries an action made carry who acted (when the caller said), and its
+        own entry the reason code it gave."""
+        made = self.state.timeline[made_from:]
+        actor = getattr(request, "actor", None)
+        if isinstance(actor, Actor) and workflow.patched(ACTORS_PATCH):
+            for entry in made:
+                if entry.actor is None:
+                    entry.actor = actor
+        code = getattr(request, "code", None)
+        if isinstance(code, str) and code.strip() and workflow.patched(REASONS_PATCH):
+            for entry in made:
+                if entry.event in REASONED_EVENTS and entry.reason is None:
+                    entry.reason = code.strip()
+
     async def _agent_action(
         self, check: Check[R], request: R, act: Callable[[], Awaitable[ActionResult]]
     ) -> ActionResult:
@@ -333,7 +349,9 @@ class InquiryWorkflow:
         async with self._lock:
             await self.machine.catch_up()
             self._refuse(check, request)
+            made_from = len(self.state.timeline)
             result = await act()
+            self._sign(request, made_from)
             await self.machine.advance()
             await self.machine.drain_clock_events()
             self._changed = True

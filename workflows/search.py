@@ -15,6 +15,7 @@ from temporalio.common import (
     SearchAttributeUpdate,
 )
 
+from careflow.engine.rating import on_five
 from workflows.state import InquiryState, breached, missed_internal, next_due
 
 CHANNEL = SearchAttributeKey.for_keyword("CareChannel")
@@ -50,6 +51,12 @@ SEGMENT = SearchAttributeKey.for_keyword("CareSegment")
 TOPICS = SearchAttributeKey.for_text("CareTopics")
 TOPICS_LIMIT = 40  # topic names are short; this keeps the value far under Temporal's 2 KiB
 _TOKEN_ESCAPES = {"x": "xx", "_": "xu", "-": "xd", ".": "xp"}
+# The customer's rating on a 1-5 scale (the rule file's scale mapped), and when the follow-up
+# asked for it: kept once an inquiry asks (since the "csat-rating" patch), for the CSAT report.
+RATING = SearchAttributeKey.for_float("CareRating")
+RATING_ASKED = SearchAttributeKey.for_datetime("CareRatingAsked")
+# A quality review's status (workflows.qa): waiting, scored, disputed, final, settled.
+REVIEW = SearchAttributeKey.for_keyword("CareReview")
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -69,6 +76,9 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     THREAD,
     SEGMENT,
     TOPICS,
+    RATING,
+    RATING_ASKED,
+    REVIEW,
 )
 
 Wanted = list[tuple[SearchAttributeKey[Any], Any]]
@@ -99,6 +109,12 @@ def wanted(state: InquiryState, *, sla: bool) -> Wanted:
             (FIRST_RESPONSE, seconds(state.first_response_at)),
             (RESOLUTION, seconds(state.resolved_at)),
             (REOPENS, state.reopens or None),
+        ]
+    if state.rating_asked_at is not None:  # only inquiries that asked: others' histories stay
+        rating = state.rating
+        values += [
+            (RATING_ASKED, state.rating_asked_at),
+            (RATING, on_five(rating.score, rating.scale) if rating is not None else None),
         ]
     return values
 
@@ -150,6 +166,7 @@ _TYPE_NAMES = {
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
     SearchAttributeIndexedValueType.INT: "Int",
     SearchAttributeIndexedValueType.TEXT: "Text",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
 }
 
 

@@ -17,6 +17,7 @@ from careflow.cli.inquiries import inquiries_app
 from careflow.cli.insights import insights_app
 from careflow.cli.intake import intake_app
 from careflow.cli.proactive import proactive_app
+from careflow.cli.qa import qa_app
 from careflow.cli.report import report_app
 from careflow.cli.rules import rules_app
 from careflow.cli.service import service_app
@@ -60,6 +61,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(intake_app, name="intake")
 app.add_typer(proactive_app, name="proactive")
+app.add_typer(qa_app, name="qa")
 # Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
 for group in (
     service_app,

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from temporalio.client import Client
 
-from careflow.cli.actions import Agent, _agent
+from careflow.cli.actions import Agent, Token, _agent
 from careflow.cli.audit import table
 from careflow.cli.common import with_client
 from careflow.settings import Settings
@@ -66,9 +66,10 @@ def approve_command(
         str | None, typer.Option("--text", help="Post this instead of the draft.")
     ] = None,
     agent: Agent = None,
+    token: Token = None,
 ) -> None:
     """Post the draft (or --text) publicly, then reply to the open inquiries it covers."""
-    by = _agent(agent)
+    by = _agent(agent, token)
 
     async def action(client: Client, settings: Settings) -> int:
         _said(await proactive.approve(client, post_id, by, text))
@@ -82,9 +83,10 @@ def reject_command(
     post_id: PostId,
     reason: Annotated[str, typer.Option("--reason", help="Why nothing is posted.")],
     agent: Agent = None,
+    token: Token = None,
 ) -> None:
     """Post nothing, and record why."""
-    by = _agent(agent)
+    by = _agent(agent, token)
 
     async def action(client: Client, settings: Settings) -> int:
         _said(await proactive.reject(client, post_id, by, reason))

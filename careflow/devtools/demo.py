@@ -298,7 +298,7 @@ async def spam(demo: Demo) -> None:
 
 
 async def late_delivery(demo: Demo) -> None:
-    """The whole loop: safety net, DM, reply, resolve, reopen, resolve, thanks, close."""
+    """The whole loop: safety net, DM, reply, resolve, reopen, resolve, a rating, close."""
     label, post = "late-delivery", demo.example("late-delivery")
     wid = await demo.submit(label, post)
     if wid is None:
@@ -356,8 +356,11 @@ async def late_delivery(demo: Demo) -> None:
     )
     await demo.until(wid, lambda s: _outbound(s, "follow_up") >= 2, "the second follow-up")
     await asyncio.sleep(2)
-    await demo.customer(label, wid, "Thanks, all sorted now!", private=True)
-    await demo.until(wid, lambda s: s.step == "closed", "the close")
+    await demo.customer(label, wid, "5/5 thanks, all sorted now!", private=True)
+    closed = await demo.until(wid, lambda s: s.step == "closed", "the close")
+    if closed.rating is not None:  # the rules asked for a rating with the second follow-up
+        rating = closed.rating
+        demo.line(label, f"  CSAT {rating.score}/{rating.scale} recorded", style="dim")
 
 
 async def high_reach(demo: Demo) -> None:

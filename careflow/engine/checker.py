@@ -25,12 +25,16 @@ from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
     NAME_PATTERN,
+    SHARE_PATTERN,
     WARN_PATTERN,
     WEBHOOK_PATTERN,
     Clock,
+    Rating,
     Rule,
     RuleFile,
 )
+from careflow.engine.rating import LANGUAGES as RATING_LANGUAGES
+from careflow.engine.rating import tokens as rating_tokens
 from careflow.engine.safe_regex import UnsafeRegexError, check_regex
 from careflow.engine.suggest import did_you_mean
 from careflow.engine.templates import TREND_VARIABLES, VARIABLES, check_template
@@ -43,6 +47,7 @@ _PATTERN_HINTS = {
     NAME_PATTERN: "is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter or digit",
     WARN_PATTERN: "is not a warning point: use a duration (10m) or a share of the window (20%)",
     WEBHOOK_PATTERN: "is not a webhook: use an http(s) URL or ${ENV_VAR}",
+    SHARE_PATTERN: "is not a share: use a whole percentage from 0% to 100%, e.g. 10%",
     HOLIDAY_PATTERN: "is not a date: use YYYY-MM-DD",
     r"\S": "is blank: give a word or phrase",
 }
@@ -238,6 +243,13 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
     if validator == "minimum":
         out.at(path, f"must be at least {error.validator_value}")
         return
+    if validator == "uniqueItems" and isinstance(instance, list):
+        seen: list[Any] = []
+        for index, item in enumerate(instance):
+            if item in seen:
+                out.at((*path, index), f"{item!r} is listed twice")
+            seen.append(item)
+        return
     out.at(path, error.message)
 
 
@@ -268,6 +280,7 @@ def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[in
     _check_rules(rule_file, out, rule_indices)
     _check_topics(rule_file, out)
     _check_trends(rule_file, out)
+    _check_qa(rule_file, out)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -353,6 +366,8 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
         _require_template(rule_file, flow.privatize.reminder_template, where, out)
     where = ("flow", "follow_up", "template") if follow_up_written else ("templates",)
     _require_template(rule_file, flow.follow_up.template, where, out, key=not follow_up_written)
+    if flow.follow_up.rating is not None:
+        _check_rating(rule_file, flow.follow_up.rating, out)
     remind = parse_duration(flow.privatize.remind_after)
     if remind >= parse_duration(flow.privatize.give_up_after):
         out.at(
@@ -360,6 +375,50 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
             f"remind_after {flow.privatize.remind_after} must be shorter than give_up_after "
             f"{flow.privatize.give_up_after}",
         )
+
+
+def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
+    """``flow.follow_up.rating``: its template exists, its languages have words, its own words
+    are words and their scores fit the scale."""
+    where: Path = ("flow", "follow_up", "rating")
+    if rating.template is not None:
+        _require_template(rule_file, rating.template, (*where, "template"), out)
+    for index, language in enumerate(rating.languages):
+        if language not in RATING_LANGUAGES:
+            hint = did_you_mean(language, RATING_LANGUAGES)
+            out.at(
+                (*where, "languages", index),
+                f"careflow has no rating words for language {language!r}{hint}: use "
+                f"{', '.join(RATING_LANGUAGES)}, and add your own under words",
+            )
+    for word, score in rating.words.items():
+        if not rating_tokens(word):
+            out.at((*where, "words", word), f"{word!r} has no letters or digits", key=True)
+        elif score > rating.scale:
+            out.at(
+                (*where, "words", word),
+                f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
+            )
+
+
+def _check_qa(rule_file: RuleFile, out: _Collector) -> None:
+    """``qa.sampling.when`` is tested when an inquiry closes: its fields must have a value then."""
+    if rule_file.qa is None or rule_file.qa.sampling.when is None:
+        return
+    for test in iter_tests(rule_file.qa.sampling.when):
+        where: Path = ("qa", "sampling", "when", *test.path)
+        if "closed" not in FIELDS[test.field].events:
+            field_path = where if where[-1] == test.field else where[:-1]
+            out.at(
+                field_path,
+                f"field {test.field!r} has no value when an inquiry closes, when sampling decides",
+                key=True,
+            )
+        if test.operator == "matches":
+            try:
+                check_regex(test.value)
+            except UnsafeRegexError as error:
+                out.at(where, str(error))
 
 
 def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:

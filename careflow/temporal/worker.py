@@ -31,6 +31,7 @@ from careflow.temporal.proactive_activities import ProactiveActivities
 from careflow.temporal.trend_activities import Counter, TrendActivities
 from workflows.inquiry import InquiryWorkflow
 from workflows.proactive import ProactivePostWorkflow
+from workflows.qa import QaReviewWorkflow
 from workflows.trend_watch import TrendWatchWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
@@ -106,7 +107,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[InquiryWorkflow, ProactivePostWorkflow, TrendWatchWorkflow],
+        workflows=[InquiryWorkflow, QaReviewWorkflow, ProactivePostWorkflow, TrendWatchWorkflow],
         activities=[
             rules.load_rules,
             outbound.deliver,
