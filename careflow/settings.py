@@ -295,6 +295,8 @@ class Settings:
     api: ApiTokenSettings = ApiTokenSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    # How often the trend watch ticks (CAREFLOW_TREND_INTERVAL, a duration such as 5m).
+    trend_interval: str = "5m"
 
     @classmethod
     def from_env(
@@ -314,6 +316,7 @@ class Settings:
             api=ApiTokenSettings.from_env(env),
             encryption=EncryptionSettings.from_env(env, home),
             telemetry=TelemetrySettings.from_env(env),
+            trend_interval=env.get("CAREFLOW_TREND_INTERVAL", cls.trend_interval),
         )
 
     @property

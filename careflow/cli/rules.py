@@ -15,7 +15,7 @@ from careflow.cli.common import fail
 from careflow.cli.whatif import WhatIf, gates_or_exit, whatif_from_folder, whatif_from_server
 from careflow.engine.checker import check_file, rule_files_under
 from careflow.engine.explain import explain, format_explanation
-from careflow.engine.fields import EVENTS, FIELDS
+from careflow.engine.fields import EVENTS, FIELDS, FieldType
 from careflow.engine.hours_text import hours_text
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
@@ -84,6 +84,9 @@ def _fields_or_exit(pairs: list[str]) -> dict[str, Any]:
             hint = did_you_mean(name, FIELDS) if sep else ""
             typer.echo(f"--field {pair!r}: expected NAME=VALUE with a known field{hint}", err=True)
             raise typer.Exit(2)
+        if FIELDS[name].type in (FieldType.STRING, FieldType.CHOICE):
+            fields[name] = raw  # text as written: a rating's message may well be "5"
+            continue
         try:
             fields[name] = json.loads(raw)
         except json.JSONDecodeError:
