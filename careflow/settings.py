@@ -324,6 +324,8 @@ class Settings:
     encryption: EncryptionSettings = EncryptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     audit: AuditSettings = AuditSettings()
+    # How often the trend watch ticks (CAREFLOW_TREND_INTERVAL, a duration such as 5m).
+    trend_interval: str = "5m"
 
     @classmethod
     def from_env(
@@ -344,6 +346,7 @@ class Settings:
             encryption=EncryptionSettings.from_env(env, home),
             telemetry=TelemetrySettings.from_env(env),
             audit=AuditSettings.from_env(env),
+            trend_interval=env.get("CAREFLOW_TREND_INTERVAL", cls.trend_interval),
         )
 
     @property

@@ -261,6 +261,9 @@ def report_view(report: InquiryReport) -> RenderableType:
         f"first response {duration(outcome.first_response_seconds)} · "
         f"resolved after {duration(outcome.resolution_seconds)}",
     ]
+    if outcome.rating is not None:
+        comment = f": {escape(outcome.rating.comment)}" if outcome.rating.comment else ""
+        head.append(f"CSAT {outcome.rating.score}/{outcome.rating.scale}{comment}")
     head += [
         f"escalated to {e.to} by {escape(e.by)} at {moment(e.at)}: {escape(e.reason)}"
         for e in outcome.escalations

@@ -4,6 +4,8 @@ inquiry — run as an auditor would, against a real dev server with a worker."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -142,5 +144,35 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                 assert sla["by"]["channel"]["instagram"]["answered"] == 1
                 code, stdout, _ = await careflow(address, tmp_path, "report", "--since", "1h")
                 assert code == 0 and "all inquiries" in stdout and "category billing" in stdout
+
+                teams = tmp_path / "teams.yaml"
+                teams.write_text(pack.read_text() + "\nteams:\n  care: {agents: [Ana]}\n")
+                code, stdout, _ = await careflow(
+                    address,
+                    tmp_path,
+                    "report",
+                    "--since",
+                    "1h",
+                    "--by",
+                    "agent,team",
+                    "--rules",
+                    str(teams),
+                    "--csv",
+                )
+                rows = {
+                    (r["dimension"], r["group"]): r for r in csv.DictReader(io.StringIO(stdout))
+                }
+                assert code == 0
+                assert (
+                    rows[("agent", "Ana")]["inquiries"],
+                    rows[("agent", "Ana")]["resolved"],
+                ) == (
+                    "1",
+                    "1",
+                )
+                assert rows[("agent", "(unassigned)")]["inquiries"] == "1"
+                assert rows[("team", "care")]["resolved"] == "1"
+                code, _, stderr = await careflow(address, tmp_path, "report", "--by", "shoe")
+                assert code == 1 and "--by 'shoe': use one of channel" in stderr
 
     asyncio.run(scenario())
