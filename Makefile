@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/workflow_bench.py
 	$(BIN)/python bench/intake_bench.py
 	$(BIN)/python bench/queue_bench.py
+	$(BIN)/python bench/whatif_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

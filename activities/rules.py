@@ -58,5 +58,7 @@ def _checked(raw: bytes, path: str) -> RulesSource:
         file=path,
         name=result.rule_file.name,
         digest=digest_of(raw),
-        text=raw.decode("utf-8-sig"),
+        # Exactly the bytes the digest is over (a byte-order mark kept), so anyone can re-derive
+        # the digest from the history; the YAML loader skips the mark.
+        text=raw.decode("utf-8"),
     )

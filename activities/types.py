@@ -36,6 +36,7 @@ OutboundKind = Literal[
     "escalation",
     "chat_handoff",
     "chat_link",
+    "proactive_post",  # a public post of the brand's own (a trend's, once a supervisor approves)
 ]
 
 

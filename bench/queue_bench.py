@@ -1,11 +1,15 @@
-"""The agents' queue at scale: ``GET /queue`` and ``list_open`` against one bare
-``client.list_workflows`` call of the same visibility query on the same server.
+"""The agents' queue at scale: ``GET /queue``, ``list_open`` and the console's queue page (``/``)
+against one bare ``client.list_workflows`` call of the same visibility query on the same server.
 
 A dev server on free ports (started and stopped here) holds 1,000 then 5,000 open inquiries,
 started bare (search attributes and memo set at start, no worker: the queue reads nothing else),
 so setup takes seconds. For each size: the whole queue, the queue filtered by category (a fifth
 of it) and one page of 50, each timed as the median of several rounds, printed with its ratio to
-the bare call. Machines are noisy: read the ratios, measured in the same run, not the times.
+the bare call. The console's page (50 rows nearest due first, found by visibility counts, and
+a count per filter value) is timed with its counts fresh and with them kept (as an agent's
+two-second poll finds them); nobody answers the rows' status queries here (no worker), so it
+times visibility's part: on a live system statuses are asked once per changed row and kept.
+Machines are noisy: read the ratios, measured in the same run, not the times.
 ``--quick``: 200 and 1,000.
 """
 
@@ -35,6 +39,7 @@ from temporalio.testing import WorkflowEnvironment
 from bench.workflow_bench import DEV_SERVER, output_to
 from careflow.engine.ruleset import load_ruleset
 from careflow.http.app import create_app
+from careflow.http.console import views
 from careflow.settings import ApiTokenSettings, Settings
 from careflow.temporal.inquiries import OPEN_QUERY, QueueFilters, list_open
 from workflows import search
@@ -137,6 +142,45 @@ async def measure(client: Client, http: httpx.AsyncClient, rounds: int) -> list[
     return lines
 
 
+async def measure_console(
+    client: Client, http: httpx.AsyncClient, rounds: int
+) -> list[tuple[str, ...]]:
+    """The console's first page, whole and filtered, with counts fresh and kept, against the
+    bare listing of the same query (and one bare page of 50, what a page could cost at best)."""
+    auth = {"Authorization": f"Bearer {TOKEN}", "Accept": "text/html"}
+    views.ASK_AGAIN_AFTER = 3600.0  # no worker answers: ask each row once, in the warm-up
+    filtered = QueueFilters(category="billing")
+    lines: list[tuple[str, ...]] = []
+    for name, query, path in [
+        ("whole queue", OPEN_QUERY, "/"),
+        ("category=billing", filtered.to_query(), "/?category=billing"),
+    ]:
+
+        async def listed(query: str = query) -> int:
+            return len([w async for w in client.list_workflows(query)])
+
+        async def one_page(query: str = query) -> int:
+            listing = client.list_workflows(query, page_size=PAGE)
+            await listing.fetch_next_page()
+            return len(listing.current_page or [])
+
+        async def console(path: str = path) -> int:
+            answer = await http.get(path, headers=auth)
+            answer.raise_for_status()
+            return answer.text.count('class="row"')
+
+        base, rows = await median(rounds, listed)
+        page, _ = await median(rounds, one_page)
+        for kept, seconds in (("counts fresh", 0.0), ("counts kept", 60.0)):
+            views.COUNTS_KEPT_FOR = seconds
+            served, shown = await median(rounds, console)
+            assert shown == min(PAGE, rows), (name, shown, rows)
+            times = (_ms(base), _ms(page), _ms(served))
+            ratios = (_ratio(served, base), _ratio(served, page))
+            lines.append((f"{name}, {kept}", str(rows), *times, *ratios))
+    return lines
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -145,10 +189,22 @@ def _ratio(value: float, base: float) -> str:
     return f"{value / base:.2f}x"
 
 
-def print_table(size: int, lines: list[tuple[str, ...]]) -> None:
-    head = ("query", "rows", "bare list", "list_open", "ratio", "GET /queue", "ratio")
+def print_table(
+    size: int,
+    lines: list[tuple[str, ...]],
+    head: tuple[str, ...] = (
+        "query",
+        "rows",
+        "bare list",
+        "list_open",
+        "ratio",
+        "GET /queue",
+        "ratio",
+    ),
+    what: str = "",
+) -> None:
     widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
-    print(f"\n{size} open inquiries (median of the rounds; ratios to the bare call)")
+    print(f"\n{size} open inquiries{what} (median of the rounds; ratios to the bare call)")
     for row in [head, *lines]:
         print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
 
@@ -182,6 +238,20 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
                 await until_listed(client, size)
                 print(f"{size} open inquiries started in {time.perf_counter() - setup:.1f} s")
                 print_table(size, await measure(client, http, args.rounds))
+                print_table(
+                    size,
+                    await measure_console(client, http, args.rounds),
+                    (
+                        "console page 1",
+                        "matching",
+                        "bare list",
+                        f"bare page of {PAGE}",
+                        "console",
+                        "ratio to list",
+                        "ratio to page",
+                    ),
+                    ", the console's queue page",
+                )
     print(f"\ntotal {time.perf_counter() - began:.0f} s")
     return 0
 

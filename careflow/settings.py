@@ -282,6 +282,34 @@ class ApiTokenSettings:
         )
 
 
+SIGNING_KEY_FILE = "audit-signing.key"  # in $CAREFLOW_HOME, made by the first export
+_RETENTION = re.compile(r"^\s*(\d+)\s*d\s*$")
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """The key that signs export manifests (``careflow audit export``/``verify``), and how long
+    Temporal keeps closed inquiries (``careflow setup`` sets it)."""
+
+    signing_key_file: Path | None = None  # CAREFLOW_AUDIT_SIGNING_KEY_FILE, else in the home
+    retention_days: int | None = None  # CAREFLOW_RETENTION, e.g. 90d
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AuditSettings:
+        """Raises ``ConfigurationError`` on a retention that is not a number of days."""
+        retention = _set(env, "CAREFLOW_RETENTION")
+        days = None
+        if retention is not None:
+            found = _RETENTION.match(retention)
+            if found is None or int(found.group(1)) < 1:
+                raise ConfigurationError(
+                    f"CAREFLOW_RETENTION={retention!r}: give whole days, at least 1 (e.g. 90d)"
+                )
+            days = int(found.group(1))
+        signing = _set(env, "CAREFLOW_AUDIT_SIGNING_KEY_FILE")
+        return cls(signing_key_file=Path(signing) if signing else None, retention_days=days)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a careflow process is configured with, in parts."""
@@ -295,6 +323,9 @@ class Settings:
     api: ApiTokenSettings = ApiTokenSettings()
     encryption: EncryptionSettings = EncryptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    audit: AuditSettings = AuditSettings()
+    # How often the trend watch ticks (CAREFLOW_TREND_INTERVAL, a duration such as 5m).
+    trend_interval: str = "5m"
 
     @classmethod
     def from_env(
@@ -314,6 +345,8 @@ class Settings:
             api=ApiTokenSettings.from_env(env),
             encryption=EncryptionSettings.from_env(env, home),
             telemetry=TelemetrySettings.from_env(env),
+            audit=AuditSettings.from_env(env),
+            trend_interval=env.get("CAREFLOW_TREND_INTERVAL", cls.trend_interval),
         )
 
     @property
@@ -325,3 +358,8 @@ class Settings:
     def deliveries(self) -> Path:
         """The platform adapter's record of delivered idempotency keys."""
         return self.home / "deliveries.sqlite3"
+
+    @property
+    def signing_key_file(self) -> Path:
+        """The Ed25519 key that signs export manifests."""
+        return self.audit.signing_key_file or self.home / SIGNING_KEY_FILE

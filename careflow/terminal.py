@@ -117,7 +117,8 @@ def _timeline(status: InquiryStatus, now: datetime) -> Table:
     if left_out:
         table.add_row("", "", f"[italic]({escape(left_out)})[/]")
     for entry in status.timeline:
-        table.add_row(when(entry.at, now), entry.event, escape(entry.detail))
+        who = f" [dim]({escape(entry.actor.describe())})[/dim]" if entry.actor else ""
+        table.add_row(when(entry.at, now), entry.event, escape(entry.detail) + who)
     return table
 
 
@@ -166,6 +167,11 @@ def status_view(status: InquiryStatus, now: datetime | None = None) -> Renderabl
     if status.resolution_code:
         note = f": {escape(status.resolution_note)}" if status.resolution_note else ""
         lines.append(f"resolution: {escape(status.resolution_code)}{note}")
+    if status.rating is not None:
+        comment = f": {escape(status.rating.comment)}" if status.rating.comment else ""
+        lines.append(f"CSAT: {status.rating.score}/{status.rating.scale}{comment}")
+    elif status.rating_asked_at is not None:
+        lines.append(f"CSAT: asked {when(status.rating_asked_at, now)}, no rating yet")
     for escalation in status.escalations:
         lines.append(
             f"escalated to {escalation.to} by {escape(escalation.by)} at "

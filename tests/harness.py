@@ -59,10 +59,10 @@ def quick_follow_up_pack(directory: Path) -> Path:
     """The round-the-clock pack whose follow-up goes out and times out within seconds, for
     tests on a real server (which does not skip time) that need an inquiry to close."""
     path = round_the_clock_pack(directory)
-    slow = "follow_up: {template: follow_up, after: 24h, wait: 72h}"
+    slow = "follow_up: {template: follow_up, after: 24h, wait: 72h"
     text = path.read_text()
     assert slow in text, "the default pack's follow-up line changed"
-    path.write_text(text.replace(slow, "follow_up: {template: follow_up, after: 1s, wait: 1s}"))
+    path.write_text(text.replace(slow, "follow_up: {template: follow_up, after: 1s, wait: 1s"))
     return path
 
 

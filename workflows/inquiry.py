@@ -32,7 +32,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
-    from workflows import bounded, search, timing, validators
+    from workflows import bounded, rules_digest, search, timing, validators
+    from workflows.actors import ACTORS_PATCH, REASONED_EVENTS, REASONS_PATCH, Actor
     from workflows.machine import StepMachine
     from workflows.messages import (
         WORKFLOW_NAME,
@@ -57,6 +58,7 @@ with workflow.unsafe.imports_passed_through():
         ValuesState,
         status_of,
     )
+    from workflows.topics import TopicTracker
 
 RULES_TIMEOUT = timedelta(seconds=30)
 # A broken or missing rule file is retried until someone fixes it: the inquiry waits, it is not lost.
@@ -71,6 +73,8 @@ INQUIRY_KEYS_PATCH = "inquiry-keys"
 # own replies among them) reaches it. Only inquiries the intake started with the attribute do:
 # older ones are found by their old-style id.
 THREAD_PATCH = "x-thread"
+# Inquiries the intake started with CareSegment keep their segment and topics (CareTopics) current.
+INSIGHTS_PATCH = "insights-topics"
 MAX_PENDING_CHANGES = 100  # edits and unsent messages waiting for the loop
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
@@ -101,6 +105,7 @@ class InquiryWorkflow:
         self._changed = False
         self._indexed: dict[str, Any] = {}
         self._bounded = False  # decided at the start of each run (the bounded-state patch)
+        self._topics = TopicTracker()
 
     # ------------------------------------------------------------------ run
 
@@ -122,6 +127,8 @@ class InquiryWorkflow:
                 start_to_close_timeout=RULES_TIMEOUT,
                 retry_policy=RULES_RETRY,
             )
+            if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
+                rules_digest.check(source.text, source.digest)
             ruleset = compiled_ruleset(source.text, source.digest, source.file)
             state = InquiryState(
                 inquiry=input.inquiry,
@@ -139,6 +146,8 @@ class InquiryWorkflow:
                 return self._result("dropped")
         else:
             carried = input.state
+            if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
+                rules_digest.check(carried.rules.text, carried.rules.digest)
             ruleset = compiled_ruleset(carried.rules.text, carried.rules.digest, carried.rules.file)
             state = carried.model_copy(
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
@@ -327,6 +336,21 @@ class InquiryWorkflow:
         if refusal is not None:
             raise _rejected(refusal)
 
+    def _sign(self, request: object, made_from: int) -> None:
+        """The timeline entries an action made carry who acted (when the caller said), and its
+        own entry the reason code it gave."""
+        made = self.state.timeline[made_from:]
+        actor = getattr(request, "actor", None)
+        if isinstance(actor, Actor) and workflow.patched(ACTORS_PATCH):
+            for entry in made:
+                if entry.actor is None:
+                    entry.actor = actor
+        code = getattr(request, "code", None)
+        if isinstance(code, str) and code.strip() and workflow.patched(REASONS_PATCH):
+            for entry in made:
+                if entry.event in REASONED_EVENTS and entry.reason is None:
+                    entry.reason = code.strip()
+
     async def _agent_action(
         self, check: Check[R], request: R, act: Callable[[], Awaitable[ActionResult]]
     ) -> ActionResult:
@@ -336,7 +360,9 @@ class InquiryWorkflow:
         async with self._lock:
             await self.machine.catch_up()
             self._refuse(check, request)
+            made_from = len(self.state.timeline)
             result = await act()
+            self._sign(request, made_from)
             await self.machine.advance()
             await self.machine.drain_clock_events()
             self._changed = True
@@ -365,6 +391,13 @@ class InquiryWorkflow:
             and workflow.info().typed_search_attributes.get(search.THREAD) is not None
             and workflow.patched(THREAD_PATCH)
         )
+
+    def _keeps_topics(self) -> bool:
+        """Whether this inquiry keeps CareSegment and CareTopics: the intake set CareSegment at
+        start, so the server has them registered (as with CareThread)."""
+        return workflow.info().typed_search_attributes.get(
+            search.SEGMENT
+        ) is not None and workflow.patched(INSIGHTS_PATCH)
 
     def _action_result(self, detail: str, message: Message | None) -> ActionResult:
         return ActionResult(
@@ -420,6 +453,8 @@ class InquiryWorkflow:
         wanted = search.wanted(self.state, sla=workflow.patched(SLA_ATTRIBUTES_PATCH))
         if self._keeps_thread():
             wanted.append((search.THREAD, search.thread(self.state)))
+        if self._keeps_topics():
+            wanted += search.insights(self.state, self._topics.update(self.state, self.ruleset))
         updates = search.changes(self._indexed, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from careflow.engine.calendars import ALWAYS
     from careflow.engine.limits import evaluated_limit
     from careflow.engine.ruleset import Decision, Ruleset
-    from workflows import bounded, faults, interpreter, metrics, outbound, timing
+    from workflows import bounded, faults, interpreter, metrics, outbound, qa_start, rating, timing
     from workflows.outbound import CUSTOMER_FACING, Send
     from workflows.state import (
         BrandMessage,
@@ -232,13 +232,12 @@ class StepMachine:
         silence = timing.silence_due(state, ruleset)
         if follow_up is not None and now >= follow_up:
             state.follow_up_sent_at = now
+            template = flow.follow_up.template
+            if flow.follow_up.rating is not None and workflow.patched(rating.CSAT_PATCH):
+                state.rating_asked_at = now  # asked for a rating: the next answer may be one
+                template = flow.follow_up.rating.template or template
             await self.send(
-                Send(
-                    "follow_up",
-                    "flow",
-                    template_name=flow.follow_up.template,
-                    private=state.private_channel,
-                )
+                Send("follow_up", "flow", template_name=template, private=state.private_channel)
             )
         elif silence is not None and now >= silence:
             await self.run_event("follow_up.silent", self._resolution_fields())
@@ -307,8 +306,12 @@ class StepMachine:
         self.note("customer.message", f"@{state.inquiry.author.handle} wrote {where}")
         fields = {"message.text": message.text, "message.private": message.private}
         if state.step == "follow_up":
-            await self.run_event("follow_up.reply", {**fields, **self._resolution_fields()})
+            rated = await self._rating(message.text, fields)
             if state.step == "follow_up":
+                await self.run_event("follow_up.reply", {**fields, **self._resolution_fields()})
+            if state.step == "follow_up" and rated is not None:
+                await self._close(f"the customer rated {rated.score}/{rated.scale}", "flow")
+            elif state.step == "follow_up":
                 await self.reopen("the customer wrote after the resolution", "flow")
             return
         if message.private and state.private_at is None:
@@ -324,6 +327,38 @@ class StepMachine:
         ):
             await self._restart_clock("next_reply", at)
         await self.run_event("customer.message", fields)
+
+    async def _rating(self, text: str, fields: dict[str, Any]) -> rating.Rating | None:
+        """When the follow-up asked for a rating and ``text`` gives one: recorded, and the
+        ``follow_up.rating`` rules run (a low score may reopen, a high one thank). A rated
+        answer that no rule closes or reopens closes the inquiry: the customer answered."""
+        state = self.state
+        spec = self.ruleset.rule_file.flow.follow_up.rating
+        if spec is None or not rating.awaited(spec, state.rating_asked_at, state.rating):
+            return None
+        read = await self._safely(
+            "reading the rating",
+            lambda: rating.read(spec, text),
+            lambda: None,
+            "the answer was not read as a rating",
+        )
+        if read is None:
+            return None
+        state.rating = rating.Rating(
+            score=read.score,
+            scale=spec.scale,
+            comment=read.comment,
+            at=workflow.now(),
+            form=read.form,
+        )
+        said = " with a comment" if read.comment else ""
+        self.note("rated", f"the customer rated {read.score}/{spec.scale} ({read.form}){said}")
+        comment = {"rating.comment": read.comment} if read.comment else {}
+        await self.run_event(
+            "follow_up.rating",
+            {**fields, "rating.score": read.score, **comment, **self._resolution_fields()},
+        )
+        return state.rating
 
     async def invite(self, template: str, by: str, *, human: bool) -> Message | None:
         """Invite the customer to a private channel and wait on them (resolve clock paused)."""
@@ -385,7 +420,16 @@ class StepMachine:
         state.close_reason = reason
         state.waiting_on_customer = False
         self.note("closed", f"closed by {by}: {reason}")
-        await self.run_event("closed", self._resolution_fields())
+        closing = self._resolution_fields()
+        if state.rating is not None:  # only inquiries that asked (csat-rating patch) have one
+            closing["rating.score"] = state.rating.score
+        await self.run_event("closed", closing)
+        if self.ruleset.rule_file.qa is not None:
+            sampled = await qa_start.start_review(
+                state, self.ruleset, closing, now, search_attributes=self._memo
+            )
+            if sampled is not None:
+                self.note("qa.sampled", sampled)
 
     async def escalate(self, to: str, reason: str, by: str) -> None:
         state = self.state

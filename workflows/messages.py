@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from careflow.engine.post import Inquiry
+from workflows.actors import Actor
 from workflows.state import CustomerMessage as CustomerMessage  # the signal, re-exported
 from workflows.state import InquiryState, InquiryStatus
 
@@ -35,6 +36,7 @@ class AcknowledgeRequest(BaseModel):
     """``acknowledge``: the agent takes the inquiry and answers publicly (text, or the ``ack`` template)."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     text: str | None = None
 
 
@@ -42,6 +44,7 @@ class ReplyRequest(BaseModel):
     """``reply``: an agent's message; ``pending`` means the agent now waits on the customer."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     text: str
     private: bool = False
     pending: bool = False
@@ -51,6 +54,7 @@ class InvitePrivateRequest(BaseModel):
     """``invite_private``: ask the customer to continue in a private channel."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     template: str | None = None  # default: flow.privatize.template
 
 
@@ -58,6 +62,7 @@ class ResolveRequest(BaseModel):
     """``resolve``: the problem is solved; the follow-up starts."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     code: str
     note: str | None = None
 
@@ -66,22 +71,28 @@ class ReopenRequest(BaseModel):
     """``reopen``: a resolved inquiry goes back to the resolve step."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     reason: str
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class AssignRequest(BaseModel):
     """``assign``: give the inquiry to an agent (whose signature goes on their replies)."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     assignee: str
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class EscalateRequest(BaseModel):
     """``escalate``: hand to a supervisor, or move to live chat with the same agent."""
 
     agent: str
+    actor: Actor | None = None  # who, as the API, console or CLI knows them
     to: str
     reason: str | None = None
+    code: str | None = None  # a reason code, from the rule file's list when it has one
 
 
 class ActionResult(BaseModel):

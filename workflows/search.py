@@ -15,6 +15,7 @@ from temporalio.common import (
     SearchAttributeUpdate,
 )
 
+from careflow.engine.rating import on_five
 from workflows.state import InquiryState, breached, missed_internal, next_due
 
 CHANNEL = SearchAttributeKey.for_keyword("CareChannel")
@@ -41,6 +42,21 @@ THREAD = SearchAttributeKey.for_keyword_list("CareThread")
 # Temporal bounds an attribute's size (2 KiB per value by default): tweet ids are at most 20
 # digits, so the first post and the latest ids fit with room to spare.
 THREAD_LIMIT = 48
+# For ``careflow insights`` and the trend watch: the rule file's topics the inquiry matched and
+# the customer's segment, kept since the "insights-topics" patch (see workflows.topics).
+SEGMENT = SearchAttributeKey.for_keyword("CareSegment")
+# SQL visibility (the dev server's SQLite too) takes at most 3 KeywordList attributes, all in
+# use: topics are a Text attribute holding one token per topic (``topic_token``), which a
+# visibility query matches word by word (``CareTopics = 'outage'``).
+TOPICS = SearchAttributeKey.for_text("CareTopics")
+TOPICS_LIMIT = 40  # topic names are short; this keeps the value far under Temporal's 2 KiB
+_TOKEN_ESCAPES = {"x": "xx", "_": "xu", "-": "xd", ".": "xp"}
+# The customer's rating on a 1-5 scale (the rule file's scale mapped), and when the follow-up
+# asked for it: kept once an inquiry asks (since the "csat-rating" patch), for the CSAT report.
+RATING = SearchAttributeKey.for_float("CareRating")
+RATING_ASKED = SearchAttributeKey.for_datetime("CareRatingAsked")
+# A quality review's status (workflows.qa): waiting, scored, disputed, final, settled.
+REVIEW = SearchAttributeKey.for_keyword("CareReview")
 
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
@@ -58,6 +74,11 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     REOPENS,
     CUSTOMER,
     THREAD,
+    SEGMENT,
+    TOPICS,
+    RATING,
+    RATING_ASKED,
+    REVIEW,
 )
 
 Wanted = list[tuple[SearchAttributeKey[Any], Any]]
@@ -89,6 +110,12 @@ def wanted(state: InquiryState, *, sla: bool) -> Wanted:
             (RESOLUTION, seconds(state.resolved_at)),
             (REOPENS, state.reopens or None),
         ]
+    if state.rating_asked_at is not None:  # only inquiries that asked: others' histories stay
+        rating = state.rating
+        values += [
+            (RATING_ASKED, state.rating_asked_at),
+            (RATING, on_five(rating.score, rating.scale) if rating is not None else None),
+        ]
     return values
 
 
@@ -102,6 +129,23 @@ def thread(state: InquiryState) -> list[str]:
             ids.update(dict.fromkeys(i for i in (message.id, *message.also) if i))
     found = list(ids)
     return found if len(found) <= THREAD_LIMIT else [found[0], *found[1 - THREAD_LIMIT :]]
+
+
+def topic_token(name: str) -> str:
+    """A topic name as one word that every visibility store indexes whole: lower case, and
+    ``_ - .`` (which full-text search splits on) spelled ``xu xd xp`` (``x`` itself ``xx``), so
+    ``late_delivery`` is ``latexudelivery`` and never matches topics ``late`` and ``delivery``."""
+    return "".join(_TOKEN_ESCAPES.get(c, c) for c in name.lower())
+
+
+def topics_text(topics: list[str]) -> str | None:
+    """The CareTopics value: the topics' tokens, space-separated (None: no topic)."""
+    return " ".join(topic_token(t) for t in topics[:TOPICS_LIMIT]) or None
+
+
+def insights(state: InquiryState, topics: list[str]) -> Wanted:
+    """The segment and topics, for inquiries that keep them (``InquiryWorkflow._keeps_topics``)."""
+    return [(SEGMENT, state.values.segment), (TOPICS, topics_text(topics))]
 
 
 def changes(indexed: dict[str, Any], values: Wanted) -> list[SearchAttributeUpdate[Any]]:
@@ -121,6 +165,8 @@ _TYPE_NAMES = {
     SearchAttributeIndexedValueType.DATETIME: "Datetime",
     SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
     SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.TEXT: "Text",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
 }
 
 

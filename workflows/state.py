@@ -16,7 +16,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from activities.types import RulesSource
 from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
+from workflows.actors import Actor
 from workflows.clocks import ClockState, next_deadline
+from workflows.rating import Rating
 
 Step = Literal["acknowledge", "privatize", "resolve", "follow_up", "closed"]
 ShownVerdict = Literal["pending", "met", "missed"]
@@ -32,6 +34,7 @@ class ValuesState(BaseModel):
     windows: str
     privatize: str
     tags: list[str] = []
+    segment: str = "general"  # insights: the customer's segment (rules' ``set: {segment}``)
 
     @classmethod
     def of(cls, values: Values) -> ValuesState:
@@ -42,6 +45,7 @@ class ValuesState(BaseModel):
             windows=values.windows,
             privatize=values.privatize,
             tags=list(values.tags),
+            segment=values.segment,
         )
 
     def values(self) -> Values:
@@ -52,6 +56,7 @@ class ValuesState(BaseModel):
             windows=self.windows,
             privatize=self.privatize,
             tags=tuple(self.tags),
+            segment=self.segment,
         )
 
 
@@ -133,6 +138,8 @@ class TimelineEntry(BaseModel):
     at: AwareDatetime
     event: str
     detail: str
+    actor: Actor | None = None  # the person whose action made it (patch console-actors-recorded)
+    reason: str | None = None  # the action's reason code (patch console-reason-codes)
 
 
 class FiredRule(BaseModel):
@@ -214,6 +221,9 @@ class InquiryState(BaseModel):
     runs: int = 1  # how many runs (continue-as-new) this inquiry has used
     # Defaulted, so states carried before the bounded-state patch still decode.
     earlier: Earlier = Field(default_factory=Earlier)
+    rating_asked_at: AwareDatetime | None = None  # the latest follow-up that asked for a rating
+    rating: Rating | None = None  # the customer's latest rating (workflows.rating)
+    review_id: str | None = None  # the quality review's workflow, when sampled (workflows.qa)
 
     @property
     def private_channel(self) -> bool:
@@ -325,6 +335,9 @@ class InquiryStatus(BaseModel):
     earlier: EarlierView = Field(default_factory=EarlierView)
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
+    rating_asked_at: datetime | None = None
+    rating: Rating | None = None
+    review_id: str | None = None
 
 
 def next_due(state: InquiryState) -> datetime | None:
@@ -426,4 +439,7 @@ def status_of(
         ),
         first_response_at=state.first_response_at,
         resolved_at=state.resolved_at,
+        rating_asked_at=state.rating_asked_at,
+        rating=state.rating,
+        review_id=state.review_id,
     )

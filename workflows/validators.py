@@ -112,7 +112,7 @@ def resolve(
         return refusal
     if state is not None and state.step == "follow_up":
         return f"the inquiry is already resolved (code {state.resolution_code}): reopen it first"
-    return None
+    return reason_code(ruleset, "resolve", request.code, "resolution code")
 
 
 def reopen(
@@ -126,7 +126,7 @@ def reopen(
             f"the inquiry is not resolved (it is in {state.step}): "
             "only a resolved inquiry can be reopened"
         )
-    return None
+    return reason_code(ruleset, "reopen", request.code, "reason code")
 
 
 def assign(
@@ -139,7 +139,7 @@ def assign(
         return refusal
     if state is not None and state.agent == request.assignee.strip():
         return f"the inquiry is already assigned to {state.agent}"
-    return None
+    return reason_code(ruleset, "assign", request.code, "reason code")
 
 
 def escalate(
@@ -148,4 +148,20 @@ def escalate(
     """Escalate to a supervisor or to live chat, nowhere else."""
     if request.to not in ESCALATION_TARGETS:
         return f"cannot escalate to {request.to!r}: use supervisor or chat"
-    return not_open(state, request.agent)
+    if refusal := not_open(state, request.agent):
+        return refusal
+    return reason_code(ruleset, "escalate", request.code, "reason code")
+
+
+def reason_code(ruleset: Ruleset | None, action: str, code: str | None, what: str) -> str | None:
+    """When the rule file lists ``reasons.<action>``, the code must be one of them (free text
+    goes beside it, in the note or reason); without a list any code, or none, will do."""
+    codes = ruleset.rule_file.reasons.codes(action) if ruleset is not None else None
+    if codes is None:
+        return None
+    given = (code or "").strip()
+    if not given:
+        return f"a {what} is required: one of {', '.join(codes)}"
+    if given not in codes:
+        return f"{given!r} is not a {what} of the rule file: use one of {', '.join(codes)}"
+    return None

@@ -80,15 +80,18 @@ class MetaPoster:
         self.record = record
         self._accounts: dict[str, str] | None = None
 
-    async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
-        """A comment, a Private Reply, or Send API messages, as the conversation allows."""
-        api = Api.bearer(
+    def _api(self, client: httpx.AsyncClient) -> Api:
+        return Api.bearer(
             client,
             "Meta",
             self.settings.meta_graph_base,
             self.settings.meta_page_token,
             "no Meta Page token: set CAREFLOW_META_PAGE_TOKEN",
         )
+
+    async def deliver(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
+        """A comment, a Private Reply, or Send API messages, as the conversation allows."""
+        api = self._api(client)
         # A public comment's author who has since messaged the Page (their answer to the
         # invitation) is written to in that Messenger thread, by their page-scoped id.
         thread = outbound.conversation_id
@@ -209,6 +212,34 @@ class MetaPoster:
         self.record.add(outbound.key, posted, outbound.channel, outbound.kind, found=landed_before)
         self.record.add(marker, posted, outbound.channel, outbound.kind)
         return posted
+
+    async def page_post(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
+        """The brand's own post on its Facebook Page (``POST /{page-id}/feed``), at most once
+        per key (an earlier attempt is looked for in the Page's feed)."""
+        api = self._api(client)
+        page = (await self._page(api)).get("facebook", "")
+        if not page:
+            raise rejected("Meta did not say which Page the token is for (GET /me)")
+
+        async def post(piece: str, key: str, previous: str) -> str:
+            body = await api.call("POST", f"/{quote(page, safe='')}/feed", {"message": piece})
+            return posted_id(body, key, outbound.channel, "id")
+
+        async def look(follows: str, since: datetime) -> list[Seen]:
+            query = {"fields": "id,message,created_time", "since": str(int(since.timestamp()))}
+            items = await _pages(api, f"/{quote(page, safe='')}/feed?{urlencode(query)}")
+            return [
+                Seen(
+                    id=str(item.get("id")),
+                    text=str(item.get("message") or ""),
+                    at=platform_time(item.get("created_time")),
+                    follows="",
+                )
+                for item in items
+            ]
+
+        ids = await post_pieces(self.record, outbound, [text], post, look, keyed=False)
+        return Delivery(key=outbound.key, id=ids[0], text=text)
 
     async def _page(self, api: Api) -> dict[str, str]:
         """The Page's id and its Instagram account's (``GET /me``), asked once."""

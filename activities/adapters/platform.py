@@ -152,6 +152,11 @@ class PlatformAdapter:
     async def _post(self, client: httpx.AsyncClient, outbound: Outbound, text: str) -> Delivery:
         if outbound.kind in WEBHOOK_KINDS:
             return await deliver_webhook(client, self.settings, outbound, text)
+        if outbound.kind == "proactive_post":  # the brand's own post: an X post, a Page post
+            if outbound.channel == "x":
+                return await self.x.post_public(client, outbound, text)
+            if outbound.channel == "facebook":
+                return await self.meta.page_post(client, outbound, text)
         if outbound.channel == "x":
             return await self.x.deliver(client, outbound, text)
         if outbound.channel in META_CHANNELS:

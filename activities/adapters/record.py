@@ -50,6 +50,19 @@ class DeliveryRecord:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=10)
 
+    def forget_inquiry(self, workflow_id: str) -> int:
+        """Delete every delivery and intent of inquiry ``workflow_id`` (their keys start
+        ``<workflow id>/``), for ``careflow audit erase``; how many rows went."""
+        prefix = f"{workflow_id}/"
+        with closing(self._connect()) as db, db:
+            gone = 0
+            for table in ("deliveries", "intents"):
+                gone += db.execute(
+                    f"DELETE FROM {table} WHERE substr(key, 1, ?) = ?",
+                    (len(prefix), prefix),
+                ).rowcount
+        return gone
+
     def find(self, key: str) -> str | None:
         """The platform id the key was delivered as, if it was."""
         found = self.entry(key)

@@ -26,6 +26,19 @@ def read_outbox(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in lines if line.strip()]
 
 
+def forget_inquiry(path: Path, workflow_id: str) -> int:
+    """Remove inquiry ``workflow_id``'s lines from an outbox (their keys start
+    ``<workflow id>/``), for ``careflow audit erase``; how many lines went."""
+    entries = read_outbox(path)
+    kept = [e for e in entries if not str(e.get("key", "")).startswith(f"{workflow_id}/")]
+    if len(kept) != len(entries):
+        draft = path.with_name(f".{path.name}.erase")
+        draft.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in kept))
+        draft.chmod(0o600)
+        draft.replace(path)
+    return len(entries) - len(kept)
+
+
 class SandboxAdapter:
     """Appends deliveries to a JSON-lines file, at most once per idempotency key."""
 

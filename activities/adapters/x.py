@@ -90,8 +90,25 @@ class XPoster:
         )
         return Delivery(key=outbound.key, id=ids[0], text=text, parts=len(ids))
 
+    async def post_public(
+        self, client: httpx.AsyncClient, outbound: Outbound, text: str
+    ) -> Delivery:
+        """The brand's own post (a proactive post): a tweet that replies to nothing, at most
+        once per key (an earlier attempt is looked for among the brand's tweets)."""
+        if x_length(text) > X_TEXT_LIMIT:
+            raise rejected(
+                f"the post is {x_length(text)} characters; X takes {X_TEXT_LIMIT}: shorten it"
+            )
+        api = await self.api(client)
+        tweet = functools.partial(self._tweet, api, outbound.channel)
+        replies = functools.partial(self._look_tweets, api)
+        ids = await post_pieces(self.record, outbound, [text], tweet, replies, keyed=False)
+        return Delivery(key=outbound.key, id=ids[0], text=text)
+
     async def _tweet(self, api: Api, channel: str, text: str, key: str, in_reply_to: str) -> str:
-        payload = {"text": text, "reply": {"in_reply_to_tweet_id": in_reply_to}}
+        payload: dict[str, object] = {"text": text}
+        if in_reply_to:  # a proactive post replies to nothing
+            payload["reply"] = {"in_reply_to_tweet_id": in_reply_to}
         body = await api.call("POST", "/2/tweets", payload)
         return posted_id(body, key, channel, "data", "id")
 

@@ -17,7 +17,8 @@ _PAYLOAD = Payload.DESCRIPTOR.full_name
 _SKIP = "temporal.api.common.v1.SearchAttributes"
 
 
-def _collect(message: Message, found: list[Payload]) -> None:
+def collect_payloads(message: Message, found: list[Payload]) -> None:
+    """Append every Payload inside ``message`` (search attributes aside) to ``found``."""
     if message.DESCRIPTOR.full_name == _SKIP:
         return
     for field, value in message.ListFields():
@@ -36,7 +37,7 @@ def _collect(message: Message, found: list[Payload]) -> None:
                 assert isinstance(item, Payload)
                 found.append(item)
             else:
-                _collect(item, found)
+                collect_payloads(item, found)
 
 
 async def decrypt_history(history: WorkflowHistory, codec: PayloadCodec) -> WorkflowHistory:
@@ -45,7 +46,7 @@ async def decrypt_history(history: WorkflowHistory, codec: PayloadCodec) -> Work
     payloads: list[Payload] = []
     for copy, event in zip(events, history.events, strict=True):
         copy.CopyFrom(event)
-        _collect(copy, payloads)
+        collect_payloads(copy, payloads)
     for payload, decoded in zip(payloads, await codec.decode(payloads), strict=True):
         payload.CopyFrom(decoded)
     return WorkflowHistory(history.workflow_id, events)

@@ -1,28 +1,40 @@
 """``careflow audit replay``: histories replayed against the current workflow code.
 
 The Replayer gets the worker's own data converter (and so its codec) and plugins, so a history replays here
-exactly as it would on a worker; any non-determinism names the workflow and the event.
+exactly as it would on a worker; any non-determinism names the workflow and the event. Each
+history's rules text is also hashed again and compared with its recorded digest
+(``careflow.audit.rules_check``). A redacted history is not replayed (its customer text was
+masked, so the rules would decide differently): it is reported as redacted, not as failing.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from careflow.audit.redact import is_redacted
+from careflow.audit.rules_check import rules_problems
 from careflow.temporal.connection import Connection
 from workflows.inquiry import InquiryWorkflow
 
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """One history's replay: ``error`` is None when it replayed clean."""
+    """One history's replay: ``error`` is None when it replayed clean; ``tampered`` lists what
+    the history contradicts in itself (rules text that does not match its digest)."""
 
     workflow_id: str
     run_id: str
     error: str | None
+    tampered: list[str] = field(default_factory=list)
+    redacted: bool = False
+
+    @property
+    def clean(self) -> bool:
+        return self.error is None and not self.tampered and not self.redacted
 
 
 def replayer(connection: Connection) -> Replayer:
@@ -34,28 +46,40 @@ def replayer(connection: Connection) -> Replayer:
     )
 
 
+def _run_id(history: WorkflowHistory) -> str:
+    return history.events[0].workflow_execution_started_event_attributes.original_execution_run_id
+
+
 async def replay(
     connection: Connection, histories: AsyncIterator[WorkflowHistory] | Iterable[WorkflowHistory]
 ) -> AsyncIterator[ReplayOutcome]:
-    """Replay each history, yielding its outcome as soon as it is known."""
+    """Replay each history, yielding its outcome as soon as it is known (redacted ones, which
+    are not replayed, at the end)."""
+    redacted: list[WorkflowHistory] = []
 
     async def stream() -> AsyncIterator[WorkflowHistory]:
         if isinstance(histories, AsyncIterator):
             async for history in histories:
-                yield history
+                if is_redacted(history):
+                    redacted.append(history)
+                else:
+                    yield history
         else:
             for history in histories:
-                yield history
+                if is_redacted(history):
+                    redacted.append(history)
+                else:
+                    yield history
 
     async with replayer(connection).workflow_replay_iterator(stream()) as results:
         async for result in results:
             history = result.history
-            run_id = history.events[
-                0
-            ].workflow_execution_started_event_attributes.original_execution_run_id
             failure = result.replay_failure
             yield ReplayOutcome(
                 workflow_id=history.workflow_id,
-                run_id=run_id,
+                run_id=_run_id(history),
                 error=None if failure is None else f"{type(failure).__name__}: {failure}",
+                tampered=await rules_problems(history, connection.converter),
             )
+    for history in redacted:
+        yield ReplayOutcome(history.workflow_id, _run_id(history), None, redacted=True)

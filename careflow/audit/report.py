@@ -17,6 +17,7 @@ from careflow.engine.post import Inquiry
 from careflow.temporal import inquiries
 from careflow.temporal.explain import explained
 from workflows.inquiry import InquiryWorkflow
+from workflows.rating import Rating
 from workflows.state import (
     ClockView,
     EarlierView,
@@ -52,6 +53,7 @@ class Outcome(BaseModel):
     escalations: list[Escalation]
     first_response_seconds: float | None
     resolution_seconds: float | None
+    rating: Rating | None = None  # the customer's CSAT rating, when the follow-up asked
 
 
 class InquiryReport(BaseModel):
@@ -143,6 +145,7 @@ def build_report(status: InquiryStatus, state: str) -> InquiryReport:
             escalations=status.escalations,
             first_response_seconds=_seconds_since_post(status, first_out),
             resolution_seconds=_seconds_since_post(status, resolved[-1] if resolved else None),
+            rating=status.rating,
         ),
     )
 

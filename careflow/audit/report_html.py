@@ -37,7 +37,8 @@ font-weight: bold; } .pending { color: #555; } .muted { color: #666; } code { fo
 {%- if r.outcome.resolution_code %} · resolution <b>{{ r.outcome.resolution_code }}</b>{% if r.outcome.resolution_note %} ({{ r.outcome.resolution_note }}){% endif %}{% endif %}
 · reopened {{ r.outcome.reopens }} time(s)
 {%- if r.outcome.first_response_seconds is not none %} · first response after {{ duration(r.outcome.first_response_seconds) }}{% endif %}
-{%- if r.outcome.resolution_seconds is not none %} · resolved after {{ duration(r.outcome.resolution_seconds) }}{% endif %}</p>
+{%- if r.outcome.resolution_seconds is not none %} · resolved after {{ duration(r.outcome.resolution_seconds) }}{% endif %}
+{%- if r.outcome.rating %} · CSAT <b>{{ r.outcome.rating.score }}/{{ r.outcome.rating.scale }}</b>{% if r.outcome.rating.comment %} ({{ r.outcome.rating.comment }}){% endif %}{% endif %}</p>
 {% if r.outcome.escalations %}<ul>{% for e in r.outcome.escalations %}<li>{{ moment(e.at) }} escalated to {{ e.to }} by {{ e.by }}: {{ e.reason }}</li>{% endfor %}</ul>{% endif %}
 
 <h2>Clocks</h2>

@@ -21,12 +21,20 @@ from rich.progress import Progress
 from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 
-from careflow.audit.export import export_runs, find_runs, visibility_query
-from careflow.audit.files import HistoryFileError, history_files, read_history
+from careflow.audit.chains import MissingRun, missing_runs
+from careflow.audit.erase import EraseRefused, erase_customer
+from careflow.audit.export import export_runs, find_runs, visibility_query, with_whole_chains
+from careflow.audit.facts import facts_of
+from careflow.audit.files import HistoryFileError, load_histories, read_history
+from careflow.audit.manifest import ManifestError
+from careflow.audit.offline import OfflineReportError, offline_report
 from careflow.audit.readable import duration, moment
+from careflow.audit.redact import RedactError
 from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
+from careflow.audit.signing import SigningKeyError, public_key, public_key_path, signing_key
+from careflow.audit.verify import Verification, verify
 from careflow.cli.common import connection_for, fail, leave, settings_from_env, with_client
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
@@ -71,18 +79,31 @@ def export_command(
             "customer text in clear: keep them as carefully as the database).",
         ),
     ] = False,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Mask the customer's text, names, handles and personal data (decrypting with "
+            "the configured keys first). Redacted histories do not replay.",
+        ),
+    ] = False,
 ) -> None:
-    """Write workflow histories to OUT, one JSON file per run (Temporal CLI/UI format)."""
+    """Write workflow histories to OUT, one JSON file per run (Temporal CLI/UI format), and a
+    manifest of their sha256 signed with the export key (see `careflow audit verify`)."""
     since_at = parse_since(since)
     filter_ = visibility_query(ids or [], query, since_at)
     settings = settings_from_env()
+    try:
+        key = signing_key(settings.signing_key_file)
+    except SigningKeyError as error:
+        fail(str(error))
     codec = None
-    if decrypt:
+    if decrypt or redact:
         try:
             codec = codec_from_settings(settings.encryption)
         except KeyConfigError as error:
             fail(str(error))
-        if codec is None:
+        if codec is None and decrypt:
             fail(
                 "--decrypt needs the keys: set CAREFLOW_ENCRYPTION_KEYS or CAREFLOW_ENCRYPTION_KEY_FILE"
             )
@@ -93,13 +114,28 @@ def export_command(
         if missing:
             typer.echo(f"error: no inquiry with id {', '.join(missing)}", err=True)
             return 1
+        if since_at is not None:
+            runs = await with_whole_chains(client, runs)
         with Progress(console=console(), transient=True) as progress:
             task = progress.add_task("exporting", total=len(runs))
-            written = await export_runs(
-                client, runs, out, lambda: progress.advance(task), decrypt_with=codec
-            )
+            try:
+                written = await export_runs(
+                    client,
+                    runs,
+                    out,
+                    lambda: progress.advance(task),
+                    decrypt_with=codec,
+                    redact=redact,
+                    sign_with=key,
+                )
+            except RedactError as error:
+                typer.echo(f"error: {error}", err=True)
+                return 1
+        done = [word for word, on in (("decrypted", codec and decrypt), ("redacted", redact)) if on]
         typer.echo(
-            f"exported {len(written)} histories to {out}" + (" (decrypted)" if codec else "")
+            f"exported {len(written)} histories to {out}"
+            + (f" ({', '.join(done)})" if done else "")
+            + f", signed manifest {out / 'manifest.json'}"
         )
         return 0
 
@@ -107,54 +143,87 @@ def export_command(
 
 
 def _print_outcome(outcome: ReplayOutcome) -> None:
+    run = f"{outcome.workflow_id} (run {outcome.run_id})"
     if outcome.error is not None:
-        typer.echo(f"FAIL {outcome.workflow_id} (run {outcome.run_id}): {outcome.error}")
+        typer.echo(f"FAIL {run}: {outcome.error}")
+    for problem in outcome.tampered:
+        typer.echo(f"TAMPERED {run}: {problem}")
+    if outcome.redacted:
+        typer.echo(f"REDACTED {run}: not replayed (its customer text is masked)")
 
 
 async def _replay_and_tell(
-    connection: Connection, histories: AsyncIterator[WorkflowHistory] | list[WorkflowHistory]
+    connection: Connection,
+    histories: AsyncIterator[WorkflowHistory] | list[WorkflowHistory],
+    missing: list[MissingRun] | None = None,
 ) -> int:
     """Replay, print each failure as it comes, then the summary; the exit code."""
     outcomes = []
     async for outcome in replay(connection, histories):
         _print_outcome(outcome)
         outcomes.append(outcome)
-    return _summary(outcomes)
+    for run in missing or []:
+        typer.echo(f"MISSING {run}")
+    return _summary(outcomes, missing or [])
 
 
-def _summary(outcomes: list[ReplayOutcome]) -> int:
+def _summary(outcomes: list[ReplayOutcome], missing: list[MissingRun]) -> int:
     failed = [o for o in outcomes if o.error is not None]
+    tampered = [o for o in outcomes if o.tampered]
+    redacted = [o for o in outcomes if o.redacted]
+    clean = [o for o in outcomes if o.clean]
+    extra = [
+        f"{len(items)} {word}"
+        for items, word in (
+            (tampered, "tampered"),
+            (redacted, "redacted (not replayed)"),
+            (missing, "missing runs"),
+        )
+        if items
+    ]
     typer.echo(
-        f"replayed {len(outcomes)} histories: {len(outcomes) - len(failed)} clean, "
-        f"{len(failed)} non-deterministic"
+        f"replayed {len(outcomes)} histories: {len(clean)} clean, "
+        f"{len(failed)} non-deterministic" + "".join(f", {e}" for e in extra)
     )
-    return 1 if failed else 0
+    return 1 if failed or tampered or missing else 0
+
+
+def _load(place: Path) -> list[WorkflowHistory]:
+    """The histories in a file or folder, warning (on stderr) about each file skipped."""
+    if not place.exists():
+        fail(f"{place}: no such file or folder")
+    loaded = load_histories(place)
+    for warning in loaded.skipped:
+        typer.echo(f"warning: skipped {warning}", err=True)
+    if not loaded.histories:
+        fail(f"{place}: no workflow histories in it")
+    return loaded.histories
 
 
 @audit_app.command("replay")
 def replay_command(
     directory: Annotated[
-        Path | None, typer.Argument(metavar="[DIR]", help="A folder of exported histories.")
+        Path | None,
+        typer.Argument(
+            metavar="[DIR|FILE]",
+            help="A history file, or a folder of them (careflow or `temporal workflow show "
+            "--output json` exports).",
+        ),
     ] = None,
     query: Query = None,
 ) -> None:
-    """Replay histories against the current workflow code; exit 1 on any non-determinism."""
+    """Replay histories against the current workflow code and re-derive each one's rules
+    digest; exit 1 on any non-determinism, tampered rules text, or a run missing from a
+    continue-as-new chain."""
     if (directory is None) == (query is None):
-        fail("give a folder of histories, or --query (one of the two)")
+        fail("give a history file or folder, or --query (one of the two)")
     settings = settings_from_env(temporal_profile=query is not None)  # files need no Temporal
     connection = connection_for(settings)
     if directory is not None:
-        if not directory.is_dir():
-            fail(f"{directory}: no such folder")
-        try:
-            histories = [read_history(path) for path in history_files(directory)]
-        except HistoryFileError as error:
-            fail(str(error))
-        if not histories:
-            fail(f"{directory}: no *.json histories in it")
-
+        histories = _load(directory)
+        missing = missing_runs(facts_of(history) for history in histories)
         # The replayer starts the SDK's runtime threads: leave as with a client (common.leave).
-        leave(asyncio.run(_replay_and_tell(connection, histories)))
+        leave(asyncio.run(_replay_and_tell(connection, histories, missing)))
 
     async def action(client: Client, settings: Settings) -> int:
         filter_ = visibility_query([], query, None)
@@ -192,6 +261,9 @@ def report_view(report: InquiryReport) -> RenderableType:
         f"first response {duration(outcome.first_response_seconds)} · "
         f"resolved after {duration(outcome.resolution_seconds)}",
     ]
+    if outcome.rating is not None:
+        comment = f": {escape(outcome.rating.comment)}" if outcome.rating.comment else ""
+        head.append(f"CSAT {outcome.rating.score}/{outcome.rating.scale}{comment}")
     head += [
         f"escalated to {e.to} by {escape(e.by)} at {moment(e.at)}: {escape(e.reason)}"
         for e in outcome.escalations
@@ -232,7 +304,13 @@ def report_view(report: InquiryReport) -> RenderableType:
 
 @audit_app.command("report")
 def report_command(
-    inquiry_id: Annotated[str, typer.Argument(metavar="ID", help="The inquiry's workflow id.")],
+    inquiry_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID|FILE",
+            help="The inquiry's workflow id, or an exported history file (read with no server).",
+        ),
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the report as an HTML page to FILE.")
@@ -240,8 +318,7 @@ def report_command(
 ) -> None:
     """One inquiry's story: post, ruleset, rules fired and why, messages, clocks, outcome."""
 
-    async def action(client: Client, settings: Settings) -> int:
-        report = await fetch_report(client, inquiry_id)
+    def show(report: InquiryReport) -> None:
         if html is not None:
             html.write_text(report_html(report), encoding="utf-8")
             typer.echo(f"wrote {html}")
@@ -249,6 +326,100 @@ def report_command(
             typer.echo(report.model_dump_json(indent=2))
         else:
             console().print(report_view(report))
+
+    path = Path(inquiry_id)
+    if path.is_file() or inquiry_id.endswith(".json"):
+        settings = settings_from_env(temporal_profile=False)  # a file needs no Temporal
+        try:
+            history = read_history(path)
+            report = asyncio.run(offline_report(history, connection_for(settings).converter))
+        except (HistoryFileError, OfflineReportError) as error:
+            fail(f"{path}: {error}" if isinstance(error, OfflineReportError) else str(error))
+        show(report)
+        return
+
+    async def action(client: Client, settings: Settings) -> int:
+        show(await fetch_report(client, inquiry_id))
+        return 0
+
+    with_client(action)
+
+
+def _verification_view(result: Verification) -> None:
+    for problem in result.problems:
+        typer.echo(f"PROBLEM {problem}")
+    for name, verdict in result.files:
+        typer.echo(f"{verdict:<9} {name}")
+    for run in result.missing_runs:
+        typer.echo(f"MISSING {run}")
+    if result.redacted:
+        typer.echo("note: the export is redacted: its histories do not replay")
+    counts = {v: sum(1 for _, found in result.files if found == v) for v in ("verified",)}
+    typer.echo(
+        f"{counts['verified']} of {len(result.files)} files verified"
+        + ("" if result.ok else ": NOT VERIFIED")
+    )
+
+
+@audit_app.command("verify")
+def verify_command(
+    place: Annotated[
+        Path,
+        typer.Argument(metavar="DIR|FILE", help="An export folder, or one history file in one."),
+    ],
+    key: Annotated[
+        Path | None,
+        typer.Option(
+            "--public-key",
+            help="The exporter's public key (audit-signing.pub); default: this home's.",
+        ),
+    ] = None,
+) -> None:
+    """Check an export against its signed manifest: each file verified, modified, unsigned or
+    missing, and its continue-as-new chains complete; exit 1 unless all verify."""
+    if not place.exists():
+        fail(f"{place}: no such file or folder")
+    if key is None:
+        settings = settings_from_env(temporal_profile=False)
+        key = public_key_path(settings.signing_key_file)
+        if not key.is_file():
+            fail(f"no public key: give --public-key FILE (the exporter's {key.name})")
+    try:
+        result = verify(place, public_key(key))
+    except (SigningKeyError, ManifestError) as error:
+        fail(str(error))
+    _verification_view(result)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@audit_app.command("erase")
+def erase_command(
+    customer: Annotated[
+        str,
+        typer.Option("--customer", metavar="CHANNEL:ID", help="The customer, e.g. x:1234567890."),
+    ],
+) -> None:
+    """Delete a customer's closed inquiries (histories and visibility entries) and their
+    delivery records; refused while one of their inquiries is open."""
+
+    async def action(client: Client, settings: Settings) -> int:
+        try:
+            erased = await erase_customer(
+                client,
+                settings.temporal.namespace,
+                customer,
+                deliveries=settings.deliveries,
+                outbox=settings.outbox,
+            )
+        except EraseRefused as error:
+            typer.echo(f"error: {error}", err=True)
+            return 1
+        for workflow_id, run_id in erased.runs:
+            typer.echo(f"deleted history and visibility entry of {workflow_id} (run {run_id})")
+        typer.echo(
+            f"erased {customer}: {len(erased.runs)} runs, {erased.delivery_rows} delivery "
+            f"records, {erased.outbox_lines} outbox lines"
+        )
         return 0
 
     with_client(action)

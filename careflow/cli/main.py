@@ -14,7 +14,10 @@ from careflow.cli.codec import codec_cli
 from careflow.cli.doctor import doctor_cli
 from careflow.cli.fake_platform import fake_platform_cli
 from careflow.cli.inquiries import inquiries_app
+from careflow.cli.insights import insights_app
 from careflow.cli.intake import intake_app
+from careflow.cli.proactive import proactive_app
+from careflow.cli.qa import qa_app
 from careflow.cli.report import report_app
 from careflow.cli.rules import rules_app
 from careflow.cli.service import service_app
@@ -57,12 +60,15 @@ def main(
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(intake_app, name="intake")
+app.add_typer(proactive_app, name="proactive")
+app.add_typer(qa_app, name="qa")
 # Groups without a name add their commands at the top level: `careflow submit`, `careflow up`…
 for group in (
     service_app,
     inquiries_app,
     actions_app,
     report_app,
+    insights_app,
     codec_cli,
     api_cli,
     fake_platform_cli,

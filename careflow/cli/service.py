@@ -66,7 +66,9 @@ from careflow.temporal.codec import (
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.devserver import DevServer
 from careflow.temporal.health import warn_without_worker
+from careflow.temporal.retention import ensure_retention
 from careflow.temporal.search_setup import register_search_attributes
+from careflow.temporal.trend_schedule import SCHEDULE_ID, ensure_trend_schedule
 from careflow.temporal.worker import channel_adapter, run_worker
 from careflow.terminal import console as make_console
 
@@ -102,7 +104,9 @@ def worker_command() -> None:
 
 @service_app.command("setup")
 def setup_command() -> None:
-    """Register careflow's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE."""
+    """Register careflow's search attributes on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, set its
+    retention to CAREFLOW_RETENTION (or say what it is), and create (or update) the trend
+    watch's schedule."""
 
     async def action(client: Client, settings: Settings) -> int:
         done = await register_search_attributes(client, settings.temporal.namespace)
@@ -113,7 +117,13 @@ def setup_command() -> None:
             typer.echo(f"already there: {', '.join(done.present)}")
         for conflict in done.conflicts:
             typer.echo(f"error: {conflict}", err=True)
-        return 1 if done.conflicts else 0
+        days = settings.audit.retention_days
+        typer.echo(await ensure_retention(client, settings.temporal.namespace, days))
+        if done.conflicts:
+            return 1
+        state = await ensure_trend_schedule(client, settings)
+        typer.echo(f"trend watch schedule {SCHEDULE_ID} {state}: every {settings.trend_interval}")
+        return 0
 
     with_client(action)
 
@@ -320,6 +330,8 @@ def local_tokens(settings: Settings) -> Settings:
 async def _serve(stack: Stack, console: Console) -> None:
     settings, fake = stack.settings, stack.fake
     client = await stack.server.wait_ready(stack.connection)
+    # The demo's posts name the demo pack: its trends are the ones to watch then.
+    await ensure_trend_schedule(client, settings, str(DEMO_PACK) if stack.demo else None)
     await asyncio.to_thread(stack.api.start)
     if stack.codec is not None:
         await asyncio.to_thread(stack.codec.start)

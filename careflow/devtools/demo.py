@@ -31,9 +31,12 @@ from careflow.settings import Settings
 from careflow.temporal import inquiries, intake
 from careflow.temporal.inquiries import Action, act, list_open
 from careflow.temporal.intake import IntakeResult, send_customer_message
+from careflow.temporal.proactive import list_proactive
+from careflow.temporal.trend_schedule import SCHEDULE_ID
 from careflow.terminal import excerpt, queue_view
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import AcknowledgeRequest, ReplyRequest, ResolveRequest
+from workflows.proactive_types import ProactiveStatus
 from workflows.state import CustomerMessage, InquiryStatus, Message, TimelineEntry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -295,7 +298,7 @@ async def spam(demo: Demo) -> None:
 
 
 async def late_delivery(demo: Demo) -> None:
-    """The whole loop: safety net, DM, reply, resolve, reopen, resolve, thanks, close."""
+    """The whole loop: safety net, DM, reply, resolve, reopen, resolve, a rating, close."""
     label, post = "late-delivery", demo.example("late-delivery")
     wid = await demo.submit(label, post)
     if wid is None:
@@ -353,8 +356,11 @@ async def late_delivery(demo: Demo) -> None:
     )
     await demo.until(wid, lambda s: _outbound(s, "follow_up") >= 2, "the second follow-up")
     await asyncio.sleep(2)
-    await demo.customer(label, wid, "Thanks, all sorted now!", private=True)
-    await demo.until(wid, lambda s: s.step == "closed", "the close")
+    await demo.customer(label, wid, "5/5 thanks, all sorted now!", private=True)
+    closed = await demo.until(wid, lambda s: s.step == "closed", "the close")
+    if closed.rating is not None:  # the rules asked for a rating with the second follow-up
+        rating = closed.rating
+        demo.line(label, f"  CSAT {rating.score}/{rating.scale} recorded", style="dim")
 
 
 async def high_reach(demo: Demo) -> None:
@@ -416,12 +422,94 @@ async def silent_question(demo: Demo) -> None:
     await demo.until(wid, lambda s: s.step == "closed", "the silent follow-up to close it")
 
 
+OUTAGE_BURST = (
+    ("dana_co", "@acme your app is down again?? Denver here"),
+    ("mtnbiker", "@acme site down in Denver, can't check out"),
+    ("lee.h", "@acme is the app down? nothing loads in Boulder"),
+    ("sam_r", "@acme app down for anyone else in Denver?"),
+    ("priya.k", "@acme outage in Colorado? the app won't load"),
+    ("tomw", "@acme the site is down, Denver, since 10 min"),
+)
+TREND_PATIENCE = 60.0
+
+
+async def outage_burst(demo: Demo) -> None:
+    """Six customers in Colorado say the app is down within seconds: the trend watch (its
+    schedule, triggered now rather than at its next tick) drafts one public post and tells the
+    supervisors; nothing is posted until someone approves it."""
+    label = "trend"
+    demo.line(label, "▶ a burst: six Colorado customers say the app is down", style="bold")
+    base = Inquiry.model_validate_json((EXAMPLES / "question.json").read_text())
+    for n, (handle, text) in enumerate(OUTAGE_BURST, 1):
+        number = f"18690000000000000{n:02d}"
+        post = base.model_copy(
+            update={
+                "id": number,
+                "conversation_id": number,
+                "text": text,
+                "created_at": datetime.now(UTC),
+                "url": f"https://x.com/{handle}/status/{number}",
+                "author": base.author.model_copy(
+                    update={"id": f"5{n:04d}", "handle": handle, "name": handle}
+                ),
+            }
+        )
+        post = inquiries.with_suffix(post, demo.tag)
+        if demo.platform is not None:
+            await demo.post(post.model_dump(mode="json", exclude_none=True))
+        else:
+            await intake.intake(
+                demo.client,
+                demo.settings.temporal.task_queue,
+                post,
+                demo.ruleset,
+                str(demo.pack),
+            )
+        demo.line(label, f"← @{handle}: “{escape(text)}”", style="yellow")
+    draft = await _draft(demo)
+    if draft is None:
+        demo.line(label, "✗ no draft yet: see `careflow proactive list` later", style="red")
+        return
+    demo.line(
+        label,
+        f"✎ draft {draft.id} awaits a supervisor ({draft.count} inquiries about {draft.topic} "
+        f"in {draft.segment}): “{escape(draft.draft)}”",
+        style="magenta",
+    )
+    demo.line(
+        label,
+        f"  approve it: careflow proactive approve {draft.id} --agent you",
+        style="magenta",
+    )
+
+
+async def _draft(demo: Demo) -> ProactiveStatus | None:
+    """The draft of this burst, once a tick of the trend watch made it."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TREND_PATIENCE
+    schedule = demo.client.get_schedule_handle(SCHEDULE_ID)
+    while loop.time() < deadline:
+        await asyncio.sleep(2)  # visibility counts what it indexed: a moment after the posts
+        await schedule.trigger()
+        for _ in range(10):
+            await asyncio.sleep(POLL)
+            found = [
+                p
+                for p in await list_proactive(demo.client)
+                if p.created_at >= demo.started and p.trend == "outage-spike"
+            ]
+            if found:
+                return found[0]
+    return None
+
+
 FEED = ("spam-giveaway", "late-delivery", "high-reach", "question")  # the examples the scenes post
 SCENES: tuple[tuple[float, Callable[[Demo], Awaitable[None]]], ...] = (
     (0.0, spam),
     (0.5, late_delivery),
     (1.5, high_reach),
     (2.5, silent_question),
+    (4.0, outage_burst),
 )
 
 

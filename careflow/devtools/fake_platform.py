@@ -12,7 +12,9 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
   (``{"message"}`` → ``{"id"}``),
   ``POST /{version}/{ig_user}/mentions`` (a reply to an Instagram @mention: ``{"media_id",
   "comment_id"?, "message"}`` → ``{"id"}``, recorded as kind ``mention_reply``),
-  ``POST /{version}/{object_id}/private_replies`` (the legacy edge, ``{"message"}`` → ``{"id"}``)
+  ``POST /{version}/{object_id}/private_replies`` (the legacy edge, ``{"message"}`` → ``{"id"}``),
+  ``POST /{version}/{page_id}/feed`` (a Page post, ``{"message"}`` → ``{"id": "<page>_<post>"}``,
+  kind ``page_post``)
   and ``POST /{version}/me/messages`` (``{"recipient": {"id"} or {"comment_id"}, "message":
   {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message).
   Meta's Private Replies: a send to ``recipient.comment_id`` (recorded as kind
@@ -354,6 +356,20 @@ def _routes(state: FakeState) -> Starlette:
         post = record(request, kind, text=message, in_reply_to=object_id)
         return JSONResponse({"id": post["id"]})
 
+    async def page_post(request: Request) -> Response:
+        """Graph's ``POST /{page-id}/feed`` (``{"message"}`` → ``{"id": "<page>_<post>"}``):
+        a post on the brand's Page, recorded as kind ``page_post``."""
+        if refused(request):
+            return graph_error(401, "Invalid OAuth access token.", 190)
+        body = await _json(request)
+        message = body.get("message") if body else None
+        if not isinstance(message, str) or not message:
+            return graph_error(400, "(#100) Missing message", 100, "GraphMethodException")
+        page = request.path_params["object_id"]
+        post = record(request, "page_post", text=message, page=page)
+        post["id"] = f"{page}_{post['id']}"
+        return JSONResponse({"id": post["id"]})
+
     async def mention_reply(request: Request) -> Response:
         """Instagram's ``POST /{ig-user}/mentions``: a comment under the media (or the comment)
         that @mentioned the account."""
@@ -569,6 +585,7 @@ def _routes(state: FakeState) -> Starlette:
             Route("/{version}/{object_id}/replies", comment, methods=["POST"]),
             Route("/{version}/{object_id}/mentions", mention_reply, methods=["POST"]),
             Route("/{version}/{object_id}/private_replies", comment, methods=["POST"]),
+            Route("/{version}/{object_id}/feed", page_post, methods=["POST"]),
             Route("/hooks/{name:path}", hook, methods=["POST"]),
             Route("/chat/sessions", chat_session, methods=["POST"]),
             Route("/chat/{session_id}", chat, methods=["GET"]),

@@ -15,7 +15,8 @@ they are shaped like the real answers, not like careflow's assumptions:
   "created_time"}], "paging"}``), ``GET /{comment}/replies`` (Instagram: ``"text"``,
   ``"timestamp"``, ``"from": {"id", "username"}``) and ``GET /me/conversations?user_id=…&platform=…``
   (``{"data": [{"id", "messages": {"data": [{"id", "message", "from", "created_time"}]}}]}``).
-  Graph times are ``2026-11-30T18:31:02+0000``.
+  Graph times are ``2026-11-30T18:31:02+0000``. ``GET /{page-id}/feed`` lists the Page's own
+  posts (``{"data": [{"id", "message", "created_time"}], "paging"}``).
 - Graph ``GET /{PSID or IGSID}?fields=…``, Meta's User Profile APIs (Messenger: ``first_name``,
   ``last_name``, ``name``, ``profile_pic``; Instagram: ``name``, ``username``, ``profile_pic``):
   the fields asked for, with ``id``, for a made-up person stable per id (``made_up_profile``).
@@ -190,6 +191,17 @@ def read_routes(posts: Posts, authorized: Authorized) -> list[Route]:
             ]
         return JSONResponse({"data": data, "paging": {"cursors": {}}})
 
+    async def feed(request: Request) -> Response:
+        """Graph's ``GET /{page-id}/feed``: the Page's own posts, newest first."""
+        if not authorized(request):
+            return graph_error(401, "Invalid OAuth access token.", 190)
+        page = request.path_params["object_id"]
+        data = [
+            {"id": post["id"], "message": post["text"], "created_time": _graph_time(post["at"])}
+            for post in newest("page_post", lambda post: post.get("page") == page)
+        ]
+        return JSONResponse({"data": data, "paging": {"cursors": {}}})
+
     async def conversations(request: Request) -> Response:
         if not authorized(request):
             return graph_error(401, "Invalid OAuth access token.", 190)
@@ -221,6 +233,7 @@ def read_routes(posts: Posts, authorized: Authorized) -> list[Route]:
         Route("/{version}/me/conversations", conversations, methods=["GET"]),
         Route("/{version}/{object_id}/comments", comments, methods=["GET"]),
         Route("/{version}/{object_id}/replies", comments, methods=["GET"]),
+        Route("/{version}/{object_id}/feed", feed, methods=["GET"]),
     ]
 
 

@@ -19,21 +19,25 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from pydantic import ValidationError
 
 from careflow.engine.calendars import BusinessCalendar, CalendarSpecError
-from careflow.engine.conditions import iter_tests
+from careflow.engine.conditions import Condition, iter_tests
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
     NAME_PATTERN,
+    SHARE_PATTERN,
     WARN_PATTERN,
     WEBHOOK_PATTERN,
     Clock,
+    Rating,
     Rule,
     RuleFile,
 )
+from careflow.engine.rating import LANGUAGES as RATING_LANGUAGES
+from careflow.engine.rating import tokens as rating_tokens
 from careflow.engine.safe_regex import UnsafeRegexError, check_regex
 from careflow.engine.suggest import did_you_mean
-from careflow.engine.templates import check_template
+from careflow.engine.templates import TREND_VARIABLES, VARIABLES, check_template
 from careflow.engine.yaml_source import Path, Position, SourceDocument, YamlSourceError, load_yaml
 
 SCHEMA_FILE = FilePath(__file__).resolve().parents[2] / "schemas" / "rules.schema.json"
@@ -43,6 +47,7 @@ _PATTERN_HINTS = {
     NAME_PATTERN: "is not a valid name: use letters, digits, '_', '.' and '-', starting with a letter or digit",
     WARN_PATTERN: "is not a warning point: use a duration (10m) or a share of the window (20%)",
     WEBHOOK_PATTERN: "is not a webhook: use an http(s) URL or ${ENV_VAR}",
+    SHARE_PATTERN: "is not a share: use a whole percentage from 0% to 100%, e.g. 10%",
     HOLIDAY_PATTERN: "is not a date: use YYYY-MM-DD",
     r"\S": "is blank: give a word or phrase",
 }
@@ -238,6 +243,13 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
     if validator == "minimum":
         out.at(path, f"must be at least {error.validator_value}")
         return
+    if validator == "uniqueItems" and isinstance(instance, list):
+        seen: list[Any] = []
+        for index, item in enumerate(instance):
+            if item in seen:
+                out.at((*path, index), f"{item!r} is listed twice")
+            seen.append(item)
+        return
     out.at(path, error.message)
 
 
@@ -266,6 +278,9 @@ def _semantic_checks(rule_file: RuleFile, out: _Collector, rule_indices: list[in
     _check_templates(rule_file, out)
     _check_flow(rule_file, out)
     _check_rules(rule_file, out, rule_indices)
+    _check_topics(rule_file, out)
+    _check_trends(rule_file, out)
+    _check_qa(rule_file, out)
 
 
 def _check_calendars(rule_file: RuleFile, out: _Collector) -> None:
@@ -312,9 +327,13 @@ def _check_clock(clock: Clock, path: Path, out: _Collector) -> None:
 
 
 def _check_templates(rule_file: RuleFile, out: _Collector) -> None:
+    by_trends = {t.template for t in rule_file.trends} | {
+        t.reply_template for t in rule_file.trends if t.reply_template
+    }
     for name, source in rule_file.templates.items():
         block = out.document.block_starts.get(("templates", name)) if out.document else None
-        for problem in check_template(source):
+        variables = TREND_VARIABLES if name in by_trends else VARIABLES
+        for problem in check_template(source, variables):
             message = f"template {name!r}: {problem.message}"
             if block is not None:
                 out.at_position(Position(block.line + problem.line - 1, block.column), message)
@@ -347,6 +366,8 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
         _require_template(rule_file, flow.privatize.reminder_template, where, out)
     where = ("flow", "follow_up", "template") if follow_up_written else ("templates",)
     _require_template(rule_file, flow.follow_up.template, where, out, key=not follow_up_written)
+    if flow.follow_up.rating is not None:
+        _check_rating(rule_file, flow.follow_up.rating, out)
     remind = parse_duration(flow.privatize.remind_after)
     if remind >= parse_duration(flow.privatize.give_up_after):
         out.at(
@@ -354,6 +375,50 @@ def _check_flow(rule_file: RuleFile, out: _Collector) -> None:
             f"remind_after {flow.privatize.remind_after} must be shorter than give_up_after "
             f"{flow.privatize.give_up_after}",
         )
+
+
+def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
+    """``flow.follow_up.rating``: its template exists, its languages have words, its own words
+    are words and their scores fit the scale."""
+    where: Path = ("flow", "follow_up", "rating")
+    if rating.template is not None:
+        _require_template(rule_file, rating.template, (*where, "template"), out)
+    for index, language in enumerate(rating.languages):
+        if language not in RATING_LANGUAGES:
+            hint = did_you_mean(language, RATING_LANGUAGES)
+            out.at(
+                (*where, "languages", index),
+                f"careflow has no rating words for language {language!r}{hint}: use "
+                f"{', '.join(RATING_LANGUAGES)}, and add your own under words",
+            )
+    for word, score in rating.words.items():
+        if not rating_tokens(word):
+            out.at((*where, "words", word), f"{word!r} has no letters or digits", key=True)
+        elif score > rating.scale:
+            out.at(
+                (*where, "words", word),
+                f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
+            )
+
+
+def _check_qa(rule_file: RuleFile, out: _Collector) -> None:
+    """``qa.sampling.when`` is tested when an inquiry closes: its fields must have a value then."""
+    if rule_file.qa is None or rule_file.qa.sampling.when is None:
+        return
+    for test in iter_tests(rule_file.qa.sampling.when):
+        where: Path = ("qa", "sampling", "when", *test.path)
+        if "closed" not in FIELDS[test.field].events:
+            field_path = where if where[-1] == test.field else where[:-1]
+            out.at(
+                field_path,
+                f"field {test.field!r} has no value when an inquiry closes, when sampling decides",
+                key=True,
+            )
+        if test.operator == "matches":
+            try:
+                check_regex(test.value)
+            except UnsafeRegexError as error:
+                out.at(where, str(error))
 
 
 def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:
@@ -376,13 +441,47 @@ def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) 
 
 
 def _check_rule_condition(rule: Rule, path: Path, rule_file: RuleFile, out: _Collector) -> None:
-    if rule.when is None:
-        return
-    for test in iter_tests(rule.when):
-        where = (*path, "when", *test.path)
+    if rule.when is not None:
+        _check_condition(rule.when, rule.events, (*path, "when"), rule_file, out)
+
+
+def _check_topics(rule_file: RuleFile, out: _Collector) -> None:
+    """A topic tags the post and later customer messages: its fields are the ``received`` ones
+    (``text`` is the message being tagged)."""
+    for name, topic in rule_file.topics.items():
+        _check_condition(topic.when, ("received",), ("topics", name, "when"), rule_file, out)
+
+
+def _check_trends(rule_file: RuleFile, out: _Collector) -> None:
+    """Each trend names a topic, templates and a target that exist; names are unique."""
+    seen: set[str] = set()
+    for index, trend in enumerate(rule_file.trends):
+        path: Path = ("trends", index)
+        if trend.name in seen:
+            out.at((*path, "name"), f"duplicate trend name {trend.name!r}")
+        seen.add(trend.name)
+        if trend.topic not in rule_file.topics:
+            hint = did_you_mean(trend.topic, rule_file.topics)
+            out.at((*path, "topic"), f"unknown topic {trend.topic!r}{hint}; define it under topics")
+        _require_template(rule_file, trend.template, (*path, "template"), out)
+        if trend.reply_template is not None:
+            _require_template(rule_file, trend.reply_template, (*path, "reply_template"), out)
+        if trend.approvers not in rule_file.targets:
+            hint = did_you_mean(trend.approvers, rule_file.targets)
+            out.at(
+                (*path, "approvers"),
+                f"unknown notification target {trend.approvers!r}{hint}; define it under targets",
+            )
+
+
+def _check_condition(
+    condition: Condition, events: tuple[str, ...], path: Path, rule_file: RuleFile, out: _Collector
+) -> None:
+    for test in iter_tests(condition):
+        where = (*path, *test.path)
         field_path = where if where[-1] == test.field else where[:-1]
         spec = FIELDS[test.field]
-        missing = [event for event in rule.events if event not in spec.events]
+        missing = [event for event in events if event not in spec.events]
         if missing:
             has = (
                 ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"

@@ -83,6 +83,8 @@ def explain(
         "windows": values.windows,
         "calendar": ruleset.policy(values.windows).calendar,
         "tags": list(values.tags),
+        "segment": values.segment,
+        "topics": ruleset.explain_topics(inquiry, values),
         "fired": decision.fired,
         "why": decision.why,
         "actions": actions,
@@ -106,6 +108,9 @@ def format_explanation(report: dict[str, Any]) -> str:
         )
         if report["tags"]:
             lines.append(f"tags: {', '.join(report['tags'])}")
+        lines.append(f"segment {report['segment']}")
+        for topic, reasons in report["topics"].items():
+            lines.append(f"topic {topic}: because {'; '.join(reasons)}")
     lines.append("")
     if not report["fired"]:
         lines.append("no rule fired: defaults apply")

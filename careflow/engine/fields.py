@@ -32,11 +32,15 @@ EVENTS: dict[str, str] = {
     "resolved": "an agent resolves the inquiry with a resolution code",
     "reopened": "the inquiry goes back to resolve (follow-up reply, customer or agent reopen)",
     "follow_up.reply": "the customer answers the close-the-loop follow-up",
+    "follow_up.rating": "the customer answers the follow-up's rating question with a score "
+    "(`flow.follow_up.rating`)",
     "follow_up.silent": "no answer to the follow-up within `flow.follow_up.wait`",
     "closed": "the inquiry closes; the last chance to notify or tag",
 }
 
-MESSAGE_EVENTS = frozenset({"customer.message", "agent.message", "follow_up.reply"})
+MESSAGE_EVENTS = frozenset(
+    {"customer.message", "agent.message", "follow_up.reply", "follow_up.rating"}
+)
 WINDOW_EVENTS = frozenset({"window.warning", "window.internal", "window.published"})
 AFTER_RECEIVED = frozenset(EVENTS) - {"received"}
 
@@ -100,6 +104,7 @@ _FIELDS = (
         choices=SENSITIVE_KINDS,
     ),
     FieldSpec("category", FieldType.STRING, "category set so far (defaults.category if none)"),
+    FieldSpec("segment", FieldType.STRING, "segment set so far (defaults.segment if none)"),
     FieldSpec(
         "priority", FieldType.CHOICE, "priority set so far", choices=PRIORITIES, ordered=True
     ),
@@ -138,13 +143,28 @@ _FIELDS = (
         "resolution.code",
         FieldType.STRING,
         "the code the inquiry was resolved with",
-        events=frozenset({"resolved", "follow_up.reply", "follow_up.silent", "closed"}),
+        events=frozenset(
+            {"resolved", "follow_up.reply", "follow_up.rating", "follow_up.silent", "closed"}
+        ),
     ),
     FieldSpec(
         "reopens",
         FieldType.NUMBER,
         "how many times the inquiry was reopened",
         events=AFTER_RECEIVED,
+    ),
+    FieldSpec(
+        "rating.score",
+        FieldType.NUMBER,
+        "the customer's rating, on the scale of flow.follow_up.rating (on closed: the latest, "
+        "missing when none)",
+        events=frozenset({"follow_up.rating", "closed"}),
+    ),
+    FieldSpec(
+        "rating.comment",
+        FieldType.STRING,
+        "what the customer wrote beside the rating (missing when they wrote only the score)",
+        events=frozenset({"follow_up.rating"}),
     ),
 )
 

@@ -21,11 +21,14 @@ from pydantic import (
 
 from careflow.engine.conditions import Condition, ConditionError, parse_condition
 from careflow.engine.durations import DURATION_PATTERN
+from careflow.engine.topic_model import Topic
+from careflow.engine.trend_model import TrendRule
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
 WEBHOOK_PATTERN = r"^(https?://\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"
 HOLIDAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+SHARE_PATTERN = r"^(100|[1-9]?[0-9])%$"
 
 Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
 Text = Annotated[str, StringConstraints(min_length=1)]
@@ -44,6 +47,7 @@ Event = Literal[
     "resolved",
     "reopened",
     "follow_up.reply",
+    "follow_up.rating",
     "follow_up.silent",
     "closed",
 ]
@@ -98,6 +102,7 @@ class Defaults(Strict):
     queue: Text = "general"
     windows: Name
     privatize: PrivatizePolicy = "offer"
+    segment: Text = "general"
 
 
 class Target(Strict):
@@ -111,10 +116,23 @@ class PrivatizeFlow(Strict):
     give_up_after: Duration = "48h"
 
 
+class Rating(Strict):
+    """``flow.follow_up.rating``: the follow-up asks for a score, and the answer is read as one
+    (careflow.engine.rating): digits, ``4/5``, stars, emoji and the words of ``languages``."""
+
+    scale: Annotated[int, Field(ge=2, le=10)] = 5
+    template: Name | None = (
+        None  # the follow-up's text when it asks (default: flow.follow_up.template)
+    )
+    languages: Annotated[list[Text], Field(min_length=1)] = ["en"]
+    words: dict[Text, Annotated[int, Field(ge=1, le=10)]] = {}
+
+
 class FollowUpFlow(Strict):
     template: Name = "follow_up"
     after: Duration = "24h"
     wait: Duration = "72h"
+    rating: Rating | None = None
 
 
 class Flow(Strict):
@@ -132,12 +150,13 @@ class SetValues(Strict):
     queue: Text | None = None
     windows: Name | None = None
     privatize: PrivatizePolicy | None = None
+    segment: Text | None = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> SetValues:
         if not self.model_fields_set:
             raise ValueError(
-                "set needs at least one of category, priority, queue, windows, privatize"
+                "set needs at least one of category, priority, queue, windows, privatize, segment"
             )
         return self
 
@@ -206,6 +225,62 @@ class Rule(Strict):
         return (self.on,) if isinstance(self.on, str) else tuple(self.on)
 
 
+ReasonCodes = Annotated[list[Name], Field(min_length=1)]
+
+
+class Reasons(Strict):
+    """The reason codes an action must pick from (a list given) or may name freely (none)."""
+
+    resolve: ReasonCodes | None = None
+    reopen: ReasonCodes | None = None
+    escalate: ReasonCodes | None = None
+    assign: ReasonCodes | None = None
+
+    def codes(self, action: str) -> list[str] | None:
+        """The codes ``action`` must pick from, or None when any (or none) will do."""
+        found: list[str] | None = getattr(self, action, None)
+        return found
+
+
+class Team(Strict):
+    """One team of agents (``teams:``), for ``careflow report --by team``; an agent may be in
+    several teams."""
+
+    agents: Annotated[list[Text], Field(min_length=1)]
+    description: str | None = None
+
+
+class QaCriterion(Strict):
+    """One rubric criterion: scored from 1 to ``scale``; the description says what a reviewer
+    looks for."""
+
+    scale: Annotated[int, Field(ge=2, le=10)] = 5
+    description: Text
+
+
+class QaRubric(Strict):
+    """What reviewers score, and its version, recorded with every review."""
+
+    version: Text
+    criteria: Annotated[dict[Name, QaCriterion], Field(min_length=1)]
+
+
+class QaSampling(Strict):
+    """Which closed inquiries go to review: a share of every agent's, and every one matching
+    ``when`` (tested as on the ``closed`` event)."""
+
+    share: Annotated[str, StringConstraints(pattern=SHARE_PATTERN)] = "0%"
+    when: Annotated[Condition | None, PlainValidator(_parse_when)] = None
+
+
+class Qa(Strict):
+    """``qa:``: quality reviews of closed inquiries (``careflow qa``)."""
+
+    rubric: QaRubric
+    sampling: QaSampling = QaSampling()
+    dispute_within: Duration = "7d"
+
+
 class RuleFile(Strict):
     version: Literal[1]
     name: Name
@@ -217,7 +292,12 @@ class RuleFile(Strict):
     targets: dict[Name, Target] = {}
     templates: dict[Name, Text] = {}
     flow: Flow = Flow()
+    topics: dict[Name, Topic] = {}
+    trends: list[TrendRule] = []
+    reasons: Reasons = Reasons()
     rules: list[Rule]
+    teams: dict[Name, Team] = {}
+    qa: Qa | None = None
 
     @field_validator("version", mode="before")
     @classmethod

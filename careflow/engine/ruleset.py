@@ -51,6 +51,8 @@ class Values:
     windows: str
     privatize: str
     tags: tuple[str, ...] = ()
+    # Who the customer is, for insights and trends (``set: {segment: …}``, ``defaults.segment``).
+    segment: str = "general"
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,15 @@ class Ruleset:
             queue=defaults.queue,
             windows=defaults.windows,
             privatize=defaults.privatize,
+            segment=defaults.segment,
+        )
+        self.topics = tuple(
+            (name, CompiledCondition(topic.when)) for name, topic in rule_file.topics.items()
+        )
+        self._topics_use_sensitive = any(
+            test.field == "sensitive"
+            for topic in rule_file.topics.values()
+            for test in iter_tests(topic.when)
         )
 
     # ------------------------------------------------------------------ evaluation
@@ -225,6 +236,7 @@ class Ruleset:
             "queue": values.queue,
             "windows": values.windows,
             "privatize": values.privatize,
+            "segment": values.segment,
             "tags": list(values.tags),
             "step": "acknowledge",
         }
@@ -303,11 +315,49 @@ class Ruleset:
                 windows=ctx["windows"],
                 privatize=ctx["privatize"],
                 tags=tuple(tags),
+                segment=ctx["segment"],
             ),
             fired=fired,
             why=why,
             actions=actions,
         )
+
+    def topics_of(self, inquiry: Inquiry, values: Values, text: str | None = None) -> list[str]:
+        """The topics whose condition holds for the post, or for ``text`` (a later customer
+        message: in a topic, ``text`` is the message being tagged), in file order."""
+        if not self.topics:
+            return []
+        ctx = self.context(inquiry, values, bounded=True)
+        if text is not None:
+            ctx["text"] = evaluated_text(text, inquiry.channel, inquiry.kind)
+        if self._topics_use_sensitive:
+            ctx["sensitive"] = find_sensitive(inquiry.text if text is None else text)
+        return [name for name, condition in self.topics if condition.test(ctx)]
+
+    def topic_covers(self, text: str) -> bool:
+        """Whether some topic matches ``text`` on its own (an emerging phrase already covered)."""
+        ctx = {"text": text}
+        return any(condition.test(ctx) for _, condition in self.topics)
+
+    def values_set(self, name: str) -> list[str]:
+        """Every value the rules may give ``name`` (``segment``, ``category``…): the default,
+        then each ``set`` in file order; what ``careflow insights`` groups by."""
+        found = dict.fromkeys([str(getattr(self.rule_file.defaults, name))])
+        for rule in self.rule_file.rules:
+            for action in rule.do:
+                value = getattr(action.set, name, None) if action.set is not None else None
+                if value is not None:
+                    found[str(value)] = None
+        return list(found)
+
+    def explain_topics(self, inquiry: Inquiry, values: Values) -> dict[str, list[str]]:
+        """Each topic the post matches, with the tests that matched (``rules explain``)."""
+        ctx = self.context(inquiry, values, bounded=True)
+        if self._topics_use_sensitive:
+            ctx["sensitive"] = find_sensitive(inquiry.text)
+        return {
+            name: condition.explain(ctx) for name, condition in self.topics if condition.test(ctx)
+        }
 
     # ------------------------------------------------------------------ clocks
 

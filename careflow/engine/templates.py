@@ -40,6 +40,12 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "window": ("name", "acknowledge", "resolve", "next_reply"),
 }
 WINDOW_CLOCK_ATTRIBUTES = ("internal", "published", "internal_due", "published_due")
+# A trend's templates (the proactive post and the replies after it) speak of the spike, not of
+# one inquiry: these are all they may read.
+TREND_VARIABLES: dict[str, tuple[str, ...]] = {
+    "trend": ("name", "topic", "segment", "count", "baseline", "window", "post_url"),
+    "brand": ("name", "handle"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,11 @@ _ENVIRONMENT = ImmutableSandboxedEnvironment(
 )
 
 
-def check_template(source: str) -> list[TemplateProblem]:
-    """Syntax errors, unknown variables and unknown attributes, each with its template line."""
+def check_template(
+    source: str, variables: Mapping[str, tuple[str, ...]] = VARIABLES
+) -> list[TemplateProblem]:
+    """Syntax errors, unknown variables and unknown attributes, each with its template line;
+    ``variables``: what the template may read (``TREND_VARIABLES`` for a trend's)."""
     try:
         tree = _ENVIRONMENT.parse(source)
     except TemplateSyntaxError as error:
@@ -75,28 +84,31 @@ def check_template(source: str) -> list[TemplateProblem]:
         node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")
     }
     for name in tree.find_all(nodes.Name):
-        if name.ctx == "load" and name.name not in VARIABLES and name.name not in local_names:
-            hint = did_you_mean(name.name, VARIABLES)
-            known = ", ".join(VARIABLES)
+        if name.ctx == "load" and name.name not in variables and name.name not in local_names:
+            hint = did_you_mean(name.name, variables)
+            known = ", ".join(variables)
             problems.append(
                 TemplateProblem(
                     name.lineno, f"unknown template variable {name.name!r}{hint}; use {known}"
                 )
             )
     for getattr_node in tree.find_all(nodes.Getattr):
-        problems.extend(_check_attribute(getattr_node))
+        problems.extend(_check_attribute(getattr_node, variables))
     return sorted(set(problems), key=lambda p: (p.line, p.message))
 
 
-def _check_attribute(node: nodes.Getattr) -> list[TemplateProblem]:
+def _check_attribute(
+    node: nodes.Getattr, variables: Mapping[str, tuple[str, ...]]
+) -> list[TemplateProblem]:
     target = node.node
-    if isinstance(target, nodes.Name) and target.name in VARIABLES:
-        allowed = VARIABLES[target.name]
+    if isinstance(target, nodes.Name) and target.name in variables:
+        allowed = variables[target.name]
         owner = target.name
     elif (
         isinstance(target, nodes.Getattr)
         and isinstance(target.node, nodes.Name)
         and target.node.name == "window"
+        and "window" in variables
         and target.attr in ("acknowledge", "resolve", "next_reply")
     ):
         allowed = WINDOW_CLOCK_ATTRIBUTES

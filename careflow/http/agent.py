@@ -43,6 +43,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from careflow.channels.common import validation_problems
 from careflow.errors import CareflowError
 from careflow.http.body import read_body
+from careflow.http.qa import qa_routes
 from careflow.http.tokens import ENV, Caller, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
@@ -55,6 +56,7 @@ from careflow.temporal.inquiries import (
     encode_token,
     list_open,
 )
+from workflows.actors import Actor, Channel
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import (
     AcknowledgeRequest,
@@ -131,15 +133,18 @@ class ResolveBody(_Body):
 
 class ReopenBody(_Body):
     reason: str = ""
+    code: str | None = None  # a reason code (from the rule file's reasons.reopen, if it lists them)
 
 
 class AssignBody(_Body):
     assignee: str | None = None  # default: the caller takes the inquiry
+    code: str | None = None  # a reason code (reasons.assign)
 
 
 class EscalateBody(_Body):
     to: Literal["supervisor", "chat"]
     reason: str | None = None
+    code: str | None = None  # a reason code (reasons.escalate)
 
 
 @dataclass(frozen=True)
@@ -189,7 +194,7 @@ ACTIONS = (
         "Reopen a resolved inquiry.",
         ReopenBody,
         InquiryWorkflow.reopen,
-        lambda body, caller: ReopenRequest(agent=caller.name, reason=body.reason),
+        lambda body, caller: ReopenRequest(agent=caller.name, reason=body.reason, code=body.code),
     ),
     _Action(
         "assign",
@@ -197,7 +202,9 @@ ACTIONS = (
         AssignBody,
         InquiryWorkflow.assign,
         lambda body, caller: AssignRequest(
-            agent=caller.name, assignee=(body.assignee or "").strip() or caller.name
+            agent=caller.name,
+            assignee=(body.assignee or "").strip() or caller.name,
+            code=body.code,
         ),
     ),
     _Action(
@@ -205,9 +212,24 @@ ACTIONS = (
         "Hand to a supervisor, or move to live chat with the same agent.",
         EscalateBody,
         InquiryWorkflow.escalate,
-        lambda body, caller: EscalateRequest(agent=caller.name, to=body.to, reason=body.reason),
+        lambda body, caller: EscalateRequest(
+            agent=caller.name, to=body.to, reason=body.reason, code=body.code
+        ),
     ),
 )
+
+
+def signed(action: _Action, body: Any, caller: Caller, channel: Channel) -> BaseModel:
+    """The action's request carrying who asked: the token's name, role and id, and whether
+    through the API or the console (the workflow keeps it on the timeline)."""
+    actor = Actor(
+        name=caller.name,
+        role=caller.role,
+        channel=channel,
+        token_id=caller.token_id or None,
+        authenticated=True,
+    )
+    return action.request(body, caller).model_copy(update={"actor": actor})
 
 
 # ---------------------------------------------------------------------- Temporal's answers
@@ -410,7 +432,7 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
                 return client
             try:
                 result = await inquiries.act(
-                    client, inquiry_id, action.update, action.request(body, caller)
+                    client, inquiry_id, action.update, signed(action, body, caller, "api")
                 )
             except TEMPORAL_ERRORS as error:
                 return _failure(error, inquiry_id)
@@ -431,6 +453,7 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
             )
             for action in ACTIONS
         ),
+        *qa_routes(authorize, client_or_503, _failure, TEMPORAL_ERRORS),
     ]
 
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from careflow.settings import ApiTokenSettings
 
-Role = Literal["agent", "supervisor", "auditor"]
-ROLES: tuple[Role, ...] = ("agent", "supervisor", "auditor")
+Role = Literal["agent", "supervisor", "auditor", "reviewer"]
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "auditor", "reviewer")
 ENV = "CAREFLOW_API_TOKENS"
 FILE_ENV = "CAREFLOW_API_TOKENS_FILE"
+TOKEN_ID_DIGITS = 12  # enough to tell tokens apart in an audit, far too few to find one
 
 
 class TokenError(Exception):
@@ -30,10 +31,12 @@ class TokenError(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who a valid token stands for: the agent's name (their signature) and their role."""
+    """Who a valid token stands for: the agent's name (their signature) and their role, and
+    the token's id (``TOKEN_ID_DIGITS`` hex digits of its sha256) that actions record."""
 
     name: str
     role: Role
+    token_id: str = field(default="", compare=False)
 
 
 class Tokens:
@@ -107,8 +110,10 @@ def parse_entry(entry: str, where: str) -> tuple[str, Caller]:
     if not colon or not name:
         raise TokenError(f"{where}: expected token=role:name, the name is missing")
     if role not in ROLES:
-        raise TokenError(f"{where}: unknown role {role!r}: use agent, supervisor or auditor")
-    return token, Caller(name=name, role=role)
+        raise TokenError(
+            f"{where}: unknown role {role!r}: use agent, supervisor, auditor or reviewer"
+        )
+    return token, Caller(name=name, role=role, token_id=digest_hex(token)[:TOKEN_ID_DIGITS])
 
 
 def parse_env(value: str) -> list[tuple[str, Caller]]:

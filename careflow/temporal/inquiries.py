@@ -251,7 +251,7 @@ def decode_token(text: str) -> bytes:
 MAX_PAGE_SIZE = 1000
 
 
-def _row(execution: WorkflowExecution, memo: Mapping[str, Any]) -> OpenInquiry:
+def row_of(execution: WorkflowExecution, memo: Mapping[str, Any]) -> OpenInquiry:
     attrs = execution.typed_search_attributes
     return OpenInquiry(
         id=execution.id,
@@ -295,11 +295,13 @@ async def list_open(
     with explained(client):
         if page_size is None:
             rows = [
-                _row(execution, await execution.memo())
+                row_of(execution, await execution.memo())
                 async for execution in client.list_workflows(visibility)
             ]
             return QueuePage(rows=_by_due(rows))
         listing = client.list_workflows(visibility, page_size=page_size, next_page_token=page_token)
         await listing.fetch_next_page()
-        rows = [_row(execution, await execution.memo()) for execution in listing.current_page or []]
+        rows = [
+            row_of(execution, await execution.memo()) for execution in listing.current_page or []
+        ]
         return QueuePage(rows=_by_due(rows), next_page_token=listing.next_page_token or None)

@@ -155,6 +155,19 @@ def triage(inquiry: Inquiry, ruleset: Ruleset) -> Triage:
     return Triage(_dropped(decision), key, decision)
 
 
+def insight_pairs(
+    inquiry: Inquiry, ruleset: Ruleset, verdict: Triage
+) -> list[SearchAttributePair[Any]]:
+    """CareSegment and CareTopics at start: countable by ``careflow insights`` from the first
+    moment, and the sign for the workflow that it should keep them current."""
+    values = verdict.decision.values if verdict.decision is not None else ruleset.defaults
+    pairs: list[SearchAttributePair[Any]] = [SearchAttributePair(search.SEGMENT, values.segment)]
+    topics = search.topics_text(ruleset.topics_of(inquiry, values))
+    if topics:
+        pairs.append(SearchAttributePair(search.TOPICS, topics))
+    return pairs
+
+
 def _dropped(decision: Decision) -> IntakeResult | None:
     if not decision.dropped:
         return None
@@ -217,6 +230,7 @@ async def intake(
         pairs.append(SearchAttributePair(search.CUSTOMER, customer))
     if inquiry.channel == "x":  # findable by its first tweet before the workflow runs
         pairs.append(SearchAttributePair(search.THREAD, [inquiry.id]))
+    pairs += insight_pairs(inquiry, ruleset, verdict)
     attributes = TypedSearchAttributes(pairs)
 
     async def signal_with_start(reuse: WorkflowIDReusePolicy) -> None:

@@ -27,7 +27,12 @@ from careflow.errors import ConfigurationError
 from careflow.settings import Settings
 from careflow.temporal.connection import Connection, connect, encryption_summary
 from careflow.temporal.health import LagWatch, acknowledgement_target
+from careflow.temporal.proactive_activities import ProactiveActivities
+from careflow.temporal.trend_activities import Counter, TrendActivities
 from workflows.inquiry import InquiryWorkflow
+from workflows.proactive import ProactivePostWorkflow
+from workflows.qa import QaReviewWorkflow
+from workflows.trend_watch import TrendWatchWorkflow
 
 log = logging.getLogger("careflow.temporal.worker")
 GRACEFUL_SHUTDOWN = timedelta(seconds=30)
@@ -90,17 +95,26 @@ def build_worker(
     client: Client,
     settings: Settings,
     adapter: ChannelAdapter | None = None,
+    trend_counter: Counter | None = None,
 ) -> Worker:
     """A worker for the inquiry workflow and its activities (its expected failures logged as
     one line each)."""
     quiet_expected_failures()
     outbound = OutboundActivities(adapter or channel_adapter(settings))
     rules = RulesActivities(settings.rules)
+    proactive = ProactiveActivities(client)
+    trends = TrendActivities(client, settings.temporal.task_queue, trend_counter)
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
-        workflows=[InquiryWorkflow],
-        activities=[rules.load_rules, outbound.deliver],
+        workflows=[InquiryWorkflow, QaReviewWorkflow, ProactivePostWorkflow, TrendWatchWorkflow],
+        activities=[
+            rules.load_rules,
+            outbound.deliver,
+            proactive.reply_open_inquiries,
+            trends.count_trends,
+            trends.start_proactive,
+        ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
 

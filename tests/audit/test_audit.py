@@ -4,35 +4,19 @@ inquiry — run as an auditor would, against a real dev server with a worker."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
-import os
-import sys
 from pathlib import Path
 
 from careflow.engine.ruleset import load_ruleset
 from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
+from tests.audit.cli import careflow
 from tests.harness import dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
-
-CAREFLOW = Path(sys.executable).parent / "careflow"
-
-
-async def careflow(address: str, home: Path, *args: str) -> tuple[int, str, str]:
-    """Run the CLI without blocking the worker that shares this event loop."""
-    env = {**os.environ, "TEMPORAL_ADDRESS": address, "CAREFLOW_HOME": str(home)}
-    process = await asyncio.create_subprocess_exec(
-        str(CAREFLOW),
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def test_export_replay_and_report(tmp_path: Path) -> None:
@@ -73,7 +57,7 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                     address, tmp_path, "audit", "export", "--out", str(out)
                 )
                 assert code == 0 and "exported 2 histories" in stdout
-                names = sorted(p.name.split("__")[0] for p in out.glob("*.json"))
+                names = sorted(p.name.split("__")[0] for p in out.glob("*__*.json"))
                 assert names == sorted([closed_id, open_id])
                 code, stdout, _ = await careflow(
                     address,
@@ -88,9 +72,9 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                     str(tmp_path / "billing"),
                 )
                 assert code == 0
-                assert [p.name.split("__")[0] for p in (tmp_path / "billing").glob("*.json")] == [
-                    open_id
-                ]
+                assert [
+                    p.name.split("__")[0] for p in (tmp_path / "billing").glob("*__*.json")
+                ] == [open_id]
                 code, _, stderr = await careflow(
                     address, tmp_path, "audit", "export", "inquiry-x-nope", "--out", str(out)
                 )
@@ -160,5 +144,35 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                 assert sla["by"]["channel"]["instagram"]["answered"] == 1
                 code, stdout, _ = await careflow(address, tmp_path, "report", "--since", "1h")
                 assert code == 0 and "all inquiries" in stdout and "category billing" in stdout
+
+                teams = tmp_path / "teams.yaml"
+                teams.write_text(pack.read_text() + "\nteams:\n  care: {agents: [Ana]}\n")
+                code, stdout, _ = await careflow(
+                    address,
+                    tmp_path,
+                    "report",
+                    "--since",
+                    "1h",
+                    "--by",
+                    "agent,team",
+                    "--rules",
+                    str(teams),
+                    "--csv",
+                )
+                rows = {
+                    (r["dimension"], r["group"]): r for r in csv.DictReader(io.StringIO(stdout))
+                }
+                assert code == 0
+                assert (
+                    rows[("agent", "Ana")]["inquiries"],
+                    rows[("agent", "Ana")]["resolved"],
+                ) == (
+                    "1",
+                    "1",
+                )
+                assert rows[("agent", "(unassigned)")]["inquiries"] == "1"
+                assert rows[("team", "care")]["resolved"] == "1"
+                code, _, stderr = await careflow(address, tmp_path, "report", "--by", "shoe")
+                assert code == 1 and "--by 'shoe': use one of channel" in stderr
 
     asyncio.run(scenario())

@@ -8,7 +8,9 @@ a dev server, and its stopwatch rules from tests/engine/test_demo_pack.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from rich.console import Console
 
 from careflow.devtools.demo import Demo
 from careflow.http.serving import free_port
+from careflow.http.tokens import digest_hex
 from careflow.settings import Settings
 from tests.cli.test_service import service
 from tests.conftest import EXAMPLES, ROOT
@@ -53,13 +56,57 @@ def test_the_tour_works_as_written_twice_in_a_row(tmp_path: Path) -> None:
             posted = datetime.fromisoformat(status["inquiry"]["created_at"])
             assert due - posted >= timedelta(minutes=3)  # people get minutes to act, not seconds
             svc.ok("ack", wid, "--text", "Sorry about that, checking now.")  # 4.
-            svc.ok("reply", wid, "--text", "Does it still turn on?", "--pending")
+            # With a token (the one `up` made for Ana) the action is authenticated, not asserted.
+            ana = re.search(r"^([^=\s]+)=agent:Ana$", (svc.home / "api-tokens").read_text(), re.M)
+            assert ana is not None
+            svc.ok("reply", wid, "--text", "Does it still turn on?", "--pending", "--token", ana[1])
+            timeline = svc.status(wid)["timeline"]
+            replied = [e["actor"] for e in timeline if e["event"] == "message.out"][-1]
+            assert replied["authenticated"] is True and replied["role"] == "agent"
+            assert replied["channel"] == "cli" and replied["token_id"] == digest_hex(ana[1])[:12]
+            refused = svc.run("reply", wid, "--text", "x", "--token", "not-a-token")
+            assert refused.returncode == 1 and "not one of the API's tokens" in refused.stderr
             svc.ok("message", wid, "no, it's dead")
             svc.ok("resolve", wid, "--code", "replaced", "--note", "new unit shipped")
             again = svc.run("resolve", wid, "--code", "again")
             assert again.returncode == 1
             assert "already resolved (code replaced): reopen it first" in again.stderr
             assert svc.status(wid)["agent"] == "Ana"
+            # The CLI knows only CAREFLOW_AGENT: its actions are marked self-asserted.
+            acked = [e for e in svc.status(wid)["timeline"] if e["event"] == "acknowledged"]
+            assert acked[0]["actor"] == {
+                "name": "Ana",
+                "role": None,
+                "channel": "cli",
+                "token_id": None,
+                "authenticated": False,
+            }
+            asked = svc.status(wid)  # the follow-up asks for a rating 10 s after the resolve
+            for _ in range(60):
+                if asked["rating_asked_at"] is not None:
+                    break
+                time.sleep(0.5)
+                asked = svc.status(wid)
+            assert asked["rating_asked_at"] is not None
+            svc.ok("message", wid, "4/5 quick and friendly")
+            for _ in range(20):
+                rated = svc.status(wid)
+                if rated["step"] == "closed":
+                    break
+                time.sleep(0.5)
+            assert rated["rating"]["score"] == 4 and rated["step"] == "closed"
+            assert "CSAT: 4/5: quick and friendly" in svc.ok("status", wid)
+            for _ in range(40):  # the demo pack samples every closed inquiry for review
+                waiting = json.loads(svc.ok("qa", "queue", "--json"))
+                if wid in [review["inquiry_id"] for review in waiting]:
+                    break
+                time.sleep(0.5)
+            scored = svc.ok(
+                "qa", "review", wid,
+                "--score", "empathy=5", "--score", "accuracy=4", "--score", "brand_voice=3",
+                "--score", "privacy=2", "--note", "Warm and quick.", "--agent", "Rita",
+            )  # fmt: skip
+            assert "scored" in scored and "Warm and quick." in scored
             posts = httpx.get(f"{fake}/_fake/posts").json()  # 5.
             assert any(p["text"] == "Sorry about that, checking now. ^Ana" for p in posts)
             assert "Does it still turn on?" in httpx.get(f"{fake}/_fake/").text

@@ -9,6 +9,7 @@ import asyncio
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from temporalio.client import Client
@@ -31,6 +32,40 @@ from tests.harness import dev_server, quick_follow_up_pack
 
 SECRETS = Secrets(x_consumer_secret="x-consumer-console", meta_app_secret="meta-app-console")
 TOKENS = "tok-ana=agent:Ana,tok-bo=agent:Bo,tok-sam=supervisor:Sam,tok-audra=auditor:Audra"
+# A post saying "stopwatch" gets a resolve clock that warns, misses its internal target and its
+# published window within seconds (the countdown's colours); the others keep the default pack's.
+STOPWATCH = """  stopwatch:
+    calendar: always
+    acknowledge: {internal: 30m, published: 60m}
+    resolve: {internal: 8s, published: 14s, warn_before: 10s}
+    next_reply: {internal: 1h, published: 2h}
+"""
+# Resolution and reopen codes the console's forms suggest and the workflow enforces.
+REASONS = """reasons:
+  resolve: [delivered, replaced, refunded]
+  reopen: [not_fixed, customer_asked]
+"""
+STOPWATCH_RULE = """
+  - name: console-stopwatch
+    on: received
+    when: {text: {contains_any: [stopwatch]}}
+    do: [{set: {windows: stopwatch}}]
+"""
+
+
+def console_pack(home: Path) -> Path:
+    """The quick follow-up pack, its follow-up waiting 6 s for the customer (time to reopen),
+    the stopwatch windows and reason codes for resolve and reopen."""
+    path = quick_follow_up_pack(home)
+    text = path.read_text()
+    quick = "after: 1s, wait: 1s"
+    assert quick in text and "\nwindows:\n" in text
+    text = text.replace(quick, "after: 1s, wait: 6s").replace(
+        "\nwindows:\n", "\nwindows:\n" + STOPWATCH, 1
+    )
+    text = text.replace("\nrules:\n", "\n" + REASONS + "rules:\n", 1)
+    path.write_text(text.rstrip("\n") + "\n" + STOPWATCH_RULE)
+    return path
 
 
 class ConsoleStack:
@@ -59,19 +94,30 @@ class ConsoleStack:
 
     def post(self, post_id: str, handle: str, text: str, followers: int = 120) -> str:
         """A customer's tweet at the brand, delivered as X's signed webhook; the workflow id."""
-        customer = Customer(id=f"7{post_id[-6:]}", handle=handle, name=handle, followers=followers)
+        started: list[str] = self._deliver(post_id, handle, text, followers)["started"]
+        return started[0]
+
+    def reply(self, post_id: str, to: str, handle: str, text: str) -> None:
+        """The customer of post ``to`` replies to it (tweet ``post_id``): it joins the inquiry."""
+        self._deliver(post_id, handle, text, 120, in_reply_to=to)
+
+    def _deliver(
+        self, post_id: str, handle: str, text: str, followers: int, in_reply_to: str | None = None
+    ) -> dict[str, Any]:
+        first = in_reply_to or post_id
+        customer = Customer(id=f"7{first[-6:]}", handle=handle, name=handle, followers=followers)
 
         async def deliver() -> httpx.Response:
             async with httpx.AsyncClient(timeout=30) as http:
-                event = x_mention(post_id, customer, text, datetime.now(UTC))
+                event = x_mention(post_id, customer, text, datetime.now(UTC), in_reply_to)
                 return await send(http, self.url, event, SECRETS)
 
         assert self._loop is not None
         # On the stack's loop: Playwright's sync API keeps a loop of its own in this thread.
         answer = asyncio.run_coroutine_threadsafe(deliver(), self._loop).result(60)
         assert answer.status_code == 200, answer.text
-        started: list[str] = answer.json()["started"]
-        return started[0]
+        body: dict[str, Any] = answer.json()
+        return body
 
     def _run(self) -> None:
         try:
@@ -83,7 +129,7 @@ class ConsoleStack:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        pack = quick_follow_up_pack(self.home)
+        pack = console_pack(self.home)
         async with await dev_server() as env:
             address = env.client.service_client.config.target_host
             fake_port, app_port = free_port(), free_port()

@@ -86,6 +86,8 @@ def test_an_agent_works_an_inquiry_from_arrival_to_close(browser, stack, shots):
     expect(page.locator("tr.row", has=row).locator("time.due")).to_have_text(
         re.compile(r"internal target in")
     )
+    # The filters' counts follow the queue at once (not a few seconds later).
+    expect(page.get_by_role("link", name="x (1)", exact=True)).to_be_visible(timeout=2_000)
     page.screenshot(path=str(shots / "queue.png"))
 
     # Keyboard: j selects the first row, Enter opens it.
@@ -225,4 +227,117 @@ def test_forged_sessions_and_cross_site_posts_are_refused(browser, stack):
         f"/inquiries/{wid}", headers={"Authorization": "Bearer tok-audra", "Accept": "*/*"}
     )
     assert as_json.status == 200 and as_json.json()["id"] == wid
+    page.context.close()
+
+
+def test_acknowledge_invite_escalate_resolve_and_reopen(browser, stack):
+    wid = stack.post("1880000000000000505", "all_actions", "@acme the lid cracked, help")
+    page = signed_in(browser, stack, "tok-ana")
+    page.goto(f"/inquiries/{wid}")
+
+    page.get_by_role("button", name="Acknowledge").click()
+    expect(page.get_by_role("status").filter(has_text="Acknowledged.")).to_be_visible()
+    expect(page.locator("ol.messages")).to_contain_text("thanks for reaching out")
+
+    page.get_by_role("button", name="Invite to DM").click()
+    expect(page.get_by_role("status").filter(has_text="Invitation to DM sent.")).to_be_visible()
+    expect(page.locator("ol.messages")).to_contain_text("we'd like to sort this out")
+
+    page.get_by_label("Escalate to").select_option("supervisor")
+    page.get_by_label("Escalation reason", exact=True).fill("customer asks for a manager")
+    page.get_by_role("button", name="Escalate").click()
+    expect(page.get_by_role("status").filter(has_text="Escalated.")).to_be_visible()
+    expect(page.locator("#history")).to_contain_text("supervisor by Ana (customer asks for a")
+
+    # Reopen refuses an inquiry that is not resolved, in words; after resolving it works.
+    page.get_by_label("Reopen reason code").fill("not_fixed")  # the form requires one
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_role("alert")).to_contain_text("only a resolved inquiry can be reopened")
+    # The rule file lists the resolution codes: the form suggests them, the workflow holds to them.
+    suggested = page.locator("datalist#codes-resolve option")
+    expect(suggested).to_have_count(3)
+    page.get_by_label("Resolution code").fill("fixed")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_role("alert")).to_contain_text("'fixed' is not a resolution code")
+    page.get_by_label("Resolution code").fill("replaced")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.get_by_role("status").filter(has_text="Resolved")).to_be_visible()
+    page.get_by_label("Reopen reason code").fill("not_fixed")
+    page.get_by_label("Why reopen", exact=True).fill("the replacement cracked too")
+    page.get_by_role("button", name="Reopen").click()
+    expect(page.get_by_role("status").filter(has_text="Reopened.")).to_be_visible()
+    expect(page.locator("section.facts")).not_to_contain_text("follow_up")
+    # Who did what, with the reason code, on the timeline.
+    reopened = page.locator("#history tr", has_text="the replacement cracked too")
+    expect(reopened).to_contain_text("not_fixed")
+    expect(reopened).to_contain_text(
+        re.compile(r"Ana \(agent\) in the console, token [0-9a-f]{12}")
+    )
+    page.context.close()
+
+
+def test_the_inquiry_page_updates_live_and_says_who_else_is_there(browser, stack):
+    first = "1880000000000000606"
+    wid = stack.post(first, "live_lou", "@acme my order number is wrong on the invoice")
+    ana = signed_in(browser, stack, "tok-ana")
+    ana.goto(f"/inquiries/{wid}")
+    ana.get_by_label("Reply", exact=True).fill("Half-written answer")
+    ana.evaluate("window.notReloaded = true")
+
+    # Bo opens the same inquiry: each sees the other, Ana without reloading.
+    bo = signed_in(browser, stack, "tok-bo")
+    bo.goto(f"/inquiries/{wid}")
+    expect(bo.get_by_role("status").filter(has_text="Ana is viewing this.")).to_be_visible()
+    expect(ana.get_by_role("status").filter(has_text="Bo is viewing this.")).to_be_visible()
+
+    # The customer writes again: Ana's page shows it within a poll or two.
+    stack.reply("1880000000000000607", first, "live_lou", "@acme it says 4412 instead of 4421")
+    expect(ana.locator("ol.messages")).to_contain_text("4412 instead of 4421", timeout=6_000)
+
+    # Bo acts: Ana sees his acknowledgement and the assignment, still without a reload.
+    bo.get_by_role("button", name="Assign").click()
+    expect(bo.get_by_text("Assigned.", exact=True)).to_be_visible()
+    expect(ana.get_by_role("status").filter(has_text="Bo has this inquiry assigned")).to_be_visible(
+        timeout=6_000
+    )
+    bo.get_by_role("button", name="Acknowledge").click()
+    expect(ana.locator("ol.messages")).to_contain_text("^Bo", timeout=6_000)
+    assert ana.evaluate("window.notReloaded") is True
+    expect(ana.get_by_label("Reply", exact=True)).to_have_value("Half-written answer")
+
+    # Bo leaves: after a few missed polls Ana no longer sees him there.
+    bo.context.close()
+    expect(ana.get_by_role("status").filter(has_text="Bo is viewing this.")).to_have_count(
+        0, timeout=15_000
+    )
+    ana.context.close()
+
+
+def test_the_countdown_goes_from_on_track_to_warning_to_missed(browser, stack, shots):
+    wid = stack.post("1880000000000000808", "tick_tock", "@acme stopwatch: my order is late")
+    page = signed_in(browser, stack, "tok-ana")
+    page.goto(f"/inquiries/{wid}")
+    # The resolve clock warns at 4 s (10 s before its window), misses its internal target at
+    # 8 s and its published window at 14 s.
+    countdown = page.locator("table.clocks tr", has_text="resolve").locator("time.due")
+    colours: dict[str, str] = {}
+    for state, wait in [
+        ("on-track", 3_000),
+        ("warning", 8_000),
+        ("internal-missed", 8_000),
+        ("published-missed", 10_000),
+    ]:
+        expect(countdown).to_have_class(re.compile(rf"\b{state}\b"), timeout=wait)
+        colours[state] = countdown.evaluate("el => getComputedStyle(el).backgroundColor")
+        if state == "published-missed":
+            expect(countdown).to_contain_text("published window missed")
+        elif state == "internal-missed":
+            expect(countdown).to_contain_text("published window in")
+        else:
+            expect(countdown).to_contain_text("internal target in")
+    assert len(set(colours.values())) == 4, colours
+    # The queue's row says the same, in the same colour.
+    page.goto("/")
+    row = page.locator("tr.row", has=page.get_by_role("link", name=re.compile("@tick_tock")))
+    expect(row.locator("time.due")).to_have_class(re.compile(r"\bpublished-missed\b"))
     page.context.close()

@@ -86,7 +86,7 @@ def test_unknown_rule_key_field_operator_and_event() -> None:
         "r.yaml:10:7: 'recieved' is not allowed here (did you mean 'received'?); use one of: "
         "received, customer.message, agent.message, window.warning, window.internal, "
         "window.published, privatize.reminder, privatize.given_up, resolved, reopened, "
-        "follow_up.reply, follow_up.silent, closed",
+        "follow_up.reply, follow_up.rating, follow_up.silent, closed",
         "r.yaml:11:3: unknown key 'whenn' (did you mean 'when'?)",
         "r.yaml:15:10: unknown field 'textt' (did you mean 'text'?)",
         "r.yaml:15:42: operator 'gtee' does not apply to author.followers (did you mean 'gte'?); "
@@ -213,7 +213,7 @@ def test_field_not_available_on_event_and_drop_outside_received() -> None:
     )
     assert problems(text) == [
         "r.yaml:11:10: field 'message.text' has no value on received (it is set on "
-        "agent.message, customer.message, follow_up.reply)",
+        "agent.message, customer.message, follow_up.rating, follow_up.reply)",
         "r.yaml:15:9: drop only works on the received event (it stops a post before it starts)",
     ]
 
@@ -294,6 +294,29 @@ def test_a_broken_rule_does_not_hide_problems_elsewhere() -> None:
         "r.yaml:10:7: 'recieved' is not allowed here (did you mean 'received'?); use one of: "
         "received, customer.message, agent.message, window.warning, window.internal, "
         "window.published, privatize.reminder, privatize.given_up, resolved, reopened, "
-        "follow_up.reply, follow_up.silent, closed",
+        "follow_up.reply, follow_up.rating, follow_up.silent, closed",
         "r.yaml:14:27: unknown template 'nope'; define it under templates",
     ]
+
+
+def test_reason_codes_are_names_listed_once_per_known_action() -> None:
+    text = MINIMAL.replace(
+        "rules: []",
+        "reasons:\n"
+        "  resolve: [refunded, replaced, refunded]\n"
+        "  reopen: [not fixed]\n"
+        "  escalate: []\n"
+        "  asign: [x]\n"
+        "rules: []",
+    )
+    assert problems(text) == [
+        "r.yaml:9:33: 'refunded' is listed twice",
+        "r.yaml:10:12: 'not fixed' is not a valid name: use letters, digits, '_', '.' and '-', "
+        "starting with a letter or digit",
+        "r.yaml:11:13: must not be empty",
+        "r.yaml:12:3: unknown key 'asign' (did you mean 'assign'?)",
+    ]
+    good = MINIMAL.replace(
+        "rules: []", "reasons: {resolve: [refunded], reopen: [not_fixed]}\nrules: []"
+    )
+    assert problems(good) == []

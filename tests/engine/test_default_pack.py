@@ -44,6 +44,7 @@ RECEIVED = {
     "legal-threat": (False, None, "general", "urgent", "general", "offer", "urgent", ["pr-risk"], ["legal-or-press"]),
     "question": (False, None, "general", "normal", "general", "offer", "standard", [], []),
     "friday-evening": (False, None, "general", "normal", "general", "offer", "standard", [], []),
+    "outage-denver": (False, None, "general", "normal", "general", "offer", "standard", [], ["colorado-customers"]),
 }  # fmt: skip
 
 
@@ -128,6 +129,9 @@ EVENTS = [
     ("follow_up.reply", ["message.text=Still waiting, not fixed"], "late-delivery", ["follow-up-not-fixed"], ["reopen"]),
     ("follow_up.reply", ["message.text=All sorted, thank you!"], "late-delivery", ["follow-up-thanks"], ["close"]),
     ("follow_up.reply", ["message.text=ok"], "late-delivery", [], []),
+    ("follow_up.rating", ["rating.score=1", "message.text=1"], "late-delivery", ["low-rating"], ["reopen", "escalate"]),
+    ("follow_up.rating", ["rating.score=3", "message.text=meh"], "late-delivery", [], []),
+    ("follow_up.rating", ["rating.score=5", "message.text=5"], "late-delivery", ["high-rating"], ["reply", "close"]),
     ("reopened", ["reopens=1"], "question", [], []),
     ("reopened", ["reopens=2"], "question", ["reopened-twice", "reopened-twice-priority"], ["escalate", "set"]),
     ("reopened", ["reopens=2"], "high-reach", ["reopened-twice"], ["escalate"]),

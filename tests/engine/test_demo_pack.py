@@ -69,6 +69,7 @@ def test_demo_scenes_use_shipped_examples() -> None:
         "late_delivery",
         "high_reach",
         "silent_question",
+        "outage_burst",
     ]
     for name in ("spam-giveaway", "late-delivery", "high-reach", "question"):
         assert (EXAMPLES / f"{name}.json").exists()

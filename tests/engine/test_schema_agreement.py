@@ -74,6 +74,12 @@ VALID_EDITS = [
     (("flow",), {"max_reply_parts": 1}),
     (("flow",), {"unknown_name": "there"}),
     (("flow",), {"max_reply_parts": 25, "long_replies": "split"}),
+    (("teams",), {"care": {"agents": ["Ana", "Ben"], "description": "front line"}}),
+    (("flow",), {"follow_up": {"rating": {}}}),
+    (
+        ("flow",),
+        {"follow_up": {"rating": {"scale": 10, "languages": ["en", "fr"], "words": {"top": 9}}}},
+    ),
 ]
 INVALID_EDITS = [
     (("version",), 2),
@@ -122,6 +128,14 @@ INVALID_EDITS = [
     (("flow",), {"max_reply_parts": 2.5}),
     (("flow",), {"max_reply_parts": "10"}),
     (("flow",), {"max_reply_parts": True}),
+    (("teams",), {"care": {"agents": []}}),
+    (("teams",), {"care": ["Ana"]}),
+    (("teams",), {"has space": {"agents": ["Ana"]}}),
+    (("flow",), {"follow_up": {"rating": {"scale": 1}}}),
+    (("flow",), {"follow_up": {"rating": {"scale": 11}}}),
+    (("flow",), {"follow_up": {"rating": {"languages": []}}}),
+    (("flow",), {"follow_up": {"rating": {"words": {"meh": 0}}}}),
+    (("flow",), {"follow_up": {"rating": {"stars": True}}}),
 ]
 
 

@@ -5,6 +5,7 @@ shares one dev server and worker for the module (a loop in a thread keeps them a
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
@@ -23,7 +24,7 @@ from careflow.cli import api as api_cli
 from careflow.engine.ruleset import load_ruleset
 from careflow.errors import CareflowError
 from careflow.http.app import create_app
-from careflow.http.tokens import Caller, TokenError, load_tokens, parse_env
+from careflow.http.tokens import Caller, TokenError, digest_hex, load_tokens, parse_env
 from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.inquiries import list_open
@@ -78,7 +79,7 @@ def test_tokens_from_the_environment_and_a_file(tmp_path: Path) -> None:
     [
         (
             "hunter2=admin:Bob",
-            "tokens.txt:3: unknown role 'admin': use agent, supervisor or auditor",
+            "tokens.txt:3: unknown role 'admin': use agent, supervisor, auditor or reviewer",
         ),
         ("hunter2", "tokens.txt:3: expected token=role:name"),
         ("=agent:Bob", "tokens.txt:3: expected token=role:name"),
@@ -115,7 +116,7 @@ def test_careflow_api_refuses_to_start_with_a_bad_token(
     err = capsys.readouterr().err
     assert (
         err
-        == "error: CAREFLOW_API_TOKENS entry 2: unknown role 'root': use agent, supervisor or auditor\n"
+        == "error: CAREFLOW_API_TOKENS entry 2: unknown role 'root': use agent, supervisor, auditor or reviewer\n"
     )
 
 
@@ -400,6 +401,23 @@ def test_actions_run_as_the_tokens_agent_and_rejections_are_409(server: Server) 
     assert twice.status_code == 409
     assert twice.json()["error"] == "the inquiry is already resolved (code fixed): reopen it first"
     assert server.queue_ids("/queue?agent=Ana", until=lambda ids: ids == [wid]) == [wid]
+
+    # Who did what: each action's entries name the token's person, role and id, never the token.
+    timeline = server.call("GET", f"/inquiries/{wid}", headers=AUDRA).json()["timeline"]
+    by = {(e["event"], e["detail"]): e["actor"] for e in timeline}
+    sam = by[("assigned", "assigned to Bo by Sam")]
+    assert sam == {
+        "name": "Sam",
+        "role": "supervisor",
+        "channel": "api",
+        "token_id": digest_hex("tok-sam")[:12],
+        "authenticated": True,
+    }
+    assert (
+        by[("acknowledged", "Ana acknowledged the inquiry")]["token_id"]
+        == digest_hex("tok-ana")[:12]
+    )
+    assert "tok-ana" not in json.dumps(timeline) and "tok-sam" not in json.dumps(timeline)
 
 
 def test_an_action_on_a_closed_inquiry_is_409(server: Server) -> None:

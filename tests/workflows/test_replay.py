@@ -78,6 +78,7 @@ def test_every_recorded_path_is_kept() -> None:
         "new-inquiry-same-conversation",
         "future-post-escalated",
         "x-thread",
+        "insights-topics",
     } <= names
     assert {path.stem for path in FAULT_HISTORIES.glob("*.json")} >= {"rules-error"}
 

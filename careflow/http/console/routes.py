@@ -29,7 +29,7 @@ from temporalio.client import Client
 
 from careflow.audit.report import fetch_report
 from careflow.audit.report_html import report_html
-from careflow.audit.sla import collect, sla_report
+from careflow.audit.sla import DEFAULT_BY, collect, collect_reviews, sla_report, teams_of
 from careflow.engine.ruleset import Ruleset
 from careflow.http.agent import (
     ACTIONS,
@@ -38,30 +38,37 @@ from careflow.http.agent import (
     TEMPORAL_ERRORS,
     ClientGetter,
     explain_failure,
+    signed,
 )
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
+from careflow.http.console.insights import insights_routes
+from careflow.http.console.presence import Presence
 from careflow.http.console.views import (
+    CountCache,
     FactCache,
     Filters,
     Row,
-    clock_running,
-    counts,
     due_of,
+    facet_values,
     open_inquiries,
+    owed,
     preview,
     state_at,
 )
 from careflow.http.tokens import ENV, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import RulesNotLoaded
+from careflow.temporal.due_pages import Mark, due_page
+from careflow.temporal.inquiries import BadQueueRequest, RulesNotLoaded
 from workflows.state import InquiryStatus
 
 log = logging.getLogger("careflow.http.console")
 HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024
+PAGE_SIZE = 50  # queue rows a page shows, nearest due first
 SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
+SUPERVISOR_BY = (*DEFAULT_BY, "agent", "team")  # the SLA report's groups in the console
 DONE = {
     "ack": "Acknowledged.",
     "reply": "Reply sent.",
@@ -115,6 +122,9 @@ def console_routes(
     except TokenError as error:
         tokens, off = Tokens([]), f"the console is off: {error}"
     cache = FactCache()
+    presence = Presence()
+    count_cache = CountCache(facet_values(ruleset))
+    teams = teams_of({name: team.agents for name, team in ruleset.rule_file.teams.items()})
 
     def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         body = _PAGES.get_template(name).render(request=request, **context)
@@ -234,21 +244,34 @@ def console_routes(
         client = await client_or_page(request, found)
         if isinstance(client, Response):
             return client
+        me = found.caller.name
+        params = request.query_params
+        filters = Filters.of(dict(params))
         try:
-            lines = await open_inquiries(client)
+            wanted = filters.for_visibility(me)
+            after, before = params.get("after"), params.get("before")
+            shown = await due_page(
+                client,
+                wanted,
+                PAGE_SIZE,
+                after=Mark.decode(after) if after else None,
+                before=Mark.decode(before) if before else None,
+            )
+            fresh_when = (wanted.to_query(), shown.matching)
+            tallies = await count_cache.counts(client, me, shown.rows, fresh_when)
+        except BadQueueRequest as error:
+            return problem(request, 422, str(error), found)
         except TEMPORAL_ERRORS as error:
             status_code, message = explain_failure(error, None)
             return problem(request, status_code, message, found)
-        me = found.caller.name
-        filters = Filters.of(dict(request.query_params))
-        shown = [line for line in lines if filters.keep(line, me)]
-        rows = await cache.rows(client, shown)
+        rows = await cache.rows(client, shown.rows)
         return {
             "me": found,
             "rows": rows,
-            "total": len(lines),
+            "page": shown,
+            "total": tallies["who"]["open"],
             "filters": filters,
-            "counts": counts(lines, me),
+            "counts": tallies,
             "now": datetime.now(UTC),
         }
 
@@ -296,8 +319,8 @@ def console_routes(
             {
                 "name": name,
                 "clock": clock,
-                "running": not closed and clock_running(clock),
-                "state": state_at(clock, now) if clock_running(clock) else None,
+                "running": not closed and owed(clock),
+                "state": state_at(clock, now) if owed(clock) else None,
             }
             for name, clock in status.clocks.items()
         ]
@@ -310,9 +333,11 @@ def console_routes(
             "clocks": clocks,
             "due": due_of(status, now),
             "templates": sorted(ruleset.rule_file.templates),
+            "reasons": ruleset.rule_file.reasons,
             "can_act": found.caller.role in ACTORS,
             "supervisor": found.caller.role == "supervisor",
             "colleague": colleague,
+            "viewers": presence.others(status.id, me),
             "rules_differ": status.ruleset.get("digest") != ruleset.digest,
         }
 
@@ -324,8 +349,28 @@ def console_routes(
         status = await status_or_page(request, found, inquiry_id)
         if isinstance(status, Response):
             return status
+        presence.saw(status.id, found.caller.name)
         done = DONE.get(request.query_params.get("done", ""))
         return page(request, "inquiry.html", done=done, **inquiry_context(found, status))
+
+    async def inquiry_fragment(request: Request) -> Response:
+        """The inquiry's changing parts (conversation, clocks, who else is here, rules fired,
+        timeline) for the page's poll; each poll also says this agent is still here."""
+        found = signed_in(request, READERS, "read inquiries")
+        if isinstance(found, Response):
+            return JSONResponse({"error": "sign in again"}, status_code=401)
+        status = await status_or_page(request, found, request.path_params["id"])
+        if isinstance(status, Response):
+            return JSONResponse({"error": "the inquiry cannot be read now"}, status_code=503)
+        presence.saw(status.id, found.caller.name)
+        context = inquiry_context(found, status)
+        parts = {
+            name: _PAGES.get_template(f"_inquiry_{name}.html").render(request=request, **context)
+            for name in ("live", "history")
+        }
+        return JSONResponse(
+            {**parts, "closed": context["closed"]}, headers={"Cache-Control": "no-store"}
+        )
 
     async def preview_endpoint(request: Request) -> Response:
         """The composer's preview: JSON, rendered server-side with careflow's own engine."""
@@ -382,7 +427,8 @@ def console_routes(
         if isinstance(client, Response):
             return client
         try:
-            await inquiries.act(client, inquiry_id, action.update, action.request(body, caller))
+            wanted = signed(action, body, caller, "console")
+            await inquiries.act(client, inquiry_id, action.update, wanted)
         except RulesNotLoaded as error:
             return await refusal(request, found, inquiry_id, 503, str(error))
         except TEMPORAL_ERRORS as error:
@@ -459,7 +505,8 @@ def console_routes(
         if isinstance(client, Response):
             return client
         try:
-            report = sla_report(await collect(client, since), since)
+            inquiries, reviews = await collect(client, since), await collect_reviews(client, since)
+            report = sla_report(inquiries, since, SUPERVISOR_BY, teams, reviews)
         except TEMPORAL_ERRORS as error:
             status_code, message = explain_failure(error, None)
             return problem(request, status_code, message, found)
@@ -489,11 +536,13 @@ def console_routes(
         Route("/signout", signout, methods=["POST"]),
         Route("/console/queue", queue_fragment, methods=["GET"]),
         Route("/console/preview", preview_endpoint, methods=["GET"]),
+        Route("/console/inquiry/{id:path}", inquiry_fragment, methods=["GET"]),
         Route("/console/act/{action}/{id:path}", act, methods=["POST"]),
         Route("/console/report/{id:path}", report_page, methods=["GET"]),
         Route("/supervisor", supervisor_page, methods=["GET"]),
         Route("/supervisor/report", sla_page, methods=["GET"]),
         HtmlRoute("/inquiries/{id:path}", inquiry_page, methods=["GET"]),
+        *insights_routes(signed_in, client_or_page, problem, _framed, ruleset),
         Mount("/console/static", app=StaticFiles(directory=str(HERE / "static")), name="console"),
     ]
 
@@ -523,14 +572,16 @@ def _body_fields(action: str, fields: dict[str, str]) -> dict[str, Any]:
     if action == "resolve":
         note = fields.get("note", "").strip()
         return {"code": fields.get("code", ""), **({"note": note} if note else {})}
+    code = fields.get("code", "").strip()
+    coded = {"code": code} if code else {}
     if action == "reopen":
-        return {"reason": fields.get("reason", "").strip()}
+        return {"reason": fields.get("reason", "").strip(), **coded}
     if action == "assign":
         assignee = fields.get("assignee", "").strip()
-        return {"assignee": assignee} if assignee else {}
+        return {**({"assignee": assignee} if assignee else {}), **coded}
     if action == "escalate":
         reason = fields.get("reason", "").strip()
-        return {"to": fields.get("to", ""), **({"reason": reason} if reason else {})}
+        return {"to": fields.get("to", ""), **({"reason": reason} if reason else {}), **coded}
     return {}
 
 

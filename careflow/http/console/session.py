@@ -1,9 +1,10 @@
 """Who is using the console: a signed session cookie, or the API's ``Authorization: Bearer``.
 
-The cookie holds no token: only the token's sha256, a CSRF token made at sign-in and an expiry,
-signed with HMAC-SHA256 under a key derived from the configured tokens (``Tokens.secret``), so
-every process with the same tokens accepts it and changing the tokens signs everyone out. Each
-request looks the digest up again: a token removed from the configuration ends its sessions.
+The cookie holds no token: only the token's sha256 and a CSRF token made at sign-in, signed and
+timestamped by itsdangerous (HMAC under a key derived from the configured tokens,
+``Tokens.secret``), so every process with the same tokens accepts it and changing the tokens
+signs everyone out; it expires ``LIFETIME`` after sign-in. Each request looks the digest up
+again: a token removed from the configuration ends its sessions.
 
 Forms are protected twice: every POST made with the cookie must carry the session's CSRF token
 and come from this site (``Origin``, else ``Referer``). A bearer request needs neither, since
@@ -12,15 +13,13 @@ a browser never adds that header on its own.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -40,38 +39,25 @@ class Session:
     expires: int | None
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+def _signer(tokens: Tokens) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(tokens.secret(PURPOSE), salt=PURPOSE)
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(key: bytes, body: str) -> str:
-    return _b64(hmac.new(key, body.encode("ascii"), hashlib.sha256).digest())
-
-
-def make_cookie(tokens: Tokens, token: str, now: float | None = None) -> tuple[str, str]:
+def make_cookie(tokens: Tokens, token: str) -> tuple[str, str]:
     """The cookie value for a valid ``token``, and the session's CSRF token."""
     csrf = secrets.token_urlsafe(24)
-    expires = int((now or time.time()) + LIFETIME)
-    payload = {"d": digest_hex(token), "c": csrf, "e": expires}
-    body = _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
-    return f"{body}.{_mac(tokens.secret(PURPOSE), body)}", csrf
+    return _signer(tokens).dumps({"d": digest_hex(token), "c": csrf}), csrf
 
 
 def read_cookie(tokens: Tokens, value: str, now: float | None = None) -> Session | None:
     """The session a cookie stands for; None when forged, expired, malformed or revoked."""
-    body, dot, mac = value.partition(".")
-    if not dot or not hmac.compare_digest(_mac(tokens.secret(PURPOSE), body), mac):
-        return None
     try:
-        payload = json.loads(_unb64(body))
-        digest, csrf, expires = str(payload["d"]), str(payload["c"]), int(payload["e"])
-    except (ValueError, KeyError, TypeError):
+        payload, signed_at = _signer(tokens).loads(value, return_timestamp=True)
+        digest, csrf = str(payload["d"]), str(payload["c"])
+    except (BadData, KeyError, TypeError):
         return None
-    if expires < (now or time.time()):
+    expires = int(signed_at.timestamp()) + LIFETIME
+    if expires < (time.time() if now is None else now):
         return None
     caller = tokens.caller_by_digest(digest)
     return None if caller is None else Session(caller, csrf, expires)

@@ -1,23 +1,28 @@
 """What the console's pages show, made from careflow's own answers: queue rows with their clock
 state, an inquiry's clocks, and the composer's preview.
 
-The queue lists inquiries from visibility (``list_open``: memo and search attributes, one call)
-and adds what only the inquiry knows (the author's reach, which clock is due and its warning) by
-asking each inquiry's status once and keeping the answer until its row changes: a queue that
-polls every two seconds asks again only about the rows that moved.
+The queue shows one page from visibility (``due_pages.due_page``: the filters in the query, the
+nearest due first across pages, a page's worth listed) and adds what only the inquiry knows (the
+author's reach, which clock is due and its warning) by asking each shown inquiry's status once
+and keeping the answer until its row changes: a queue that polls every two seconds asks again
+only about the rows that moved. The filters' counts are visibility counts, one per value (the
+dev server's SQLite visibility cannot ``GROUP BY`` a custom search attribute), kept a few
+seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import quote
 
 from temporalio.client import Client
 
+from careflow.engine.model import Priority
 from careflow.engine.ruleset import Ruleset
 from careflow.engine.sensitive import find_sensitive
 from careflow.engine.templates import TemplateRenderError, render_template
@@ -29,18 +34,24 @@ from careflow.engine.text_parts import (
     x_length,
 )
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import OpenInquiry, list_open
+from careflow.temporal.inquiries import OPEN_QUERY, OpenInquiry, QueueFilters, list_open
 from workflows.state import ClockView, InquiryStatus, ValuesState
 
 HIGH_REACH = 10_000  # followers: the default pack's ``high-reach`` rule (tagged pr-risk)
 ENRICH_AT_MOST = 200  # rows whose status the queue asks for; the rest show what visibility has
 ASK_AT_ONCE = 16
+ASK_FOR_AT_MOST = 3.0  # seconds a page waits for statuses (no worker: rows without facts)
+ASK_AGAIN_AFTER = 10.0  # seconds before a status that failed is asked for again
 FILTERS = ("queue", "category", "priority", "channel")
+CHANNELS = ("x", "facebook", "instagram")  # careflow's channels, offered as filters
+PRIORITIES: tuple[str, ...] = get_args(Priority)
+COUNTS_KEPT_FOR = 5.0  # seconds: the counts of a queue polled every two seconds by many agents
+COUNT_AT_ONCE = 8
 
 
 async def open_inquiries(client: Client) -> list[OpenInquiry]:
-    """The one place the console lists open inquiries (nearest due first)."""
-    return (await list_open(client)).rows  # the whole queue: the counts need every row
+    """Every open inquiry, nearest due first: for the supervisor view's totals."""
+    return (await list_open(client)).rows
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,12 @@ def clock_running(clock: ClockView) -> bool:
     return clock.met_at is None and clock.stopped_at is None and clock.published_passed_at is None
 
 
+def owed(clock: ClockView) -> bool:
+    """Whether the customer is still owed what the clock measures: not met, not stopped, not
+    paused; its countdown shows, past the published window too ("missed 3m ago")."""
+    return clock.met_at is None and clock.stopped_at is None and not clock.paused
+
+
 def state_at(clock: ClockView, now: datetime) -> str:
     """A running clock's state now: the published window beats the internal target beats the
     warning."""
@@ -121,6 +138,8 @@ class FactCache:
 
     limit: int = 10_000
     _kept: dict[str, tuple[tuple[Any, ...], Facts]] = field(default_factory=dict)
+    _failed: dict[str, float] = field(default_factory=dict)  # id: when to ask again
+    _asking: set[asyncio.Task[None]] = field(default_factory=set)  # past the page's wait
 
     @staticmethod
     def _key(line: OpenInquiry) -> tuple[Any, ...]:
@@ -128,22 +147,32 @@ class FactCache:
 
     async def rows(self, client: Client, lines: list[OpenInquiry]) -> list[Row]:
         now = datetime.now(UTC)
+        clock = time.monotonic()
         wanted = [
             line
             for line in lines[:ENRICH_AT_MOST]
             if self._kept.get(line.id, ((), None))[0] != self._key(line)
+            and self._failed.get(line.id, 0.0) <= clock
         ]
         gate = asyncio.Semaphore(ASK_AT_ONCE)
 
         async def ask(line: OpenInquiry) -> None:
+            self._failed[line.id] = clock + ASK_AGAIN_AFTER  # asked: not again until it answers
             async with gate:
                 try:
                     status = await inquiries.status(client, line.id)
                 except Exception:  # a row without facts still shows; its page says what failed
                     return
+                self._failed.pop(line.id, None)
                 self._kept[line.id] = (self._key(line), facts_of(status, now))
 
-        await asyncio.gather(*(ask(line) for line in wanted))
+        if wanted:  # no worker, or a slow one: the page shows what visibility has
+            tasks = {asyncio.ensure_future(ask(line)) for line in wanted}
+            _, pending = await asyncio.wait(tasks, timeout=ASK_FOR_AT_MOST)
+            self._asking |= pending  # they finish later and fill the cache for the next poll
+            for task in pending:
+                task.add_done_callback(self._asking.discard)
+        self._failed = {k: v for k, v in self._failed.items() if v > clock}
         if len(self._kept) > self.limit:
             open_ids = {line.id for line in lines}
             self._kept = {k: v for k, v in self._kept.items() if k in open_ids}
@@ -189,12 +218,18 @@ class Filters:
         values = {name: params[name] for name in FILTERS if params.get(name)}
         return cls(values, params.get("mine") == "1", params.get("unassigned") == "1")
 
-    def keep(self, line: OpenInquiry, me: str) -> bool:
-        if any(getattr(line, name) != value for name, value in self.values.items()):
-            return False
-        if self.mine and line.agent != me:
-            return False
-        return not (self.unassigned and line.agent is not None)
+    def for_visibility(self, me: str) -> QueueFilters:
+        """The filters as clauses of the visibility query ("mine" is the agent's name);
+        ``BadQueueRequest`` when they cannot combine."""
+        v = self.values
+        return QueueFilters(
+            queue=v.get("queue"),
+            category=v.get("category"),
+            priority=v.get("priority"),
+            channel=v.get("channel"),
+            agent=me if self.mine else None,
+            unassigned=self.unassigned,
+        )
 
     def query(self, **change: str | None) -> str:
         """This filter set's query string with ``change`` applied (None removes)."""
@@ -225,19 +260,86 @@ def _quote(value: str) -> str:
     return quote(value, safe="")
 
 
-def counts(lines: list[OpenInquiry], me: str) -> dict[str, Counter[str]]:
-    """How many open inquiries each filter value has (over the whole queue)."""
-    found: dict[str, Counter[str]] = {name: Counter() for name in FILTERS}
-    for line in lines:
-        for name in FILTERS:
-            found[name][getattr(line, name) or "?"] += 1
-    found["who"] = Counter(
-        {
-            "mine": sum(1 for line in lines if line.agent == me),
-            "unassigned": sum(1 for line in lines if line.agent is None),
-        }
+def facet_values(ruleset: Ruleset) -> dict[str, set[str]]:
+    """The values each filter offers: what the rule file can set (its defaults and ``set``
+    actions), careflow's channels and priorities; a page adds the values its rows show."""
+    values: dict[str, set[str]] = {
+        "queue": {ruleset.rule_file.defaults.queue},
+        "category": {ruleset.rule_file.defaults.category},
+        "priority": set(PRIORITIES),
+        "channel": set(CHANNELS),
+    }
+    for rule in ruleset.rule_file.rules:
+        for action in rule.do:
+            if action.set is not None:
+                if action.set.queue:
+                    values["queue"].add(action.set.queue)
+                if action.set.category:
+                    values["category"].add(action.set.category)
+    return values
+
+
+def _one(name: str, value: str) -> QueueFilters:
+    """The filters of one value: ``name`` is one of ``FILTERS``."""
+    return QueueFilters(
+        queue=value if name == "queue" else None,
+        category=value if name == "category" else None,
+        priority=value if name == "priority" else None,
+        channel=value if name == "channel" else None,
     )
-    return found
+
+
+@dataclass
+class CountCache:
+    """The filters' counts over the whole open queue, one visibility count per value, kept
+    ``COUNTS_KEPT_FOR`` seconds (per agent, for "mine")."""
+
+    offered: dict[str, set[str]]
+    _kept: dict[
+        tuple[str, frozenset[tuple[str, str]], tuple[str, int]],
+        tuple[float, dict[str, Counter[str]]],
+    ] = field(default_factory=dict)
+
+    async def counts(
+        self, client: Client, me: str, rows: list[OpenInquiry], shown: tuple[str, int]
+    ) -> dict[str, Counter[str]]:
+        """The counts; ``shown`` (the page's query and how many match it) is part of the key,
+        so an inquiry arriving or leaving refreshes them at once, never showing counts older
+        than the page beside them."""
+        seen = {
+            (name, value)
+            for row in rows
+            for name in FILTERS
+            if (value := getattr(row, name)) and value.isprintable() and value.strip()
+        }
+        asked = {(n, v) for n, values in self.offered.items() for v in values} | seen
+        key = (me, frozenset(asked), shown)
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        gate = asyncio.Semaphore(COUNT_AT_ONCE)
+
+        async def count(filters: QueueFilters) -> int:
+            async with gate:
+                return (await client.count_workflows(filters.to_query(OPEN_QUERY))).count
+
+        pairs = sorted(asked)
+        numbers = await asyncio.gather(
+            *(count(_one(name, value)) for name, value in pairs),
+            count(QueueFilters(agent=me)),
+            count(QueueFilters(unassigned=True)),
+            count(QueueFilters()),
+        )
+        found: dict[str, Counter[str]] = {name: Counter() for name in FILTERS}
+        for (name, value), number in zip(pairs, numbers, strict=False):
+            if number:
+                found[name][value] = number
+        mine, unassigned, total = numbers[-3:]
+        found["who"] = Counter({"mine": mine, "unassigned": unassigned, "open": total})
+        if len(self._kept) > 1000:
+            self._kept.clear()
+        self._kept[key] = (time.monotonic() + COUNTS_KEPT_FOR, found)
+        return found
 
 
 # ---------------------------------------------------------------------- the composer

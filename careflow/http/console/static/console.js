@@ -90,6 +90,37 @@
     setTimeout(poll, 1500);
   }
 
+  // An inquiry's page: a poll swaps in its conversation, clocks, who else is here and the
+  // timeline when they change (a customer's new message, a colleague's action), never the
+  // composer, whose text the agent may be typing.
+  const live = document.getElementById("live");
+  const history = document.getElementById("history");
+  if (live) {
+    let shown = { live: null, history: null };  // what the last poll swapped in
+    const pollInquiry = async function () {
+      try {
+        const answer = await fetch(live.dataset.poll, {
+          headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store",
+        });
+        if (answer.status === 401) {
+          window.location.href = "/signin?next=" + encodeURIComponent(window.location.pathname);
+          return;
+        }
+        if (answer.ok) {
+          const body = await answer.json();
+          if (body.live !== shown.live) {
+            live.innerHTML = body.live;
+            tick();
+          }
+          if (history && body.history !== shown.history) history.innerHTML = body.history;
+          shown = body;
+        }
+      } catch (error) { /* the next poll tries again */ }
+      setTimeout(pollInquiry, 2000);
+    };
+    setTimeout(pollInquiry, 2000);
+  }
+
   // The composer: a template fills the text; every change asks the server for the preview.
   const composer = document.getElementById("composer");
   if (composer) {

@@ -1,0 +1,128 @@
+"""``GET /proactive`` and ``POST /proactive/{id}/approve|reject``: the trend watch's drafts
+and a supervisor's decision (only the supervisor role; the bearer tokens of the agent API)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+from temporalio.client import Client
+
+from careflow.channels.common import validation_problems
+from careflow.http.agent import (
+    MAX_BODY,
+    TEMPORAL_ERRORS,
+    ClientGetter,
+    NotBlank,
+    explain_failure,
+)
+from careflow.http.body import read_body
+from careflow.http.tokens import ENV, Caller, TokenError, Tokens, load_tokens
+from careflow.settings import ApiTokenSettings
+from careflow.temporal import proactive
+
+
+class ApproveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: NotBlank | None = None
+
+
+class RejectBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: NotBlank
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[BaseRoute]:
+    """The routes; tokens are read once, as the agent API does."""
+    try:
+        tokens = load_tokens(settings)
+        off = None if tokens else f"{ENV} is not set: the API is off until it is"
+    except TokenError as error:
+        tokens, off = Tokens([]), f"the API is off: {error}"
+
+    def supervisor(request: Request) -> Caller | JSONResponse:
+        if off is not None:
+            return _error(503, off, missing_variable=ENV)
+        scheme, _, offered = request.headers.get("authorization", "").partition(" ")
+        caller = tokens.caller(offered.strip()) if scheme.lower() == "bearer" else None
+        if caller is None:
+            response = _error(401, "a valid Authorization: Bearer <token> header is needed")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        if caller.role != "supervisor":
+            return _error(403, f"the {caller.role} role may not decide proactive posts")
+        return caller
+
+    async def client_or_503() -> Client | JSONResponse:
+        try:
+            return await get_client()
+        except Exception as error:  # the holder's Unavailable, or whatever connecting raised
+            return _error(503, str(error) or "cannot connect to Temporal")
+
+    async def listing(request: Request) -> Response:
+        """
+        summary: The proactive posts the trend watch drafted, awaiting ones first.
+        description: Roles - supervisor.
+        security: [{bearer: []}]
+        responses:
+          200: {description: "Each post's id, trend, segment, status, draft and counts"}
+          401: {description: "No or unknown bearer token"}
+          403: {description: "Not a supervisor"}
+        """
+        caller = supervisor(request)
+        if isinstance(caller, Response):
+            return caller
+        client = await client_or_503()
+        if isinstance(client, Response):
+            return client
+        try:
+            found = await proactive.list_proactive(client)
+        except TEMPORAL_ERRORS as error:
+            status, message = explain_failure(error, None)
+            return _error(status, message)
+        return JSONResponse([s.model_dump(mode="json") for s in found])
+
+    async def decide(request: Request) -> Response:
+        """
+        summary: Approve (optionally with edited text) or reject (with a reason) a draft.
+        description: Roles - supervisor. Body {"text"?} to approve, {"reason"} to reject.
+        security: [{bearer: []}]
+        responses:
+          200: {description: "The post's status after the decision"}
+          409: {description: "Decided or expired already"}
+          422: {description: "A body that is not valid"}
+        """
+        caller = supervisor(request)
+        if isinstance(caller, Response):
+            return caller
+        post_id, decision = request.path_params["id"], request.path_params["decision"]
+        raw = await read_body(request, MAX_BODY)
+        if raw is None:
+            return _error(413, f"the body is larger than {MAX_BODY} bytes")
+        client = await client_or_503()
+        if isinstance(client, Response):
+            return client
+        try:
+            if decision == "approve":
+                approve = ApproveBody.model_validate_json(raw.strip() or b"{}")
+                result = await proactive.approve(client, post_id, caller.name, approve.text)
+            else:
+                reject = RejectBody.model_validate_json(raw.strip() or b"{}")
+                result = await proactive.reject(client, post_id, caller.name, reject.reason)
+        except ValidationError as error:
+            problems = validation_problems(error)
+            return _error(422, f"the {decision} body is not valid", problems=problems)
+        except TEMPORAL_ERRORS as error:
+            status, message = explain_failure(error, post_id)
+            return _error(status, message)
+        return JSONResponse(result.model_dump(mode="json"))
+
+    return [
+        Route("/proactive", listing, methods=["GET"]),
+        Route("/proactive/{id}/{decision:str}", decide, methods=["POST"]),
+    ]
