@@ -224,6 +224,9 @@ class InquiryState(BaseModel):
     rating_asked_at: AwareDatetime | None = None  # the latest follow-up that asked for a rating
     rating: Rating | None = None  # the customer's latest rating (workflows.rating)
     review_id: str | None = None  # the quality review's workflow, when sampled (workflows.qa)
+    # The rule file's topics matched so far (workflows.topics), carried so that a new run still
+    # knows the topics of messages the bounded state let go.
+    topics: list[str] = []
 
     @property
     def private_channel(self) -> bool:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from tests.workflows.states import RULES, inquiry_state
 from workflows import search
+from workflows.bounded import KEPT_MESSAGES, trim
 from workflows.state import Message
 from workflows.topics import TopicTracker
 
@@ -39,6 +40,23 @@ def test_a_new_run_finds_the_same_topics_from_the_carried_messages() -> None:
     state = inquiry_state()
     state.messages += [_message("the site is down"), _message("refund please")]
     assert TopicTracker().update(state, RULES) == ["outage", "refund"]
+
+
+def test_a_long_conversation_keeps_tagging_and_carries_what_it_let_go() -> None:
+    # The bounded state keeps only the latest messages: a topic met early must survive the trim
+    # and a new run, and messages arriving once the list is full must still be tested.
+    state = inquiry_state()
+    tracker = TopicTracker()
+    state.messages.append(_message("the site is down"))
+    state.messages += [_message(f"any news? ({n})") for n in range(KEPT_MESSAGES + 5)]
+    assert tracker.update(state, RULES) == ["outage"]
+    trim(state)
+    assert len(state.messages) == KEPT_MESSAGES and state.earlier.messages == 6
+    state.messages.append(_message("refund please"))
+    trim(state)
+    assert tracker.update(state, RULES) == ["outage", "refund"]
+    carried = state.model_copy(deep=True)  # continue-as-new: a fresh tracker in the next run
+    assert TopicTracker().update(carried, RULES) == ["outage", "refund"]
 
 
 def test_topic_tokens_are_single_words_that_never_collide() -> None:
