@@ -190,7 +190,9 @@ def test_actions_need_an_agent() -> None:
         app, ["reply", "inquiry-x-1", "--text", "hi"], env={"CAREFLOW_AGENT": None}
     )
     assert result.exit_code == 1
-    assert result.stderr == "error: say who is acting: --agent NAME, or set CAREFLOW_AGENT\n"
+    assert result.stderr == (
+        "error: say who is acting: --agent NAME (or CAREFLOW_AGENT), or --token\n"
+    )
 
 
 def test_outbox_prints_deliveries_readably(tmp_path: Path) -> None:
