@@ -24,7 +24,6 @@ from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
-    NAME_PATTERN,
     SHARE_PATTERN,
     WARN_PATTERN,
     WEBHOOK_PATTERN,
@@ -33,6 +32,7 @@ from careflow.engine.model import (
     Rule,
     RuleFile,
 )
+from careflow.engine.model_base import NAME_PATTERN
 from careflow.engine.rating import LANGUAGES as RATING_LANGUAGES
 from careflow.engine.rating import tokens as rating_tokens
 from careflow.engine.safe_regex import UnsafeRegexError, check_regex

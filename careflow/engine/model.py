@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     PlainValidator,
     StringConstraints,
@@ -19,20 +17,17 @@ from pydantic import (
     model_validator,
 )
 
-from careflow.engine.conditions import Condition, ConditionError, parse_condition
+from careflow.engine.conditions import Condition
 from careflow.engine.durations import DURATION_PATTERN
+from careflow.engine.model_base import Duration, Name, Strict, Text, condition
 from careflow.engine.topic_model import Topic
 from careflow.engine.trend_model import TrendRule
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$"
 WEBHOOK_PATTERN = r"^(https?://\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"
 HOLIDAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 SHARE_PATTERN = r"^(100|[1-9]?[0-9])%$"
 
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-Text = Annotated[str, StringConstraints(min_length=1)]
-Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 Priority = Literal["low", "normal", "high", "urgent"]
 PrivatizePolicy = Literal["required", "offer", "never"]
 Event = Literal[
@@ -51,22 +46,6 @@ Event = Literal[
     "follow_up.silent",
     "closed",
 ]
-
-
-class Strict(BaseModel):
-    """Unknown keys and type coercion are errors, as in the schema."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        """An omitted key takes its default; an explicit ``null`` is a mistake (as in the schema)."""
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if value is None:
-                    raise ValueError(f"{key}: null is not allowed; omit the key instead")
-        return data
 
 
 class Brand(Strict):
@@ -204,11 +183,7 @@ class Action(Strict):
 def _parse_when(raw: Any) -> Condition | None:
     if raw is None:
         raise ValueError("when must be a condition mapping; omit it to match every time")
-    try:
-        return parse_condition(raw)
-    except ConditionError as error:
-        where = ".".join(str(part) for part in error.path)
-        raise ValueError(f"{where}: {error.message}" if where else error.message) from None
+    return condition(raw)
 
 
 class Rule(Strict):

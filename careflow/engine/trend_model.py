@@ -7,23 +7,20 @@ templates and targets are checked by ``careflow.engine.checker``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints
 
-from careflow.engine.durations import DURATION_PATTERN
+from careflow.engine.model_base import Duration as TrendDuration
+from careflow.engine.model_base import Name as TrendName
+from careflow.engine.model_base import Strict
 
-_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-TrendName = Annotated[str, StringConstraints(pattern=_NAME)]
-TrendDuration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN)]
 PROACTIVE_CHANNELS = ("x", "facebook")
 
 
-class TrendRule(BaseModel):
+class TrendRule(Strict):
     """One trend: ``topic`` in one segment, at least ``min_count`` inquiries in ``window`` and at
     least ``factor`` times the median of the same window at the same time on the last 7 days."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, regex_engine="python-re")
 
     name: TrendName
     description: str | None = None
@@ -37,12 +34,3 @@ class TrendRule(BaseModel):
     wait: TrendDuration = "2h"  # how long a draft waits for a decision before it expires
     channel: Literal["x", "facebook"] = "x"  # where the post goes (an X post, a Facebook Page post)
     reply_template: TrendName | None = None  # then, a reply to each open inquiry it covers
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if value is None:
-                    raise ValueError(f"{key}: null is not allowed; omit the key instead")
-        return data
