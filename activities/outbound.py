@@ -18,7 +18,10 @@ from careflow.engine.text_parts import signed
 
 
 def compose(outbound: Outbound) -> str:
-    """The final text: the agent's words or the rendered template, then the signature."""
+    """The final text: the agent's words or the rendered template, then the signature; for
+    Messenger's customer-feedback template, its title (what the thread shows)."""
+    if outbound.feedback is not None:
+        return outbound.feedback.title
     if outbound.template is not None:
         try:
             text = render_template(outbound.template, outbound.variables)

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from careflow.engine.messenger_feedback import FeedbackCard
+
 # Activity type names as Temporal records them; the workflow schedules by these names.
 LOAD_RULES = "load_rules"
 DELIVER = "deliver"
@@ -65,6 +67,9 @@ class Outbound(BaseModel):
     customer_in_private: bool = False  # the customer has written privately: a DM thread is open
     customer_last_at: AwareDatetime | None = None  # their latest message (Meta's 24-hour window)
     human: bool = False  # an agent's own words, not an automated message
+    # A follow-up asking on Messenger with Meta's customer-feedback template instead of its text
+    # (the "feedback-messenger-template" patch); the text stays, for the record.
+    feedback: FeedbackCard | None = None
 
 
 class Delivery(BaseModel):

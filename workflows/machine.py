@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.types import DELIVER, Delivery, Outbound
     from careflow.engine.calendars import ALWAYS
     from careflow.engine.limits import evaluated_limit
+    from careflow.engine.rating import ReadRating
     from careflow.engine.ruleset import Decision, Ruleset
     from workflows import bounded, faults, interpreter, metrics, outbound, qa_start, rating, timing
     from workflows.outbound import CUSTOMER_FACING, Send
@@ -233,12 +234,26 @@ class StepMachine:
         if follow_up is not None and now >= follow_up:
             state.follow_up_sent_at = now
             template = flow.follow_up.template
+            card = None
             if flow.follow_up.rating is not None and workflow.patched(rating.CSAT_PATCH):
                 state.rating_asked_at = now  # asked for a rating: the next answer may be one
                 template = flow.follow_up.rating.template or template
-            await self.send(
-                Send("follow_up", "flow", template_name=template, private=state.private_channel)
+                card = rating.messenger_card(
+                    flow.follow_up, state.inquiry.channel, outbound.customer_last_at(state), now
+                )
+                if card is not None and not workflow.patched(rating.FEEDBACK_PATCH):
+                    card = None
+            sent = await self.send(
+                Send(
+                    "follow_up",
+                    "flow",
+                    template_name=template,
+                    private=state.private_channel,
+                    feedback=card,
+                )
             )
+            if sent is not None and card is not None:
+                self.note("rating.asked", "asked with Messenger's customer-feedback template")
         elif silence is not None and now >= silence:
             await self.run_event("follow_up.silent", self._resolution_fields())
             if state.step == "follow_up":
@@ -306,7 +321,7 @@ class StepMachine:
         self.note("customer.message", f"@{state.inquiry.author.handle} wrote {where}")
         fields = {"message.text": message.text, "message.private": message.private}
         if state.step == "follow_up":
-            rated = await self._rating(message.text, fields)
+            rated = await self._rating(message, fields)
             if state.step == "follow_up":
                 await self.run_event("follow_up.reply", {**fields, **self._resolution_fields()})
             if state.step == "follow_up" and rated is not None:
@@ -328,20 +343,26 @@ class StepMachine:
             await self._restart_clock("next_reply", at)
         await self.run_event("customer.message", fields)
 
-    async def _rating(self, text: str, fields: dict[str, Any]) -> rating.Rating | None:
-        """When the follow-up asked for a rating and ``text`` gives one: recorded, and the
-        ``follow_up.rating`` rules run (a low score may reopen, a high one thank). A rated
-        answer that no rule closes or reopens closes the inquiry: the customer answered."""
+    async def _rating(
+        self, message: CustomerMessage, fields: dict[str, Any]
+    ) -> rating.Rating | None:
+        """When the follow-up asked for a rating and the answer gives one (its text, or the
+        platform's own rating form): recorded, and the ``follow_up.rating`` rules run (a low
+        score may reopen, a high one thank). A rated answer that no rule closes or reopens
+        closes the inquiry: the customer answered."""
         state = self.state
         spec = self.ruleset.rule_file.flow.follow_up.rating
         if spec is None or not rating.awaited(spec, state.rating_asked_at, state.rating):
             return None
-        read = await self._safely(
-            "reading the rating",
-            lambda: rating.read(spec, text),
-            lambda: None,
-            "the answer was not read as a rating",
-        )
+        if message.rating is not None and workflow.patched(rating.FEEDBACK_PATCH):
+            read: ReadRating | None = rating.given(spec, message.rating)
+        else:
+            read = await self._safely(
+                "reading the rating",
+                lambda: rating.read(spec, message.text),
+                lambda: None,
+                "the answer was not read as a rating",
+            )
         if read is None:
             return None
         state.rating = rating.Rating(

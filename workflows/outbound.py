@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from activities.types import Delivery, Outbound, OutboundKind
+from careflow.engine.messenger_feedback import FeedbackCard
 from careflow.engine.ruleset import Ruleset
 from workflows.state import InquiryState, Message
 
@@ -35,6 +36,7 @@ class Send:
     target: str | None = None
     target_webhook: str | None = None
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    feedback: FeedbackCard | None = None  # Messenger's customer-feedback template instead
 
 
 def key(workflow_id: str, state: InquiryState) -> str:
@@ -77,12 +79,13 @@ def build(send: Send, key: str, state: InquiryState, ruleset: Ruleset) -> Outbou
         agent=state.agent,
         recipient_id=inquiry.author.id,
         customer_in_private=state.private_at is not None,
-        customer_last_at=_customer_last_at(state),
+        customer_last_at=customer_last_at(state),
         human=send.human,
+        feedback=send.feedback,
     )
 
 
-def _customer_last_at(state: InquiryState) -> datetime | None:
+def customer_last_at(state: InquiryState) -> datetime | None:
     """When the customer last wrote: among the messages kept, or the earlier ones."""
     latest = [m.at for m in state.messages if m.direction == "in"]
     if state.earlier.customer_last_at is not None:

@@ -14,6 +14,7 @@ from typing import Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from activities.types import RulesSource
+from careflow.engine.messenger_feedback import FeedbackAnswer
 from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
 from workflows.actors import Actor
@@ -75,6 +76,9 @@ class CustomerMessage(BaseModel):
     at: AwareDatetime
     # Defaulted, so messages recorded before follow-ups kept their media still decode.
     attachments: list[Attachment] = []
+    # A rating the platform gave in structured form (Messenger's customer-feedback template):
+    # read as it is, not from ``text`` (since the "feedback-messenger-template" patch).
+    rating: FeedbackAnswer | None = None
 
 
 class MessageChange(BaseModel):

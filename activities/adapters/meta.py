@@ -14,7 +14,9 @@ message continues the comment's inquiry, and its later private messages go to th
 thread (``recipient.id = recipient_id``, once ``customer_in_private``). Meta's own refusal (Graph
 error 10900) says the same. The 7-day limit is Meta's to enforce: its refusal is final too.
 
-Messenger and Instagram messages follow Meta's 24-hour window (``messaging_window``).
+Messenger and Instagram messages follow Meta's 24-hour window (``messaging_window``). A
+follow-up that asks with Messenger's customer-feedback template (``Outbound.feedback``) goes as
+that template (``careflow.engine.messenger_feedback``) to the same thread.
 
 Before posting again after an attempt that may have landed, the Page's own posts are read back
 (``reconcile``): the comment's replies (``GET /{comment}/comments`` or ``/replies``) for a
@@ -39,6 +41,7 @@ from activities.adapters.posting import moved, post_pieces
 from activities.adapters.reconcile import LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
 from activities.types import Delivery, Outbound
+from careflow.engine.messenger_feedback import template_message
 from careflow.engine.post import instagram_mention
 from careflow.engine.text_parts import split_text
 from careflow.settings import PlatformSettings
@@ -159,6 +162,8 @@ class MetaPoster:
     async def _messages(self, api: Api, outbound: Outbound, text: str, thread: str) -> Delivery:
         """Send API messages to ``thread`` (a page-scoped id), numbered when the text is long."""
         window = messaging_window(outbound, datetime.now(UTC))
+        if outbound.feedback is not None and outbound.channel == "messenger":
+            return await self._feedback_template(api, outbound, thread, window)
 
         async def post(piece: str, key: str, previous: str) -> str:
             payload = {"recipient": {"id": thread}, **window, "message": {"text": piece}}
@@ -171,6 +176,25 @@ class MetaPoster:
         return Delivery(
             key=outbound.key, id=ids[0], text=text, parts=len(ids), private=moved(outbound)
         )
+
+    async def _feedback_template(
+        self, api: Api, outbound: Outbound, thread: str, window: dict[str, str]
+    ) -> Delivery:
+        """Messenger's customer-feedback template (``template_message``), once per key. Meta
+        lists it among the Page's messages without text, so a retry after a lost answer looks
+        for a Page message with no text since the attempt."""
+        assert outbound.feedback is not None
+        card = outbound.feedback
+
+        async def post(piece: str, key: str, previous: str) -> str:
+            message = template_message(card)
+            payload = {"recipient": {"id": thread}, **window, "message": message}
+            body = await api.call("POST", "/me/messages", payload)
+            return posted_id(body, key, outbound.channel, "message_id")
+
+        look = functools.partial(self._look_messages, api, outbound.channel, thread)
+        ids = await post_pieces(self.record, outbound, [""], post, look, keyed=False)
+        return Delivery(key=outbound.key, id=ids[0], text=card.title, private=moved(outbound))
 
     async def _private_reply(self, api: Api, outbound: Outbound, text: str) -> str:
         """Meta's Private Replies: one message to the author of a public comment."""

@@ -85,6 +85,8 @@ class SandboxAdapter:
                 }
                 if outbound.transcript:
                     entry["transcript"] = outbound.transcript
+                if outbound.feedback is not None:  # Messenger's customer-feedback template
+                    entry["feedback"] = outbound.feedback.model_dump()
                 handle.seek(0, 2)
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
                 handle.flush()

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from careflow.channels.ids import id_problems
+from careflow.engine.messenger_feedback import FeedbackAnswer
 from careflow.engine.post import Inquiry
 from careflow.settings import BrandAccounts
 
@@ -90,6 +91,22 @@ class Change:
         return {"id": self.id, "kind": self.kind}
 
 
+@dataclass(frozen=True)
+class Feedback:
+    """A customer's answer to Messenger's customer-feedback template (``messaging_feedback``):
+    their rating for the conversation's open inquiry, never the start of one."""
+
+    id: str  # made from the customer and the time: Meta gives the answer no id of its own
+    channel: str
+    conversation_id: str
+    author: dict[str, Any]
+    at: datetime
+    answer: FeedbackAnswer
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": "rating", "score": self.answer.score}
+
+
 @dataclass
 class Normalized:
     """What one delivery holds: ``received`` events, as inquiries, echoes, ignored or
@@ -100,17 +117,20 @@ class Normalized:
     echoes: list[Inquiry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # edits and unsent messages
+    feedback: list[Feedback] = field(default_factory=list)  # answers to a feedback template
     # Post id → the post it replies to, where the platform says (X): intake finds the inquiry.
     in_reply_to: dict[str, str] = field(default_factory=dict)
 
     @property
     def received(self) -> int:
-        taken = len(self.inquiries) + len(self.echoes) + len(self.changes)
+        taken = len(self.inquiries) + len(self.echoes) + len(self.changes) + len(self.feedback)
         return taken + len(self.ignored) + len(self.problems)
 
-    def add(self, item: Inquiry | Echo | Ignored | Change) -> None:
+    def add(self, item: Inquiry | Echo | Ignored | Change | Feedback) -> None:
         """One event, sorted into the list it belongs to (one place, for every platform)."""
-        if isinstance(item, Inquiry):
+        if isinstance(item, Feedback):
+            self.feedback.append(item)
+        elif isinstance(item, Inquiry):
             self.inquiries.append(item)
         elif isinstance(item, Echo):
             self.echoes.append(item.post)
@@ -123,7 +143,7 @@ class Normalized:
 def isolated(
     found: Normalized,
     where: str,
-    read: Callable[[], Inquiry | Echo | Ignored | Change],
+    read: Callable[[], Inquiry | Echo | Ignored | Change | Feedback],
     event_id: str | None = None,
 ) -> None:
     """One event read into ``found``, or, when it cannot be read, a ``Problem`` at ``where``

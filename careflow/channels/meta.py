@@ -20,7 +20,10 @@ The shapes (only the fields read here matter; each is in tests/channels/payloads
   "message", "sender_id"?, "sender_name"?, "created_time"}}], "messaging" | "standby":
   [{"sender": {"id"}, "recipient": {"id"}, "timestamp", "message": {"mid", "text",
   "is_echo", "attachments": [{"type", "payload": {"url"}}], "sticker_id", "is_deleted",
-  "is_unsupported"}, "message_edit": {"mid", "text", "num_edit"}}]}]}``.
+  "is_unsupported"}, "message_edit": {"mid", "text", "num_edit"}, "messaging_feedback":
+  {"feedback_screens": [{"screen_id", "questions": {<id>: {"type": "csat", "payload": "1".."5",
+  "follow_up": {"type": "free_form", "payload"}}}}]}}]}]}`` (``messaging_feedback``: the
+  customer's answer to the customer-feedback template, a ``Feedback`` for their open inquiry).
 - Instagram: ``{"object": "instagram", "entry": [{"id": <account>, "time", "changes":
   [{"field": "comments", "value": {"id", "text", "from": {"id", "username"} (absent in the
   older form), "media": {"id"}, "parent_id"}}, {"field": "mentions", "value": {"media_id",
@@ -38,6 +41,7 @@ from careflow.channels.common import (
     ECHO,
     Change,
     Echo,
+    Feedback,
     Ignored,
     Normalized,
     PayloadError,
@@ -54,6 +58,7 @@ from careflow.channels.common import (
     optional_id_at,
     text_at,
 )
+from careflow.engine.messenger_feedback import read_answer
 from careflow.engine.post import Inquiry, instagram_mention_id
 from careflow.settings import BrandAccounts
 
@@ -65,6 +70,7 @@ VISITOR_POSTS = ("post", "status", "photo", "video")  # feed items a visitor's p
 # Page mentions): the inquiry names this author, and the agent opens the post to see who.
 UNKNOWN_AUTHOR = {"id": "unknown", "handle": "unknown"}
 BRAND_CHANGE = "the brand's own edit or unsent message: careflow's record is its own"
+NO_CSAT = "messaging_feedback without a CSAT answer (careflow asks only a CSAT question)"
 UNSUPPORTED = "is_unsupported: Meta did not deliver this message's content (a type its API lacks)"
 # How an attachment reads where the text would be, when a post has no text of its own.
 PLACEHOLDERS = {
@@ -441,14 +447,36 @@ def _message_change(
     )
 
 
+def _feedback(
+    channel: str, event: dict[str, Any], where: str, brand: set[str]
+) -> Feedback | Ignored:
+    """``messaging_feedback``: the customer's answer to the customer-feedback template, their
+    CSAT score (and comment) for the conversation's open inquiry."""
+    sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
+    at = epoch_at(event.get("timestamp"), f"{where}.timestamp")
+    answer_id = f"feedback-{sender}-{int(at.timestamp() * 1000)}"
+    if sender in brand:
+        return Ignored(answer_id, ECHO)
+    try:
+        answer = read_answer(event["messaging_feedback"])
+    except ValueError as error:
+        raise PayloadError(422, f"{where}.messaging_feedback.{error}") from None
+    if answer is None:
+        return Ignored(answer_id, NO_CSAT)
+    author = {"id": sender, "handle": sender, "name": None}
+    return Feedback(answer_id, channel, sender, author, at, answer)
+
+
 def _message(
     channel: str, event: Any, where: str, brand: set[str]
-) -> Inquiry | Echo | Ignored | Change:
+) -> Inquiry | Echo | Ignored | Change | Feedback:
     event = object_at(event, where)
     message = event.get("message")
     if not isinstance(message, dict):
         if isinstance(event.get("message_edit"), dict):
             return _message_change(channel, event, "message_edit", where, brand)
+        if isinstance(event.get("messaging_feedback"), dict) and channel == "messenger":
+            return _feedback(channel, event, where, brand)
         other = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
         return Ignored(_mid(event), f"messaging event {other!r}: not a message")
     mid = id_at(message, "mid", f"{where}.message")

@@ -22,6 +22,7 @@ from careflow.engine.calendars import BusinessCalendar, CalendarSpecError
 from careflow.engine.conditions import Condition, iter_tests
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
+from careflow.engine.messenger_feedback import CSAT_SCALE
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
     SHARE_PATTERN,
@@ -399,6 +400,13 @@ def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
                 (*where, "words", word),
                 f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
             )
+    if rating.messenger_template is not None and rating.scale != CSAT_SCALE:
+        out.at(
+            (*where, "messenger_template"),
+            f"Messenger's customer-feedback template asks a 1 to {CSAT_SCALE} CSAT question; "
+            f"the rating's scale is {rating.scale}: set scale to {CSAT_SCALE} or drop "
+            "messenger_template",
+        )
 
 
 def _check_qa(rule_file: RuleFile, out: _Collector) -> None:

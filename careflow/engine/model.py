@@ -27,6 +27,7 @@ WARN_PATTERN = DURATION_PATTERN[:-1].replace("^", "^(?:", 1) + r"|[1-9][0-9]?%)$
 WEBHOOK_PATTERN = r"^(https?://\S+|\$\{[A-Za-z_][A-Za-z0-9_]*\})$"
 HOLIDAY_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 SHARE_PATTERN = r"^(100|[1-9]?[0-9])%$"
+PRIVACY_URL_PATTERN = r"^https://\S+$"
 
 Priority = Literal["low", "normal", "high", "urgent"]
 PrivatizePolicy = Literal["required", "offer", "never"]
@@ -95,6 +96,19 @@ class PrivatizeFlow(Strict):
     give_up_after: Duration = "48h"
 
 
+class MessengerTemplate(Strict):
+    """``flow.follow_up.rating.messenger_template``: on Messenger, ask with Meta's own
+    customer-feedback template (careflow.engine.messenger_feedback) while the page may send it."""
+
+    privacy_url: Annotated[str, StringConstraints(pattern=PRIVACY_URL_PATTERN)]
+    title: Text = "How did we do?"
+    button: Text = "Rate us"
+    subtitle: Text | None = None
+    question: Text | None = None  # default: Meta's own, in the customer's language
+    score_option: Literal["one_to_five", "five_stars", "five_emojis"] = "five_stars"
+    comment: Text | Literal[False] = "Anything else to tell us?"  # false: no comment box
+
+
 class Rating(Strict):
     """``flow.follow_up.rating``: the follow-up asks for a score, and the answer is read as one
     (careflow.engine.rating): digits, ``4/5``, stars, emoji and the words of ``languages``."""
@@ -105,6 +119,7 @@ class Rating(Strict):
     )
     languages: Annotated[list[Text], Field(min_length=1)] = ["en"]
     words: dict[Text, Annotated[int, Field(ge=1, le=10)]] = {}
+    messenger_template: MessengerTemplate | None = None
 
 
 class FollowUpFlow(Strict):

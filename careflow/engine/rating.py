@@ -25,7 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Form = Literal["fraction", "number", "stars", "emoji", "words"]
+# How it was written; "template": a platform's own rating form (Messenger's feedback template).
+Form = Literal["fraction", "number", "stars", "emoji", "words", "template"]
 
 # Level 1 (very unhappy) to 5 (delighted), per language: lowercase, words separated by spaces.
 _WORDS: dict[str, dict[str, int]] = {

@@ -61,6 +61,7 @@ from careflow.temporal.intake import (
     intake,
     record_brand_post,
     record_change,
+    record_feedback,
     triage_off_loop,
 )
 
@@ -202,6 +203,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
         continued: list[str] = []  # DMs and X replies that join the customer's open inquiry
         recorded: list[str] = []  # the brand's own posts, recorded on their inquiries
         changed: list[dict[str, str]] = []  # customers' edits and unsent messages, applied
+        rated: list[dict[str, str]] = []  # answers to Messenger's feedback template
         duplicates: list[dict[str, str]] = []  # redeliveries of posts an inquiry already has
         dropped: list[dict[str, str | None]] = []
         ignored = [item.as_json() for item in found.ignored]
@@ -239,7 +241,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             (inquiry, verdict) for inquiry, (_, verdict) in zip(named, inquiries, strict=True)
         ]
         try:
-            if inquiries or echoes or screened.changes:
+            if inquiries or echoes or screened.changes or found.feedback:
                 client = await get_client()
             for inquiry, verdict in inquiries:
                 result = await intake(
@@ -270,6 +272,13 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                     ignored.append(Ignored(change.id, why).as_json())
                 else:
                     changed.append({"id": change.id, "kind": change.kind, "inquiry": reached})
+            for feedback in found.feedback:  # Messenger's feedback template: a rating
+                reached = await record_feedback(client, feedback)
+                if reached is None:
+                    why = "rating: no open inquiry on this conversation to rate"
+                    ignored.append(Ignored(feedback.id, why).as_json())
+                else:
+                    rated.append({"id": feedback.id, "inquiry": reached})
         except (CareflowError, TemporalError) as error:
             message = str(error) or type(error).__name__
             log.warning("%s delivery not taken in: %s", platform, message)
@@ -297,6 +306,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
             "duplicates": duplicates,
             "brand_posts": recorded,
             "changed": changed,
+            "rated": rated,
             "dropped": dropped,
         }
         clamped = [clamp.as_json() for clamp in clamps]
@@ -512,6 +522,17 @@ def explained_events(screened: Screened) -> list[dict[str, Any]]:
                 "attachments": [],
             }
         )
+    events += [
+        {
+            "kind": "rating",
+            "id": feedback.id,
+            "channel": feedback.channel,
+            "conversation_id": feedback.conversation_id,
+            "author": _author(feedback.author),
+            "score": feedback.answer.score,
+        }
+        for feedback in screened.found.feedback
+    ]
     events += [_post_event("echo", post) for post in screened.echoes]
     events += [
         {"kind": "ignored", "id": item.id, "reason": item.reason} for item in screened.ignored

@@ -30,7 +30,8 @@ from temporalio.common import (
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from careflow.channels.common import Change
+from careflow.channels.common import Change, Feedback
+from careflow.engine.messenger_feedback import answer_text
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Decision, Ruleset
 from careflow.temporal.explain import explained
@@ -400,6 +401,38 @@ async def record_change(client: Client, change: Change) -> str | None:
     with explained(client, target):
         try:
             await handle(client, target).signal(InquiryWorkflow.message_change, signal)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return None
+            raise
+    return target
+
+
+def feedback_message(feedback: Feedback) -> CustomerMessage:
+    """A customer's answer to the customer-feedback template as their message: the rating as
+    it is, and as text (``4/5 …``) for the conversation and for workers that predate it."""
+    return CustomerMessage(
+        id=feedback.id,
+        text=answer_text(feedback.answer),
+        private=True,
+        at=feedback.at,
+        rating=feedback.answer,
+    )
+
+
+async def record_feedback(client: Client, feedback: Feedback) -> str | None:
+    """A customer's rating from Messenger's customer-feedback template to the open inquiry of
+    their conversation, found as their messages are (a DM may continue their public inquiry).
+    The inquiry's id, or None when none is open (a rating starts nothing)."""
+    target = f"inquiry-{feedback.channel}-{feedback.conversation_id}"
+    customer = customer_key(feedback.channel, feedback.conversation_id)
+    if customer is not None:
+        target = await _open_public_inquiry(client, customer, target) or target
+    with explained(client, target):
+        try:
+            await handle(client, target).signal(
+                InquiryWorkflow.customer_message, feedback_message(feedback)
+            )
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return None
