@@ -53,13 +53,13 @@ def messenger_card(
     follow_up: FollowUpFlow, channel: str, customer_last_at: datetime | None, now: datetime
 ) -> FeedbackCard | None:
     """The customer-feedback template the follow-up asks with, or None for plain text: only
-    with ``messenger_template``, on Messenger, and while Meta lets the page send it (within
-    24 hours of the customer's latest message)."""
+    with ``messenger_template``, on Messenger, and while Meta lets the page send it (within 7
+    days of the customer's latest message: 24 hours as a response, then with its tag)."""
     spec = follow_up.rating
     chosen = spec.messenger_template if spec is not None else None
     if chosen is None or channel != "messenger" or customer_last_at is None:
         return None
-    if now - customer_last_at > messenger_feedback.STANDARD_WINDOW:
+    if messenger_feedback.sending(now - customer_last_at) is None:
         return None
     return FeedbackCard(
         title=chosen.title,

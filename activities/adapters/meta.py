@@ -41,7 +41,7 @@ from activities.adapters.posting import moved, post_pieces
 from activities.adapters.reconcile import LOOK_PAGES, Seen, platform_time
 from activities.adapters.record import DeliveryRecord
 from activities.types import Delivery, Outbound
-from careflow.engine.messenger_feedback import template_message
+from careflow.engine.messenger_feedback import sending, template_message
 from careflow.engine.post import instagram_mention
 from careflow.engine.text_parts import split_text
 from careflow.settings import PlatformSettings
@@ -161,9 +161,9 @@ class MetaPoster:
 
     async def _messages(self, api: Api, outbound: Outbound, text: str, thread: str) -> Delivery:
         """Send API messages to ``thread`` (a page-scoped id), numbered when the text is long."""
-        window = messaging_window(outbound, datetime.now(UTC))
         if outbound.feedback is not None and outbound.channel == "messenger":
-            return await self._feedback_template(api, outbound, thread, window)
+            return await self._feedback_template(api, outbound, thread)
+        window = messaging_window(outbound, datetime.now(UTC))
 
         async def post(piece: str, key: str, previous: str) -> str:
             payload = {"recipient": {"id": thread}, **window, "message": {"text": piece}}
@@ -177,14 +177,23 @@ class MetaPoster:
             key=outbound.key, id=ids[0], text=text, parts=len(ids), private=moved(outbound)
         )
 
-    async def _feedback_template(
-        self, api: Api, outbound: Outbound, thread: str, window: dict[str, str]
-    ) -> Delivery:
-        """Messenger's customer-feedback template (``template_message``), once per key. Meta
-        lists it among the Page's messages without text, so a retry after a lost answer looks
-        for a Page message with no text since the attempt."""
+    async def _feedback_template(self, api: Api, outbound: Outbound, thread: str) -> Delivery:
+        """Messenger's customer-feedback template (``template_message``), once per key: a
+        ``RESPONSE`` within 24 hours of the customer's latest message, then for 7 days with
+        its own ``CUSTOMER_FEEDBACK`` tag (``sending``). Meta lists it among the Page's
+        messages without text, so a retry after a lost answer looks for a Page message with no
+        text since the attempt."""
         assert outbound.feedback is not None
         card = outbound.feedback
+        last = outbound.customer_last_at
+        window = sending(datetime.now(UTC) - last) if last is not None else None
+        if last is not None and window is None:
+            days = (datetime.now(UTC) - last).days
+            raise rejected(
+                "Meta's window for the customer-feedback template is closed: the customer last "
+                f"wrote {days} days ago (7 days with the CUSTOMER_FEEDBACK tag)"
+            )
+        window = window or {"messaging_type": "RESPONSE"}
 
         async def post(piece: str, key: str, previous: str) -> str:
             message = template_message(card)

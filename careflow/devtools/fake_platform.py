@@ -16,7 +16,11 @@ It answers like the real APIs (shapes from the X API v2 and Graph API references
   ``POST /{version}/{page_id}/feed`` (a Page post, ``{"message"}`` → ``{"id": "<page>_<post>"}``,
   kind ``page_post``)
   and ``POST /{version}/me/messages`` (``{"recipient": {"id"} or {"comment_id"}, "message":
-  {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message).
+  {"text"}}`` → ``{"recipient_id", "message_id"}``; Messenger's 2000 characters a message; or
+  ``"message": {"attachment": {"type": "template", "payload": {"template_type":
+  "customer_feedback", …}}}``, Messenger's customer-feedback template, checked as
+  ``feedback_template_problem`` says and recorded as a message with no text and its
+  ``template``).
   Meta's Private Replies: a send to ``recipient.comment_id`` (recorded as kind
   ``private_reply``, like the legacy edge) is allowed once per comment; the second is a 400
   ``(#10900)`` Graph error, as Meta answers;
@@ -140,6 +144,39 @@ class FakeState:
             fault.count -= 1
             return fault
         return None
+
+
+def feedback_template_problem(attachment: Any) -> str | None:
+    """What Meta would refuse in a customer-feedback template send, or None: the parts its
+    reference marks required (careflow.engine.messenger_feedback names the source)."""
+    payload = attachment.get("payload") if isinstance(attachment, dict) else None
+    if not isinstance(attachment, dict) or attachment.get("type") != "template":
+        return "message.attachment: only a template attachment is taken here"
+    if not isinstance(payload, dict) or payload.get("template_type") != "customer_feedback":
+        return "payload.template_type must be customer_feedback"
+    for key, limit in (("title", 65), ("subtitle", 80), ("button_title", 20)):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            return f"payload.{key} is required"
+        if len(payload[key]) > limit:
+            return f"payload.{key}: at most {limit} characters"
+    privacy = payload.get("business_privacy")
+    if not isinstance(privacy, dict) or not str(privacy.get("url", "")).startswith("https://"):
+        return "payload.business_privacy.url is required"
+    screens = payload.get("feedback_screens")
+    if not isinstance(screens, list) or len(screens) != 1 or not isinstance(screens[0], dict):
+        return "payload.feedback_screens: one screen is supported"
+    questions = screens[0].get("questions")
+    if not isinstance(questions, list) or len(questions) != 1:
+        return "payload.feedback_screens[0].questions: one question is supported"
+    for question in questions:
+        if not isinstance(question, dict) or not question.get("id"):
+            return "each question needs an id"
+        if question.get("type") not in ("csat", "nps", "ces"):
+            return "a question's type is csat, nps or ces"
+    days = payload.get("expires_in_days", 1)
+    if not isinstance(days, int) or not 1 <= days <= 7:
+        return "payload.expires_in_days is 1 to 7"
+    return None
 
 
 def x_length(text: str) -> int:
@@ -395,6 +432,23 @@ def _routes(state: FakeState) -> Starlette:
         text = (body.get("message") or {}).get("text")
         comment = recipient.get("comment_id")
         to = recipient.get("id") or comment
+        attachment = (body.get("message") or {}).get("attachment")
+        if body.get("tag") == "CUSTOMER_FEEDBACK" and attachment is None:
+            return graph_error(400, "(#100) the CUSTOMER_FEEDBACK tag is for that template", 100)
+        if attachment is not None and to and not comment:
+            wrong = feedback_template_problem(attachment)
+            if wrong is not None:
+                return graph_error(400, f"(#100) {wrong}", 100)
+            post = record(
+                request,
+                "message",
+                text="",
+                recipient=to,
+                messaging_type=body.get("messaging_type"),
+                tag=body.get("tag"),
+                template=attachment["payload"],
+            )
+            return JSONResponse({"recipient_id": to, "message_id": f"m_{post['id']}"})
         if not to or not isinstance(text, str) or not text:
             return graph_error(400, "(#100) recipient and message.text are required", 100)
         if len(text) > MESSENGER_TEXT_LIMIT:

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from careflow.engine.messenger_feedback import QUESTION_ID
 from careflow.engine.post import Inquiry
 
 log = logging.getLogger("careflow.devtools.fake_platform")
@@ -312,6 +313,30 @@ def meta_edit_event(
     }
 
 
+def meta_feedback_event(
+    customer: Customer,
+    score: int,
+    comment: str | None,
+    at: datetime,
+    question_id: str = QUESTION_ID,
+    account_id: str = BRAND_PAGE_ID,
+) -> dict[str, Any]:
+    """A customer's answer to Messenger's customer-feedback template (``messaging_feedback``):
+    a CSAT score ``"1"`` to ``"5"`` and, when they wrote one, the free-form comment. Shape from
+    Meta's customer-feedback template reference (careflow.engine.messenger_feedback)."""
+    answer: dict[str, Any] = {"type": "csat", "payload": str(score)}
+    if comment:
+        answer["follow_up"] = {"type": "free_form", "payload": comment}
+    return {
+        "sender": {"id": customer.id},
+        "recipient": {"id": account_id},
+        "timestamp": _millis(at),
+        "messaging_feedback": {
+            "feedback_screens": [{"screen_id": 0, "questions": {question_id: answer}}]
+        },
+    }
+
+
 def meta_batch(
     events: list[dict[str, Any]],
     at: datetime,
@@ -451,7 +476,7 @@ async def send(
     return await http.post(intake_url.rstrip("/") + event.path, content=raw, headers=headers)
 
 
-SHAPES = ("post", "edit", "unsent", "standby", "batch")
+SHAPES = ("post", "edit", "unsent", "standby", "batch", "feedback")
 META_MESSAGE_CHANNELS = ("messenger", "instagram")
 
 
@@ -477,6 +502,15 @@ def _meta_message_event(
     instagram = channel == "instagram"
     account = BRAND_INSTAGRAM_ID if instagram else BRAND_PAGE_ID
     customer = _meta_customer(data)
+    if shape == "feedback":
+        if instagram:
+            raise ValueError("shape 'feedback' is Messenger's customer-feedback template")
+        score = data.get("score")
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise ValueError("shape 'feedback' needs score: 1 to 5 (the CSAT answer)")
+        said = data.get("comment")
+        comment = said if isinstance(said, str) and said else None
+        return meta_feedback_event(customer, score, comment, now, account_id=account), False, False
     if shape in ("edit", "unsent"):
         target = data.get("message_id")
         if not isinstance(target, str) or not target:
@@ -487,7 +521,9 @@ def _meta_message_event(
         event = meta_message_event(target, customer, None, now, account, unsent=True)
         return event, instagram, False
     if shape not in ("post", "standby"):
-        raise ValueError(f"shape {shape!r} inside a batch: expected post, edit, unsent or standby")
+        raise ValueError(
+            f"shape {shape!r} inside a batch: expected post, edit, unsent, standby or feedback"
+        )
     attachments = [
         (str(item.get("type", "image")), str(item.get("url", "")))
         for item in data.get("attachments") or []
@@ -510,7 +546,8 @@ def fake_delivery(data: Any, post_id: str, now: datetime) -> tuple[PlatformEvent
     ``post``): a customer post (``customer_post``; a Messenger or Instagram one may carry
     ``attachments: [{type, url}]``), ``edit`` / ``unsent`` of an earlier message
     (``message_id``; an edit's new ``text``), ``standby`` (a message while another app owns the
-    thread), or ``batch`` (``events``: several of those in one Meta delivery). The inquiry is
+    thread), ``feedback`` (a Messenger customer's answer to the customer-feedback template:
+    ``score`` 1 to 5, ``comment``), or ``batch`` (``events``: several of those in one Meta delivery). The inquiry is
     returned for a plain post (the fake remembers its author)."""
     if not isinstance(data, dict):
         raise ValueError("send a JSON object with channel, author {id, handle} and text")
@@ -645,6 +682,8 @@ class WebhookSender:
             if str(post.get("path", "")).endswith("/replies"):
                 return instagram_comment(post["id"], BRAND_ON_INSTAGRAM, text, at, parent)
             return facebook_comment(post["id"], BRAND_ON_FACEBOOK, text, at, parent)
+        if kind == "message" and post.get("template"):
+            return None  # a template's echo carries no text: nothing careflow would read
         if kind == "message":
             return messenger_echo(f"m_{post['id']}", str(post["recipient"]), text, at)
         return None  # private replies, webhooks and chat sessions are not echoed

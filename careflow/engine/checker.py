@@ -8,6 +8,7 @@ schema cannot express (references, calendars, clock order, regex safety, templat
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -41,6 +42,7 @@ from careflow.engine.suggest import did_you_mean
 from careflow.engine.templates import TREND_VARIABLES, VARIABLES, check_template
 from careflow.engine.yaml_source import Path, Position, SourceDocument, YamlSourceError, load_yaml
 
+_URL_IN_TEXT = re.compile(r"(?i)\b(?:https?://|www\.)")
 SCHEMA_FILE = FilePath(__file__).resolve().parents[2] / "schemas" / "rules.schema.json"
 
 _PATTERN_HINTS = {
@@ -400,13 +402,25 @@ def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
                 (*where, "words", word),
                 f"score {score} for {word!r} is above the scale (1 to {rating.scale})",
             )
-    if rating.messenger_template is not None and rating.scale != CSAT_SCALE:
+    card = rating.messenger_template
+    if card is None:
+        return
+    if rating.scale != CSAT_SCALE:
         out.at(
             (*where, "messenger_template"),
             f"Messenger's customer-feedback template asks a 1 to {CSAT_SCALE} CSAT question; "
             f"the rating's scale is {rating.scale}: set scale to {CSAT_SCALE} or drop "
             "messenger_template",
         )
+    texts = {"title": card.title, "subtitle": card.subtitle, "button": card.button}
+    texts |= {"question": card.question or "", "comment": card.comment or ""}
+    for key, text in texts.items():
+        if _URL_IN_TEXT.search(text):
+            out.at(
+                (*where, "messenger_template", key),
+                f"Meta refuses a link in the template's {key}: the privacy link is "
+                "privacy_url's, and other links go in a reply",
+            )
 
 
 def _check_qa(rule_file: RuleFile, out: _Collector) -> None:

@@ -10,9 +10,12 @@ score_label, score_option, follow_up?: {type: free_form, placeholder}}]}]``,
 always ``"1"`` to ``"5"`` (``one_to_five``, ``five_stars`` or ``five_emojis``), so the rule
 file's scale must be 5 for it. The answer comes back as a ``messaging_feedback`` webhook event:
 ``feedback_screens: [{screen_id, questions: {<id>: {type: csat, payload: "4", follow_up?:
-{type: free_form, payload: <text>}}}}]``. Meta allows the template only as a use case of
-"post customer service conversation feedback", inside the standard messaging window (24 hours
-after the customer's latest message): careflow asks in plain text otherwise.
+{type: free_form, payload: <text>}}}}]``. Meta allows the template for "post customer service
+conversation feedback", within the standard messaging window (24 hours after the customer's
+latest message) and, with the ``CUSTOMER_FEEDBACK`` message tag, for 7 days after it; careflow
+asks in plain text otherwise. Meta's limits: title 65 characters, subtitle 80, button 20, the
+question 5 to 85, the comment box's placeholder 65, none of them with a URL; one screen with one
+question; ``expires_in_days`` 1 to 7 (default 1); the customer's comment at most 400 characters.
 """
 
 from __future__ import annotations
@@ -24,10 +27,24 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 CSAT_SCALE = 5  # a CSAT question's answers: "1" to "5"
-QUESTION_ID = "careflow_csat"  # the question's id, which the answer is keyed by
+QUESTION_ID = "careflow_csat"  # the question's id (letters, digits, _), which keys the answer
 STANDARD_WINDOW = timedelta(hours=24)  # Meta's standard messaging window
+TAGGED_WINDOW = timedelta(days=7)  # with the CUSTOMER_FEEDBACK tag, only for this template
 MAX_EXPIRES_DAYS = 7  # the longest a template may stay open (expires_in_days)
+# Meta's character limits of the template's texts (none may hold a URL).
+TITLE_LIMIT, SUBTITLE_LIMIT, BUTTON_LIMIT, PLACEHOLDER_LIMIT = 65, 80, 20, 65
+QUESTION_LENGTH = (5, 85)
 ScoreOption = Literal["one_to_five", "five_stars", "five_emojis"]
+
+
+def sending(since_customer: timedelta) -> dict[str, str] | None:
+    """How the template may go this long after the customer's latest message: a ``RESPONSE``
+    within 24 hours, then with the ``CUSTOMER_FEEDBACK`` tag for 7 days; None after that."""
+    if since_customer <= STANDARD_WINDOW:
+        return {"messaging_type": "RESPONSE"}
+    if since_customer <= TAGGED_WINDOW:
+        return {"messaging_type": "MESSAGE_TAG", "tag": "CUSTOMER_FEEDBACK"}
+    return None
 
 
 class FeedbackCard(BaseModel):
@@ -36,9 +53,9 @@ class FeedbackCard(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     title: str
+    subtitle: str
     button: str
     privacy_url: str
-    subtitle: str | None = None
     question: str | None = None  # None: Meta's own question, translated to the customer's locale
     score_option: ScoreOption = "five_stars"
     comment: str | None = None  # the free-form box's placeholder; None: no box
@@ -66,13 +83,12 @@ def template_message(card: FeedbackCard) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "template_type": "customer_feedback",
         "title": card.title,
+        "subtitle": card.subtitle,
         "button_title": card.button,
         "feedback_screens": [{"questions": [question]}],
         "business_privacy": {"url": card.privacy_url},
         "expires_in_days": card.expires_in_days,
     }
-    if card.subtitle:
-        payload["subtitle"] = card.subtitle
     return {"attachment": {"type": "template", "payload": payload}}
 
 

@@ -101,12 +101,18 @@ class MessengerTemplate(Strict):
     customer-feedback template (careflow.engine.messenger_feedback) while the page may send it."""
 
     privacy_url: Annotated[str, StringConstraints(pattern=PRIVACY_URL_PATTERN)]
-    title: Text = "How did we do?"
-    button: Text = "Rate us"
-    subtitle: Text | None = None
-    question: Text | None = None  # default: Meta's own, in the customer's language
+    title: Annotated[str, StringConstraints(min_length=1, max_length=65)] = "How did we do?"
+    subtitle: Annotated[str, StringConstraints(min_length=1, max_length=80)] = (
+        "Your rating helps us look after you better"
+    )
+    button: Annotated[str, StringConstraints(min_length=1, max_length=20)] = "Rate us"
+    # Default: Meta's own question, in the customer's language.
+    question: Annotated[str, StringConstraints(min_length=5, max_length=85)] | None = None
     score_option: Literal["one_to_five", "five_stars", "five_emojis"] = "five_stars"
-    comment: Text | Literal[False] = "Anything else to tell us?"  # false: no comment box
+    # The comment box's placeholder; false: no comment box.
+    comment: Annotated[str, StringConstraints(min_length=1, max_length=65)] | Literal[False] = (
+        "Anything else to tell us?"
+    )
 
 
 class Rating(Strict):
