@@ -127,7 +127,7 @@ def webhook(data: Any, brand_accounts: BrandAccounts) -> Normalized:
         for key in MESSAGE_LISTS:
             for position, event in enumerate(events_at(found, entry, key, f"{where}.{key}")):
                 at = f"{where}.{key}[{position}]"
-                read = partial(_message, META_OBJECTS[kind], event, at, brand)
+                read = partial(_message, META_OBJECTS[kind], event, at, brand, entry.get("time"))
                 isolated(found, at, read, _mid(event))
     return found
 
@@ -448,12 +448,16 @@ def _message_change(
 
 
 def _feedback(
-    channel: str, event: dict[str, Any], where: str, brand: set[str]
+    channel: str, event: dict[str, Any], where: str, brand: set[str], entry_time: Any
 ) -> Feedback | Ignored:
     """``messaging_feedback``: the customer's answer to the customer-feedback template, their
-    CSAT score (and comment) for the conversation's open inquiry."""
+    CSAT score (and comment) for the conversation's open inquiry. Meta's example puts the time
+    on the entry only (when the customer submitted), so that is taken when the event has none."""
     sender = id_at(object_at(event.get("sender"), f"{where}.sender"), "id", f"{where}.sender")
-    at = epoch_at(event.get("timestamp"), f"{where}.timestamp")
+    if event.get("timestamp") is None and entry_time is not None:
+        at = epoch_at(entry_time, f"{where}: entry.time")
+    else:
+        at = epoch_at(event.get("timestamp"), f"{where}.timestamp")
     answer_id = f"feedback-{sender}-{int(at.timestamp() * 1000)}"
     if sender in brand:
         return Ignored(answer_id, ECHO)
@@ -468,7 +472,7 @@ def _feedback(
 
 
 def _message(
-    channel: str, event: Any, where: str, brand: set[str]
+    channel: str, event: Any, where: str, brand: set[str], entry_time: Any = None
 ) -> Inquiry | Echo | Ignored | Change | Feedback:
     event = object_at(event, where)
     message = event.get("message")
@@ -476,7 +480,7 @@ def _message(
         if isinstance(event.get("message_edit"), dict):
             return _message_change(channel, event, "message_edit", where, brand)
         if isinstance(event.get("messaging_feedback"), dict) and channel == "messenger":
-            return _feedback(channel, event, where, brand)
+            return _feedback(channel, event, where, brand, entry_time)
         other = next((key for key in event if key not in ("sender", "recipient", "timestamp")), "")
         return Ignored(_mid(event), f"messaging event {other!r}: not a message")
     mid = id_at(message, "mid", f"{where}.message")

@@ -26,6 +26,7 @@ from careflow.engine.fields import EVENTS, FIELDS, FieldSpec
 from careflow.engine.messenger_feedback import CSAT_SCALE
 from careflow.engine.model import (
     HOLIDAY_PATTERN,
+    PRIVACY_URL_PATTERN,
     SHARE_PATTERN,
     WARN_PATTERN,
     WEBHOOK_PATTERN,
@@ -52,6 +53,7 @@ _PATTERN_HINTS = {
     WEBHOOK_PATTERN: "is not a webhook: use an http(s) URL or ${ENV_VAR}",
     SHARE_PATTERN: "is not a share: use a whole percentage from 0% to 100%, e.g. 10%",
     HOLIDAY_PATTERN: "is not a date: use YYYY-MM-DD",
+    PRIVACY_URL_PATTERN: "is not a link: give the https:// address of the privacy policy",
     r"\S": "is blank: give a word or phrase",
 }
 
@@ -233,8 +235,17 @@ def _report_schema_error(error: SchemaError, out: _Collector) -> None:
         hint = _PATTERN_HINTS.get(str(error.validator_value), "has the wrong format")
         out.at(path, f"{instance!r} {hint}")
         return
+    if validator == "minLength" and error.validator_value != 1:
+        out.at(path, f"{instance!r} is too short: at least {error.validator_value} characters")
+        return
     if validator in ("minItems", "minProperties", "minLength"):
         out.at(path, "must not be empty")
+        return
+    if validator == "maxLength" and isinstance(instance, str):
+        out.at(
+            path,
+            f"{instance!r} is {len(instance)} characters: at most {error.validator_value} here",
+        )
         return
     if validator == "maxProperties":
         keys = ", ".join(instance) if isinstance(instance, dict) else ""
@@ -411,6 +422,7 @@ def _check_rating(rule_file: RuleFile, rating: Rating, out: _Collector) -> None:
             f"Messenger's customer-feedback template asks a 1 to {CSAT_SCALE} CSAT question; "
             f"the rating's scale is {rating.scale}: set scale to {CSAT_SCALE} or drop "
             "messenger_template",
+            key=True,
         )
     texts = {"title": card.title, "subtitle": card.subtitle, "button": card.button}
     texts |= {"question": card.question or "", "comment": card.comment or ""}
