@@ -62,6 +62,18 @@ def openapi_base() -> dict[str, Any]:
                             "description": "Customers' edits and unsent messages, each applied "
                             "to the open inquiry that has the message",
                         },
+                        "rated": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "string"},
+                                    "inquiry": {"type": "string"},
+                                },
+                            },
+                            "description": "Messenger customers' answers to the customer-feedback "
+                            "template, each the rating of their conversation's open inquiry",
+                        },
                         "dropped": {"type": "array", "items": {"type": "object"}},
                         "ignored": {"type": "array", "items": {"type": "object"}},
                         "problems": {
