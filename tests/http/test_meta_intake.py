@@ -20,6 +20,7 @@ from careflow.devtools.fake_webhooks import (
     Customer,
     meta_batch,
     meta_edit_event,
+    meta_feedback_event,
     meta_message_event,
 )
 from careflow.errors import CareflowError
@@ -295,5 +296,42 @@ def test_an_edit_an_unsent_message_and_a_follow_up_photo_reach_the_inquiry_view(
         # The agents' queue (the memo) shows the first post as she left it.
         memo = await (await client.get_workflow_handle(wid).describe()).memo()
         assert memo["text"] == "my parcel never came"
+
+    on_dev_server(tmp_path, scenario)
+
+
+def test_a_feedback_template_answer_reaches_the_customers_open_inquiry_and_no_other(
+    tmp_path: Path,
+) -> None:
+    """Lena answers Messenger's customer-feedback template: the delivery names her inquiry
+    under ``rated`` and her rating is a message of it; Omar, who has no open inquiry, starts
+    none by rating (his answer is ignored, with why)."""
+
+    async def scenario(client: Client, app: Any, now: datetime) -> None:
+        async def deliver(events: list[dict[str, Any]]) -> dict[str, Any]:
+            raw = json.dumps(meta_batch(events, now, account_id=PAGE).body).encode()
+            headers = signed("/webhooks/meta", raw)
+            answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
+            assert answer.status_code == 200, answer.text
+            result: dict[str, Any] = answer.json()
+            return result
+
+        wid = "inquiry-messenger-61001"
+        await deliver([meta_message_event("m_1", LENA, "my parcel never came", now, PAGE)])
+        await until_status(client, wid, lambda s: True)
+        later = now + timedelta(seconds=1)
+        said = await deliver(
+            [
+                meta_feedback_event(LENA, 4, "quick, thanks", later, account_id=PAGE),
+                meta_feedback_event(OMAR, 1, None, later, account_id=PAGE),
+            ]
+        )
+        lena = f"feedback-61001-{int(later.timestamp() * 1000)}"
+        assert said["rated"] == [{"id": lena, "inquiry": wid}]
+        assert said["started"] == []
+        [omar] = said["ignored"]
+        assert omar["reason"] == "rating: no open inquiry on this conversation to rate"
+        status = await until_status(client, wid, lambda s: len(s.messages) == 2)
+        assert (status.messages[1].id, status.messages[1].text) == (lena, "4/5 quick, thanks")
 
     on_dev_server(tmp_path, scenario)

@@ -392,7 +392,6 @@ def test_the_generic_webhook_starts_once_drops_spam_and_refuses_forgeries(tmp_pa
             "brand_posts": [],
             "changed": [],
             "rated": [],
-        "rated": [],
             "dropped": [],
             "ignored": [],
             "problems": [],
