@@ -48,6 +48,7 @@ from careflow.channels.common import (
     parse_json,
 )
 from careflow.channels.times import Clamped, clamp_times
+from careflow.engine.messenger_feedback import answer_text
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Ruleset
 from careflow.errors import CareflowError
@@ -527,8 +528,11 @@ def explained_events(screened: Screened) -> list[dict[str, Any]]:
             "kind": "rating",
             "id": feedback.id,
             "channel": feedback.channel,
+            "private": True,
             "conversation_id": feedback.conversation_id,
             "author": _author(feedback.author),
+            "text": answer_text(feedback.answer),
+            "attachments": [],
             "score": feedback.answer.score,
         }
         for feedback in screened.found.feedback

@@ -7,14 +7,18 @@ source: https://developers.facebook.com/docs/messenger-platform/send-messages/te
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from careflow.channels import meta
 from careflow.channels.common import Feedback
 from careflow.devtools.fake_webhooks import Customer, fake_delivery, meta_batch, meta_feedback_event
 from careflow.engine.messenger_feedback import FeedbackAnswer
+from careflow.engine.ruleset import load_ruleset
+from careflow.http.webhooks import explain_body
 from careflow.settings import BrandAccounts
 from careflow.temporal.intake import feedback_message
+from tests.conftest import DEFAULT_PACK
 
 PAGE = "2000"
 # Meta's example ("<timestamp>", "<PSID>" and "<page_id>" filled in; the event has no timestamp
@@ -107,3 +111,16 @@ def test_the_fake_platform_delivers_a_customers_feedback_as_meta_does() -> None:
     }
     [rating] = meta.webhook(event.body, BrandAccounts()).feedback
     assert rating.answer == FeedbackAnswer(score=1, comment="still broken")
+
+
+def test_intake_explain_shows_a_feedback_answer_as_a_rating() -> None:
+    raw = json.dumps(META_EXAMPLE).encode()
+    ruleset = load_ruleset(DEFAULT_PACK)
+    events, _ = explain_body("meta", raw, BrandAccounts(page_id=PAGE), ruleset, datetime.now(UTC))
+    [event] = events
+    assert (event["kind"], event["score"], event["text"]) == (
+        "rating",
+        5,
+        "5/5 I am very satisfied!",
+    )
+    assert event["conversation_id"] == "6789012345"
