@@ -7,7 +7,8 @@ so setup takes seconds. For each size: the whole queue, the queue filtered by ca
 of it) and one page of 50, each timed as the median of several rounds, printed with its ratio to
 the bare call. The console's page (50 rows nearest due first, found by visibility counts, and
 a count per filter value) is timed with its counts fresh and with them kept (as an agent's
-two-second poll finds them); nobody answers the rows' status queries here (no worker), so it
+two-second poll finds them), and so is the supervisor view (a count per queue, step and agent,
+the at-risk, high-reach and breach lists a page each); nobody answers the rows' status queries here (no worker), so it
 times visibility's part: on a live system statuses are asked once per changed row and kept.
 Machines are noisy: read the ratios, measured in the same run, not the times.
 ``--quick``: 200 and 1,000.
@@ -48,6 +49,8 @@ from workflows.messages import WORKFLOW_NAME
 ROOT = Path(__file__).resolve().parents[1]
 CATEGORIES = ("billing", "warranty", "late_delivery", "returns", "account")
 TOKEN = "tok-bench"
+SUPERVISOR = "tok-bench-supervisor"
+AGENTS = ("Ana", "Bo", "Cy", "Di")
 IN_FLIGHT = 64
 PAGE = 50
 
@@ -65,7 +68,14 @@ async def start_bare(client: Client, first: int, count: int) -> None:
             SearchAttributePair(search.PRIORITY, "normal"),
             SearchAttributePair(search.STEP, "resolve"),
             SearchAttributePair(search.NEXT_DUE, now + timedelta(seconds=(number * 37) % 7200)),
+            # For the supervisor view: a twentieth high reach, a quarter at risk already.
+            SearchAttributePair(search.HIGH_REACH, number % 20 == 0),
+            SearchAttributePair(
+                search.AT_RISK, now + timedelta(seconds=(number * 37) % 7200 - 1800)
+            ),
         ]
+        if number % 3 == 0:
+            pairs.append(SearchAttributePair(search.AGENT, AGENTS[number % len(AGENTS)]))
         async with gate:
             await client.start_workflow(
                 WORKFLOW_NAME,
@@ -181,6 +191,33 @@ async def measure_console(
     return lines
 
 
+async def measure_supervisor(
+    client: Client, http: httpx.AsyncClient, rounds: int
+) -> tuple[str, ...]:
+    """The supervisor view (every figure counted by visibility, the at-risk and high-reach
+    lists a page of 50 each) against one bare listing of the open queue and one bare page."""
+    auth = {"Authorization": f"Bearer {SUPERVISOR}", "Accept": "text/html"}
+
+    async def listed() -> int:
+        return len([w async for w in client.list_workflows(OPEN_QUERY)])
+
+    async def one_page() -> int:
+        listing = client.list_workflows(OPEN_QUERY, page_size=PAGE)
+        await listing.fetch_next_page()
+        return len(listing.current_page or [])
+
+    async def supervisor() -> int:
+        answer = await http.get("/supervisor", headers=auth)
+        answer.raise_for_status()
+        return answer.text.count('class="row"')
+
+    base, rows = await median(rounds, listed)
+    page, _ = await median(rounds, one_page)
+    served, _ = await median(rounds, supervisor)
+    times = (_ms(base), _ms(page), _ms(served))
+    return ("/supervisor", str(rows), *times, _ratio(served, base), _ratio(served, page))
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -219,7 +256,13 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
         )
     async with env:
         client = env.client
-        settings = Settings(home=home, api=ApiTokenSettings(tokens=f"{TOKEN}=auditor:Bench"))
+        settings = Settings(
+            home=home,
+            api=ApiTokenSettings(
+                tokens=f"{TOKEN}=auditor:Bench,{SUPERVISOR}=supervisor:Sam,"
+                + ",".join(f"tok-{a}=agent:{a}" for a in AGENTS)
+            ),
+        )
 
         async def factory() -> Client:
             return client
@@ -251,6 +294,20 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
                         "ratio to page",
                     ),
                     ", the console's queue page",
+                )
+                print_table(
+                    size,
+                    [await measure_supervisor(client, http, args.rounds)],
+                    (
+                        "console page",
+                        "open",
+                        "bare list",
+                        f"bare page of {PAGE}",
+                        "console",
+                        "ratio to list",
+                        "ratio to page",
+                    ),
+                    ", the console's supervisor view",
                 )
     print(f"\ntotal {time.perf_counter() - began:.0f} s")
     return 0

@@ -75,6 +75,8 @@ INQUIRY_KEYS_PATCH = "inquiry-keys"
 THREAD_PATCH = "x-thread"
 # Inquiries the intake started with CareSegment keep their segment and topics (CareTopics) current.
 INSIGHTS_PATCH = "insights-topics"
+# Inquiries the intake started with CareHighReach keep CareAtRisk for the supervisor view.
+AT_RISK_PATCH = "loose-supervisor-at-risk"
 MAX_PENDING_CHANGES = 100  # edits and unsent messages waiting for the loop
 R = TypeVar("R")
 # A pure check of an agent action (workflows.validators): the refusal sentence, or None.
@@ -392,6 +394,13 @@ class InquiryWorkflow:
             and workflow.patched(THREAD_PATCH)
         )
 
+    def _keeps_at_risk(self) -> bool:
+        """Whether this inquiry keeps CareAtRisk: the intake set CareHighReach at start, so the
+        server has both registered (as with CareSegment)."""
+        return workflow.info().typed_search_attributes.get(
+            search.HIGH_REACH
+        ) is not None and workflow.patched(AT_RISK_PATCH)
+
     def _keeps_topics(self) -> bool:
         """Whether this inquiry keeps CareSegment and CareTopics: the intake set CareSegment at
         start, so the server has them registered (as with CareThread)."""
@@ -455,6 +464,8 @@ class InquiryWorkflow:
             wanted.append((search.THREAD, search.thread(self.state)))
         if self._keeps_topics():
             wanted += search.insights(self.state, self._topics.update(self.state, self.ruleset))
+        if self._keeps_at_risk():
+            wanted.append((search.AT_RISK, search.at_risk_from(self.state)))
         updates = search.changes(self._indexed, wanted)
         if updates:
             workflow.upsert_search_attributes(updates)

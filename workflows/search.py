@@ -58,6 +58,15 @@ RATING_ASKED = SearchAttributeKey.for_datetime("CareRatingAsked")
 # A quality review's status (workflows.qa): waiting, scored, disputed, final, settled.
 REVIEW = SearchAttributeKey.for_keyword("CareReview")
 
+# For the console's supervisor view, counted rather than listed: whether the author had the reach
+# of the default pack's ``high-reach`` rule at the post (set by the intake at start, and the sign
+# that the server has these two registered), and when the inquiry's running clocks first put it
+# at risk: the earliest warning or internal target of any of them (kept since the
+# "loose-supervisor-at-risk" patch). At risk now is ``CareAtRisk <= now`` or a breach.
+HIGH_REACH = SearchAttributeKey.for_bool("CareHighReach")
+HIGH_REACH_FOLLOWERS = 10_000
+AT_RISK = SearchAttributeKey.for_datetime("CareAtRisk")
+
 ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     CHANNEL,
     CATEGORY,
@@ -79,6 +88,8 @@ ALL_KEYS: tuple[SearchAttributeKey[Any], ...] = (
     RATING,
     RATING_ASKED,
     REVIEW,
+    HIGH_REACH,
+    AT_RISK,
 )
 
 Wanted = list[tuple[SearchAttributeKey[Any], Any]]
@@ -117,6 +128,18 @@ def wanted(state: InquiryState, *, sla: bool) -> Wanted:
             (RATING, on_five(rating.score, rating.scale) if rating is not None else None),
         ]
     return values
+
+
+def at_risk_from(state: InquiryState) -> datetime | None:
+    """When the running clocks first put the inquiry at risk: the earliest warning, or internal
+    target where no warning comes first (None: no clock runs). Fixed per clock, so it is
+    written when a clock starts or stops, not as time passes."""
+    found = [
+        min(clock.internal_due, clock.warning_due or clock.internal_due)
+        for clock in state.clocks.values()
+        if clock.running
+    ]
+    return min(found) if found else None
 
 
 def thread(state: InquiryState) -> list[str]:
@@ -167,6 +190,7 @@ _TYPE_NAMES = {
     SearchAttributeIndexedValueType.INT: "Int",
     SearchAttributeIndexedValueType.TEXT: "Text",
     SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
 }
 
 

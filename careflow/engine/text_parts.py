@@ -122,8 +122,10 @@ def _longest_prefix(word: str, budget: int, length: Callable[[str], int]) -> int
 
     A galloping search finds it with a number of ``length`` calls logarithmic in the prefix,
     and never counts the rest of a long word. It relies on a prefix never counting more than a
-    longer one, which X's counting breaks only in oddities (a decomposed accent just after
-    ``a.be``, a URL followed by dozens of full stops); there a cut may come a little earlier.
+    longer one, which X's counting breaks only in oddities: a decomposed accent just after
+    ``a.be``, and a URL-shaped prefix ending in punctuation (counted on its own) in a word that
+    must be cut, which at X's 280 takes a URL followed by some 250 punctuation marks. There a
+    cut may come earlier than the longest prefix; a part never goes over the budget.
     """
     low, high = 1, 2
     while high < len(word) and length(word[:high]) <= budget:

@@ -94,6 +94,7 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
         security: [{bearer: []}]
         responses:
           200: {description: "The post's status after the decision"}
+          404: {description: "No proactive post with this id, or a decision not approve or reject"}
           409: {description: "Decided or expired already"}
           422: {description: "A body that is not valid"}
         """
@@ -101,6 +102,8 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
         if isinstance(caller, Response):
             return caller
         post_id, decision = request.path_params["id"], request.path_params["decision"]
+        if decision not in ("approve", "reject"):  # a typo must never reject a draft
+            return _error(404, f"no decision {decision!r}: POST …/approve or …/reject")
         raw = await read_body(request, MAX_BODY)
         if raw is None:
             return _error(413, f"the body is larger than {MAX_BODY} bytes")

@@ -84,6 +84,11 @@ class Tokens:
         material = b"".join(sorted(expected for expected, _ in self._entries))
         return hmac.new(material, purpose.encode("utf-8"), hashlib.sha256).digest()
 
+    def names(self, roles: frozenset[Role]) -> list[str]:
+        """The people whose tokens have one of ``roles``, sorted: whose load the supervisor
+        view counts."""
+        return sorted({caller.name for _, caller in self._entries if caller.role in roles})
+
     def roles(self) -> str:
         """How many tokens each role has, e.g. ``1 agent, 1 auditor`` (for start-up lines)."""
         counts = Counter(caller.role for _, caller in self._entries)

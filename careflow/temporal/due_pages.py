@@ -215,14 +215,17 @@ async def due_page(
     size: int = 50,
     after: Mark | None = None,
     before: Mark | None = None,
+    *,
+    query: str | None = None,
 ) -> DuePage:
     """The page of open inquiries just after ``after`` (or just before ``before``; the first
-    page without either) in due order: nearest due first, undated last."""
+    page without either) in due order: nearest due first, undated last. ``query`` replaces the
+    filters' visibility query (the supervisor view's at-risk list)."""
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise BadQueueRequest(f"the page size must be from 1 to {MAX_PAGE_SIZE}")
     if after is not None and before is not None:
         raise BadQueueRequest("a page starts after one mark or ends before one, not both")
-    base = (filters or QueueFilters()).to_query()
+    base = query if query is not None else (filters or QueueFilters()).to_query()
     forward = before is None
     mark = after if forward else before
     order = SEGMENTS if forward else tuple(reversed(SEGMENTS))

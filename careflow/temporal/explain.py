@@ -18,9 +18,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from careflow.errors import CareflowError
 
 
-def explain_error(error: BaseException, inquiry_id: str | None, address: str) -> str | None:
-    """The one-line meaning of a Temporal error, or None when it is not one we understand."""
-    what = f"inquiry {inquiry_id}" if inquiry_id else "the inquiry"
+def explain_error(
+    error: BaseException, inquiry_id: str | None, address: str, noun: str = "inquiry"
+) -> str | None:
+    """The one-line meaning of a Temporal error, or None when it is not one we understand;
+    ``noun`` names what the id is of (``proactive post``: not every workflow is an inquiry)."""
+    what = f"{noun} {inquiry_id}" if inquiry_id else f"the {noun}"
     if isinstance(error, WorkflowUpdateFailedError):
         cause = error.cause
         return cause.message if isinstance(cause, ApplicationError) else str(cause)
@@ -34,7 +37,7 @@ def explain_error(error: BaseException, inquiry_id: str | None, address: str) ->
         if error.status == RPCStatusCode.NOT_FOUND:
             if "already completed" in error.message:
                 return f"{what} is closed"
-            return f"no inquiry with id {inquiry_id}" if inquiry_id else error.message
+            return f"no {noun} with id {inquiry_id}" if inquiry_id else error.message
         if error.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             return unreachable(address)
         return f"Temporal refused: {error.message}"
@@ -52,12 +55,15 @@ def address_of(client: Client) -> str:
 
 
 @contextmanager
-def explained(client: Client | None, inquiry_id: str | None = None) -> Iterator[None]:
+def explained(
+    client: Client | None, inquiry_id: str | None = None, noun: str = "inquiry"
+) -> Iterator[None]:
     """Turn the Temporal errors we understand into ``CareflowError``; let the others through."""
     try:
         yield
     except (TemporalError, RuntimeError, TimeoutError) as error:
-        message = explain_error(error, inquiry_id, address_of(client) if client else "?")
+        address = address_of(client) if client else "?"
+        message = explain_error(error, inquiry_id, address, noun)
         if message is None:
             raise
         raise CareflowError(message) from error

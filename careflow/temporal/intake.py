@@ -55,7 +55,7 @@ SEEN_TIMEOUT = timedelta(seconds=2)
 # hundreds of ordinary ones.
 PRIORITY_KEYS = {"urgent": 1, "high": 2, "normal": 3, "low": 4}
 # An author this many followers strong is a PR risk whatever the rules say: at least "high".
-HIGH_REACH_FOLLOWERS = 10_000
+HIGH_REACH_FOLLOWERS = search.HIGH_REACH_FOLLOWERS
 HIGH_REACH_KEY = PRIORITY_KEYS["high"]
 # A tweet belongs to one inquiry; a few candidates at most (a race, an old-keyed twin).
 THREAD_CANDIDATES = 10
@@ -232,6 +232,8 @@ async def intake(
     if inquiry.channel == "x":  # findable by its first tweet before the workflow runs
         pairs.append(SearchAttributePair(search.THREAD, [inquiry.id]))
     pairs += insight_pairs(inquiry, ruleset, verdict)
+    reach = (inquiry.author.followers or 0) >= search.HIGH_REACH_FOLLOWERS
+    pairs.append(SearchAttributePair(search.HIGH_REACH, reach))  # the supervisor view counts it
     attributes = TypedSearchAttributes(pairs)
 
     async def signal_with_start(reuse: WorkflowIDReusePolicy) -> None:

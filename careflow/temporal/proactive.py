@@ -17,6 +17,7 @@ from workflows.proactive_types import (
 )
 
 LIST_QUERY = f"WorkflowType={quoted(PROACTIVE_WORKFLOW)}"
+NOUN = "proactive post"  # what an unknown id is said to be of
 
 
 async def list_proactive(client: Client, limit: int = 200) -> list[ProactiveStatus]:
@@ -38,7 +39,7 @@ async def list_proactive(client: Client, limit: int = 200) -> list[ProactiveStat
 
 async def approve(client: Client, post_id: str, by: str, text: str | None) -> ProactiveStatus:
     """Post the draft (or ``text``); answers once it is posted."""
-    with explained(client, post_id):
+    with explained(client, post_id, NOUN):
         handle = client.get_workflow_handle_for(ProactivePostWorkflow.run, post_id)
         return await handle.execute_update(
             ProactivePostWorkflow.approve, ApproveRequest(by=by, text=text)
@@ -46,7 +47,7 @@ async def approve(client: Client, post_id: str, by: str, text: str | None) -> Pr
 
 
 async def reject(client: Client, post_id: str, by: str, reason: str) -> ProactiveStatus:
-    with explained(client, post_id):
+    with explained(client, post_id, NOUN):
         handle = client.get_workflow_handle_for(ProactivePostWorkflow.run, post_id)
         return await handle.execute_update(
             ProactivePostWorkflow.reject, RejectRequest(by=by, reason=reason)

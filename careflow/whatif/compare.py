@@ -20,8 +20,9 @@ from careflow.whatif.report import (
     Skipped,
     Totals,
 )
+from careflow.whatif.topics import segment_counts, topic_counts, topics_rule
 
-MOVED_FIELDS = ("category", "queue", "priority", "windows", "privatize")
+MOVED_FIELDS = ("category", "queue", "priority", "windows", "privatize", "segment")
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ def _rule(field: str, before: Outcome, after: Outcome) -> str | None:
     if field == "dropped":
         side = after if after.dropped else before
         return side.rules.get("dropped") or None
+    if field == "topics":
+        return topics_rule(before.values.get("topics"), after.values.get("topics"))
     if field in COUNT_FIELDS:
         side = after if after.counts.get(field, 0) >= before.counts.get(field, 0) else before
         return side.rules.get(field) or None
@@ -112,11 +115,14 @@ def build_report(
     baseline: RulesUsed | Literal["history"],
     pairs: list[Pair],
     skipped: list[Skipped],
+    topics: Sequence[str] = (),
 ) -> Report:
-    """The report of ``pairs`` (in input order, which is start time then id)."""
+    """The report of ``pairs`` (in input order, which is start time then id); ``topics`` names
+    the topics the rule files define, counted even where nothing matches them."""
     changes = [change for pair in pairs for change in changes_of(pair)]
     gained = [_drop(p, p.after) for p in pairs if p.after.dropped and not p.before.dropped]
     lost = [_drop(p, p.before) for p in pairs if p.before.dropped and not p.after.dropped]
+    sides = [(p.recorded.workflow_id, p.before, p.after) for p in pairs]
     diverged = [
         Diverged(workflow_id=p.recorded.workflow_id, side=side, reason=outcome.diverged)
         for p in pairs
@@ -134,6 +140,8 @@ def build_report(
         changes=changes,
         drops={"gained": gained, "lost": lost},
         moved=_moved(changes),
+        topics=topic_counts(sides, topics),
+        segments=segment_counts(sides),
         diverged=diverged,
         skipped=skipped,
     )

@@ -18,6 +18,7 @@ from careflow.whatif.compare import Pair, build_report
 from careflow.whatif.outcome import Outcome, verdict_of
 from careflow.whatif.recorded import Recorded
 from careflow.whatif.report import Report, Skipped
+from careflow.whatif.topics import DEFAULT_SEGMENT, topics_of
 
 ANSWERS = ("reply", "invite_private")  # actions that answer the customer
 JUST_AFTER = timedelta(microseconds=1)
@@ -69,14 +70,17 @@ def decide(ruleset: Ruleset, recorded: Recorded) -> Outcome:
             "windows": values.windows,
             "privatize": values.privatize,
             "tags": sorted(values.tags),
+            "segment": values.segment,
+            "topics": topics_of(ruleset, recorded, values),
         },
         counts=dict.fromkeys(COUNTED.values(), 0),
         rules={"dropped": ""},
     )
-    for name in ("category", "priority", "queue", "windows", "privatize"):
+    for name in ("category", "priority", "queue", "windows", "privatize", "segment"):
         rule = _setter(received.actions, name)
         if rule is not None:
             outcome.rules[name] = rule
+    outcome.rules.setdefault("segment", DEFAULT_SEGMENT)
     tagged = [a.rule for a in received.actions if a.kind == "tag"]
     if tagged:
         outcome.rules["tags"] = ",".join(dict.fromkeys(tagged))
@@ -140,5 +144,16 @@ def run_fast(rules: Ruleset, baseline: Ruleset | None, inquiries: list[Recorded]
             reason = f"the rule engine failed: {type(error).__name__}: {error}"
             skipped.append(Skipped(workflow_id=recorded.workflow_id, reason=reason))
     return build_report(
-        "fast", used(rules), used(baseline) if baseline else "history", pairs, skipped
+        "fast",
+        used(rules),
+        used(baseline) if baseline else "history",
+        pairs,
+        skipped,
+        defined_topics(rules, baseline),
     )
+
+
+def defined_topics(rules: Ruleset, baseline: Ruleset | None) -> list[str]:
+    """The topics the new file defines, then those only the baseline file does."""
+    names = [name for name, _ in rules.topics]
+    return names + [n for n, _ in (baseline.topics if baseline else ()) if n not in names]

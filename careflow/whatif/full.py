@@ -47,7 +47,7 @@ from careflow.temporal.intake import first_message
 from careflow.temporal.worker import build_worker
 from careflow.whatif.baseline import NoBaseline, baseline_of, used
 from careflow.whatif.compare import Pair, build_report
-from careflow.whatif.fast import decide
+from careflow.whatif.fast import decide, defined_topics
 from careflow.whatif.outcome import Outcome
 from careflow.whatif.recorded import SIGNALS, Act, Recorded
 from careflow.whatif.report import Report, Skipped
@@ -233,6 +233,8 @@ def outcome_of(
             "windows": status.windows,
             "privatize": status.privatize,
             "tags": sorted(status.tags),
+            # The engine's (careflow.whatif.topics): the re-run keeps no topics of its own.
+            **{k: engine.values[k] for k in ("segment", "topics") if k in engine.values},
         },
         counts={
             "auto_replies": len(auto),
@@ -340,5 +342,10 @@ async def run_full(
     pairs = [r for _, r in sorted(results.items()) if isinstance(r, Pair)]
     skipped = [r for _, r in sorted(results.items()) if isinstance(r, Skipped)]
     return build_report(
-        "full", used(rules), used(baseline) if baseline else "history", pairs, skipped
+        "full",
+        used(rules),
+        used(baseline) if baseline else "history",
+        pairs,
+        skipped,
+        defined_topics(rules, baseline),
     )

@@ -9,7 +9,7 @@ from jinja2 import Environment
 
 from careflow.whatif.compare import as_plain
 from careflow.whatif.report import Report
-from careflow.whatif.view import ROWS
+from careflow.whatif.view import ROWS, segments_shown
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -41,6 +41,18 @@ compared with {% if r.baseline == "history" %}the rules each inquiry ran with{% 
 {% for m in r.moved %}<tr><td>{{ m.field }}</td><td>{{ plain(m.before) }}</td><td>{{ plain(m.after) }}</td><td>{{ m.count }}</td>
 <td>{{ m.rules | join(", ") }}</td><td><code>{{ m.examples | join(", ") }}</code></td></tr>{% endfor %}
 </table>{% endif %}
+{% if r.topics %}<h2>Topics</h2>
+<p class="muted">Inquiries not dropped that match each topic; the full list of inquiries whose topics moved is under "Every change" (field <code>topics</code>).</p>
+<table><tr><th>topic</th><th>before</th><th>after</th><th>change</th><th>gained</th><th>lost</th></tr>
+{% for t in r.topics %}<tr><td>{{ t.topic }}</td><td>{{ t.before }}</td><td>{{ t.after }}</td>
+<td class="{{ 'up' if t.after > t.before else 'down' if t.after < t.before else 'muted' }}">{{ '%+d' % (t.after - t.before) if t.after != t.before else '=' }}</td>
+<td>{% if t.gained %}{{ t.gained }}: <code>{{ t.examples_gained | join(", ") }}</code>{% else %}-{% endif %}</td>
+<td>{% if t.lost %}{{ t.lost }}: <code>{{ t.examples_lost | join(", ") }}</code>{% else %}-{% endif %}</td></tr>{% endfor %}
+</table>{% endif %}
+{% if show_segments %}<h2>Segments</h2>
+<table><tr><th>segment</th><th>before</th><th>after</th></tr>
+{% for s in r.segments %}<tr><td>{{ s.segment }}</td><td>{{ s.before }}</td><td>{{ s.after }}</td></tr>{% endfor %}
+</table>{% endif %}
 {% if r.changes %}<h2>Every change</h2>
 <table><tr><th>inquiry</th><th>field</th><th>before</th><th>after</th><th>rule</th></tr>
 {% for c in r.changes %}<tr><td><code>{{ c.workflow_id }}</code></td><td>{{ c.field }}</td><td>{{ plain(c.before) }}</td>
@@ -58,4 +70,9 @@ _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
 def report_html(report: Report) -> str:
     """The whole page; it needs no network to open."""
-    return _TEMPLATE.render(r=report.model_dump(mode="json"), rows=ROWS, plain=as_plain)
+    return _TEMPLATE.render(
+        r=report.model_dump(mode="json"),
+        rows=ROWS,
+        plain=as_plain,
+        show_segments=segments_shown(report),
+    )

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # The fields compared, in report order; ``clock.<name>`` holds a clock's verdict.
-VALUE_FIELDS = ("category", "priority", "queue", "windows", "privatize", "tags")
+VALUE_FIELDS = (
+    "category", "priority", "queue", "windows", "privatize", "tags", "segment", "topics"
+)  # fmt: skip
 COUNT_FIELDS = ("auto_replies", "notifications", "escalations")
 MET = "met"
 MISSED_INTERNAL = "missed internal"

@@ -64,6 +64,27 @@ class Moved(BaseModel):
     examples: list[str]
 
 
+class TopicCount(BaseModel):
+    """One topic: the inquiries (not dropped) that matched it before and after, and those that
+    gained or lost it, with examples."""
+
+    topic: str
+    before: int
+    after: int
+    gained: int
+    lost: int
+    examples_gained: list[str]
+    examples_lost: list[str]
+
+
+class SegmentCount(BaseModel):
+    """The inquiries (not dropped) in one segment before and after."""
+
+    segment: str
+    before: int
+    after: int
+
+
 class Diverged(BaseModel):
     """An agent action the run refused: the rest of that inquiry's actions were skipped."""
 
@@ -96,6 +117,8 @@ class Report(BaseModel):
     changes: list[Change]
     drops: dict[str, list[Drop]]  # gained, lost
     moved: list[Moved]
+    topics: list[TopicCount]
+    segments: list[SegmentCount]
     diverged: list[Diverged]
     skipped: list[Skipped]
 

@@ -78,7 +78,7 @@ def _others(changes: list[Change]) -> Table | None:
     """Changes other than drops and moves, grouped by field."""
     groups: dict[str, list[Change]] = {}
     for change in changes:
-        if change.field != "dropped" and change.field not in MOVED_FIELDS:
+        if change.field not in ("dropped", "topics") and change.field not in MOVED_FIELDS:
             groups.setdefault(change.field, []).append(change)
     if not groups:
         return None
@@ -88,6 +88,58 @@ def _others(changes: list[Change]) -> Table | None:
         examples = ", ".join(c.workflow_id for c in group[:EXAMPLES])
         table.add_row(field, str(len(group)), escape(", ".join(rules)), escape(examples))
     return table
+
+
+def _topics(report: Report) -> list[RenderableType]:
+    """Per topic, the inquiries matching before and after; then each inquiry whose topics moved."""
+    if not report.topics:
+        return []
+    table = _table("topic", "before", "after", "change", "gained", "lost")
+    for topic in report.topics:
+        table.add_row(
+            escape(topic.topic),
+            str(topic.before),
+            str(topic.after),
+            _delta(topic.before, topic.after),
+            escape(_examples(topic.gained, topic.examples_gained)),
+            escape(_examples(topic.lost, topic.examples_lost)),
+        )
+    parts: list[RenderableType] = ["", "[bold]Topics[/] (inquiries not dropped)", table]
+    moved = [c for c in report.changes if c.field == "topics"]
+    for change in moved[: EXAMPLES * 4]:
+        parts.append(
+            f"  {escape(change.workflow_id)}: {escape(str(as_plain(change.before)))} → "
+            f"{escape(str(as_plain(change.after)))}"
+        )
+    if len(moved) > EXAMPLES * 4:
+        parts.append(f"  … and {len(moved) - EXAMPLES * 4} more (--json lists them all)")
+    return parts
+
+
+def _examples(count: int, examples: list[str]) -> str:
+    if not count:
+        return "-"
+    more = f", … {count - len(examples)} more" if count > len(examples) else ""
+    return f"{count}: {', '.join(examples)}{more}"
+
+
+def segments_shown(report: Report) -> bool:
+    """Segments are worth a table when the rule files give more than one, or an edit moves one."""
+    return len(report.segments) > 1 or any(c.field == "segment" for c in report.changes)
+
+
+def _segments(report: Report) -> list[RenderableType]:
+    if not segments_shown(report):
+        return []
+    table = _table("segment", "before", "after", "change")
+    for segment in report.segments:
+        table.add_row(
+            escape(segment.segment),
+            str(segment.before),
+            str(segment.after),
+            _delta(segment.before, segment.after),
+        )
+    return ["", "[bold]Segments[/] (inquiries not dropped)", table]
 
 
 def report_view(report: Report) -> RenderableType:
@@ -114,6 +166,8 @@ def report_view(report: Report) -> RenderableType:
                 escape(", ".join(move.examples)),
             )
         parts += ["", "[bold]Moved[/]", moved]
+    parts += _topics(report)
+    parts += _segments(report)
     others = _others(report.changes)
     if others is not None:
         parts += ["", "[bold]Other changes[/]", others]

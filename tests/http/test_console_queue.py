@@ -113,3 +113,117 @@ def test_the_queue_pages_nearest_due_first_with_counts_from_visibility(tmp_path:
                 assert bad.status_code == 422 and "page link is not one the queue gave" in bad.text
 
     asyncio.run(scenario())
+
+
+FLOOR = 130  # more open inquiries than a page (50), and more at risk too
+SAM = {"Authorization": "Bearer tok-sam", "Accept": "text/html"}
+
+
+def floor_of(number: int) -> dict[str, Any]:
+    """Inquiry ``number``'s place on the floor: queue (``legacy`` is one the rule file no longer
+    names), step, assignee (Zed has no token), reach, risk and breach."""
+    return {
+        "queue": "legacy" if number % 13 == 0 else "billing" if number % 3 == 0 else "general",
+        "step": "acknowledge" if number % 2 == 0 else "resolve",
+        "agent": "Ana" if number % 4 == 0 else "Zed" if number % 10 == 1 else None,
+        "high_reach": number % 5 == 0,
+        "at_risk": number % 3 != 1,
+        "breached": number % 7 == 0,
+    }
+
+
+async def start_floor(client: Client, now: datetime) -> None:
+    """``FLOOR`` inquiries started bare, as the intake and the workflow would index them."""
+
+    async def one(number: int) -> None:
+        place = floor_of(number)
+        pairs: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(search.CHANNEL, "x"),
+            SearchAttributePair(search.QUEUE, place["queue"]),
+            SearchAttributePair(search.STEP, place["step"]),
+            SearchAttributePair(search.HIGH_REACH, place["high_reach"]),
+            SearchAttributePair(search.NEXT_DUE, now + timedelta(minutes=number)),
+            # At risk since a minute ago, or from an hour on.
+            SearchAttributePair(
+                search.AT_RISK, now + timedelta(minutes=-1 if place["at_risk"] else 60)
+            ),
+        ]
+        if place["agent"]:
+            pairs.append(SearchAttributePair(search.AGENT, place["agent"]))
+        if place["breached"]:
+            pairs.append(SearchAttributePair(search.BREACHED, ["acknowledge"]))
+        await client.start_workflow(
+            WORKFLOW_NAME,
+            id=f"inquiry-x-floor-{number:03d}",
+            task_queue="nobody-polls-this",
+            search_attributes=TypedSearchAttributes(pairs),
+            memo={"author": f"floor{number:03d}", "text": "where is my order"},
+        )
+
+    await asyncio.gather(*(one(n) for n in range(FLOOR)))
+    for _ in range(100):
+        if (await client.count_workflows(OPEN_QUERY)).count >= FLOOR:
+            return
+        await asyncio.sleep(0.1)
+
+
+def cells(page: str, table: str) -> list[list[str]]:
+    """A table's rows of cells, as text."""
+    found = re.search(rf'<table id="{table}">(.*?)</table>', page, re.S)
+    assert found, f"no table {table!r}"
+    rows = re.findall(r"<tr>(.*?)</tr>", found.group(1), re.S)
+    return [[html.unescape(c) for c in re.findall(r"<t[dh]>(.*?)</t[dh]>", r, re.S)] for r in rows]
+
+
+def test_the_supervisor_view_counts_the_whole_floor_from_visibility(tmp_path: Path) -> None:
+    places = [floor_of(n) for n in range(FLOOR)]
+
+    def expected(**match: Any) -> int:
+        return sum(all(p[k] == v for k, v in match.items()) for p in places)
+
+    async def scenario() -> None:
+        async with await dev_server() as env:
+            await start_floor(env.client, datetime.now(UTC))
+            settings = Settings(
+                rules=str(DEFAULT_PACK),
+                home=tmp_path,
+                api=ApiTokenSettings(tokens="tok-ana=agent:Ana,tok-sam=supervisor:Sam"),
+            )
+
+            async def factory() -> Client:
+                return env.client
+
+            app = create_app(settings, factory, load_ruleset(DEFAULT_PACK))
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://console.test", timeout=60
+            ) as http:
+                page = (await http.get("/supervisor", headers=SAM)).text
+        assert f'<span id="open-count">{FLOOR} open</span>' in page
+        # Open work by queue and step: every inquiry in one cell, the unnamed queue as (other).
+        table = cells(page, "queue-step")
+        assert table[0] == ["queue", "acknowledge", "resolve"]
+        for row in table[1:]:
+            queue = "legacy" if row[0] == "(other)" else row[0]
+            for step, cell in zip(("acknowledge", "resolve"), row[1:], strict=True):
+                assert cell == str(expected(queue=queue, step=step) or ""), (queue, step)
+        assert sorted(row[0] for row in table[1:]) == ["(other)", "billing", "general"]
+        # Each agent's load: Sam has none and is left out; Zed has no token: (other).
+        assert cells(page, "load") == [
+            ["Ana", str(expected(agent="Ana"))],
+            ["(other)", str(expected(agent="Zed"))],
+            ["(unassigned)", str(expected(agent=None))],
+        ]
+        at_risk = sum(p["at_risk"] or p["breached"] for p in places)
+        assert at_risk > 50
+        assert f'<p id="at-risk-count">{at_risk} open, the 50 nearest due shown.</p>' in page
+        reach = expected(high_reach=True)
+        assert f'<p id="high-reach-count">{reach} open.</p>' in page
+        breaches = expected(breached=True)
+        assert f"{breaches} inquiries started today missed a published window." in page
+        # The lists show the nearest due first.
+        risky = re.findall(r'class="open" href="[^"]+">@(floor\d+)</a>', page)
+        first = [n for n in range(FLOOR) if places[n]["at_risk"] or places[n]["breached"]]
+        assert risky[:50] == [f"floor{n:03d}" for n in first[:50]]
+
+    asyncio.run(scenario())

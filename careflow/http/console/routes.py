@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,6 @@ from careflow.http.console.views import (
     Row,
     due_of,
     facet_values,
-    open_inquiries,
     owed,
     preview,
     state_at,
@@ -60,6 +58,7 @@ from careflow.http.tokens import ENV, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
 from careflow.temporal import inquiries
 from careflow.temporal.due_pages import Mark, due_page
+from careflow.temporal.floor import floor
 from careflow.temporal.inquiries import BadQueueRequest, RulesNotLoaded
 from workflows.state import InquiryStatus
 
@@ -68,6 +67,7 @@ HERE = Path(__file__).parent
 MAX_FORM = 64 * 1024
 PAGE_SIZE = 50  # queue rows a page shows, nearest due first
 SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
+ACTING: frozenset[Role] = frozenset({"agent", "supervisor"})  # who inquiries are assigned to
 SUPERVISOR_BY = (*DEFAULT_BY, "agent", "team")  # the SLA report's groups in the console
 DONE = {
     "ack": "Acknowledged.",
@@ -462,35 +462,23 @@ def console_routes(
         client = await client_or_page(request, found)
         if isinstance(client, Response):
             return client
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        now = datetime.now(UTC)
+        agents = [*tokens.names(ACTING), *teams.of_agent]
         try:
-            lines = await open_inquiries(client)
-            started_today = await collect(client, today)
+            figures = await floor(client, facet_values(ruleset)["queue"], agents, now)
         except TEMPORAL_ERRORS as error:
             status_code, message = explain_failure(error, None)
             return problem(request, status_code, message, found)
-        rows: list[Row] = await cache.rows(client, lines)
-        by_queue_step = Counter((line.queue or "?", line.step or "?") for line in lines)
-        at_risk = [
-            r
-            for r in rows
-            if r.facts and r.facts.due.state in ("warning", "internal-missed", "published-missed")
-        ]
-        breaches = [figures for figures in started_today if figures.breached]
+        at_risk = figures.at_risk
+        rows: list[Row] = await cache.rows(client, [*at_risk.rows, *figures.high_reach.rows])
         return page(
             request,
             "supervisor.html",
             me=found,
-            rows=rows,
-            total=len(lines),
-            by_queue_step=sorted(by_queue_step.items()),
-            queues=sorted({q for q, _ in by_queue_step}),
-            steps=sorted({s for _, s in by_queue_step}),
-            at_risk=at_risk,
-            breaches=breaches,
-            high_reach=[r for r in rows if r.facts and r.facts.high_reach],
-            load=sorted(Counter(line.agent or "(unassigned)" for line in lines).items()),
-            now=datetime.now(UTC),
+            f=figures,
+            at_risk=rows[: len(at_risk.rows)],
+            high_reach=rows[len(at_risk.rows) :],
+            now=now,
         )
 
     async def sla_page(request: Request) -> Response:

@@ -34,10 +34,11 @@ from careflow.engine.text_parts import (
     x_length,
 )
 from careflow.temporal import inquiries
-from careflow.temporal.inquiries import OPEN_QUERY, OpenInquiry, QueueFilters, list_open
+from careflow.temporal.inquiries import OPEN_QUERY, OpenInquiry, QueueFilters
+from workflows import search
 from workflows.state import ClockView, InquiryStatus, ValuesState
 
-HIGH_REACH = 10_000  # followers: the default pack's ``high-reach`` rule (tagged pr-risk)
+HIGH_REACH = search.HIGH_REACH_FOLLOWERS  # the default pack's ``high-reach`` rule (tags pr-risk)
 ENRICH_AT_MOST = 200  # rows whose status the queue asks for; the rest show what visibility has
 ASK_AT_ONCE = 16
 ASK_FOR_AT_MOST = 3.0  # seconds a page waits for statuses (no worker: rows without facts)
@@ -47,11 +48,6 @@ CHANNELS = ("x", "facebook", "instagram")  # careflow's channels, offered as fil
 PRIORITIES: tuple[str, ...] = get_args(Priority)
 COUNTS_KEPT_FOR = 5.0  # seconds: the counts of a queue polled every two seconds by many agents
 COUNT_AT_ONCE = 8
-
-
-async def open_inquiries(client: Client) -> list[OpenInquiry]:
-    """Every open inquiry, nearest due first: for the supervisor view's totals."""
-    return (await list_open(client)).rows
 
 
 @dataclass(frozen=True)
