@@ -145,6 +145,18 @@ async def careflow(
 ) -> AsyncIterator[Harness]:
     """A time-skipping server and a careflow worker with ``rules``, state under ``home``; the
     client and the worker use ``data_converter`` (an encrypting one in the encryption tests)."""
+    async with skipping_server(home, rules, data_converter) as h:
+        async with build_worker(h.env.client, h.settings, adapter):
+            yield h
+
+
+@asynccontextmanager
+async def skipping_server(
+    home: Path, rules: Path, data_converter: DataConverter = pydantic_data_converter
+) -> AsyncIterator[Harness]:
+    """A time-skipping server and careflow's settings, no worker: a test runs
+    ``build_worker(h.env.client, h.settings)`` itself when it needs the worker away for a while
+    (webhooks that queue up while no worker runs arrive in one workflow task)."""
     settings = Settings(
         rules=str(rules),
         home=home,
@@ -153,7 +165,7 @@ async def careflow(
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER), data_converter=data_converter
     )
-    async with env, build_worker(env.client, settings, adapter):
+    async with env:
         yield Harness(env, settings)
 
 

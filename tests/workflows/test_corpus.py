@@ -1,0 +1,78 @@
+"""Inquiries recorded for the replay corpus (tests/workflows/histories/corpus/): the paths the
+workflow tests do not keep, each checked as a user sees it before its history is kept.
+
+With CAREFLOW_RECORD_HISTORIES=1 their histories are written to the corpus folder; test_replay.py
+replays them on every change, and test_patch_coverage.py checks that every patch has one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from careflow.temporal.worker import build_worker
+from tests.harness import HISTORIES, example, keep_history, round_the_clock_pack, skipping_server
+from workflows.inquiry import InquiryWorkflow
+from workflows.messages import AcknowledgeRequest, CustomerMessage, ResolveRequest
+from workflows.state import BrandMessage
+
+CORPUS = HISTORIES / "corpus"
+MINUTE, HOUR = timedelta(minutes=1), timedelta(hours=1)
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def test_a_native_reply_learned_after_the_deadline_does_not_meet_it_in_time(
+    tmp_path: Path,
+) -> None:
+    """The customer writes again and a colleague answers in X's own app a minute later, but
+    careflow learns of both only after the next-reply window closed (its worker was down): the
+    reply meets the clock when careflow learns of it, so the published window is missed and a
+    supervisor is told. Before the native-reply-when-learned patch the reply met it at its
+    post time (earlier/native-reply-learned-late.json keeps that, recorded by the old code)."""
+
+    async def scenario() -> None:
+        async with skipping_server(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            async with build_worker(h.env.client, h.settings, cached_workflows=0):
+                handle = await h.start(example("question", await h.now()))
+                await h.skip(5 * MINUTE)
+                await handle.execute_update(
+                    InquiryWorkflow.acknowledge,
+                    AcknowledgeRequest(agent="Ana", text="Hi Jules, checking the stock."),
+                )
+            # The worker is away; the webhooks (stamped with the posts' times) wait, and reach
+            # the inquiry together past the next reply's published 2h (before resolve's 4h).
+            written = await h.now()
+            await h.skip(150 * MINUTE)
+            again = CustomerMessage(id="1870000000000000901", text="Any news?", at=written)
+            await handle.signal(InquiryWorkflow.customer_message, again)
+            native = BrandMessage(
+                id="1870000000000000902",
+                text="@hikerjules size 44 is back in stock online",
+                at=written + MINUTE,
+                by="acme",
+            )
+            await handle.signal(InquiryWorkflow.brand_message, native)
+            async with build_worker(h.env.client, h.settings):
+                status = await h.until(
+                    handle, lambda s: any(m.kind == "native_reply" for m in s.messages)
+                )
+                next_reply = status.clocks["next_reply"]
+                assert (next_reply.internal, next_reply.published) == ("missed", "missed")
+                assert next_reply.met_at is not None and next_reply.met_at >= written + 2 * HOUR
+                assert "published-breach" in status.fired
+                await handle.execute_update(
+                    InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+                )
+                await h.skip(100 * HOUR)  # the follow-up goes unanswered: closed
+                result = await handle.result()
+                assert result.kind == "closed"
+                notes = [e for e in h.outbox() if e["kind"] == "notification"]
+                assert [n["to"] for n in notes] == ["supervisors"]
+                await keep_history(handle, "native-reply-learned-late", CORPUS)
+
+    run(scenario())
