@@ -12,10 +12,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+
 from careflow.temporal.worker import build_worker
-from tests.harness import HISTORIES, example, keep_history, round_the_clock_pack, skipping_server
+from tests.harness import (
+    HISTORIES,
+    Harness,
+    careflow,
+    example,
+    keep_history,
+    round_the_clock_pack,
+    skipping_server,
+)
 from workflows.inquiry import InquiryWorkflow
-from workflows.messages import AcknowledgeRequest, CustomerMessage, ResolveRequest
+from workflows.messages import AcknowledgeRequest, CustomerMessage, ReplyRequest, ResolveRequest
 from workflows.state import BrandMessage
 
 CORPUS = HISTORIES / "corpus"
@@ -74,5 +85,54 @@ def test_a_native_reply_learned_after_the_deadline_does_not_meet_it_in_time(
                 notes = [e for e in h.outbox() if e["kind"] == "notification"]
                 assert [n["to"] for n in notes] == ["supervisors"]
                 await keep_history(handle, "native-reply-learned-late", CORPUS)
+
+    run(scenario())
+
+
+async def _chain(h: Harness, workflow_id: str, first_run_id: str) -> list[WorkflowHandle[Any, Any]]:
+    """Every run of an inquiry, oldest first, followed from the first run's continued-as-new
+    event to the next run's."""
+    runs, run_id = [], first_run_id
+    while True:
+        handle = h.env.client.get_workflow_handle(workflow_id, run_id=run_id)
+        runs.append(handle)
+        last = (await handle.fetch_history()).events[-1]
+        if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+            return runs
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+
+
+def test_a_chain_of_runs_is_one_inquiry_from_first_post_to_close(tmp_path: Path) -> None:
+    """A conversation long enough to continue as new (a small history limit) keeps its agent,
+    its clocks met and its messages counted across runs, and closes as one inquiry; each run's
+    history is kept (corpus/chain-run-N.json), so the chain replays run by run."""
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            handle = await h.start(example("question", await h.now()), history_limit=40)
+            await handle.execute_update(
+                InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana")
+            )
+            for n in range(8):
+                await h.say(handle, f"message {n}", id=f"m-{n}")
+            await h.skip(MINUTE)
+            latest = h.env.client.get_workflow_handle_for(InquiryWorkflow.run, handle.id)
+            await latest.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Found it: it ships today.")
+            )
+            await latest.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.skip(100 * HOUR)  # the follow-up goes unanswered: closed
+            result = await latest.result()
+            assert result.kind == "closed" and result.status.agent == "Ana"
+            runs = await _chain(h, handle.id, str(handle.result_run_id))
+            assert len(runs) >= 3 and result.status.runs == len(runs)
+            assert result.status.earlier.runs[0] == handle.result_run_id
+            texts = [m.text for m in result.status.messages if m.kind == "message"]
+            assert texts == [f"message {n}" for n in range(8)]
+            assert result.status.clocks["acknowledge"].met_at is not None
+            for number, run_handle in enumerate(runs, start=1):
+                await keep_history(run_handle, f"chain-run-{number}", CORPUS)
 
     run(scenario())
