@@ -7,6 +7,7 @@ time; the real sandbox adapter writes the outbox in the test's temporary directo
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -37,6 +38,13 @@ from workflows.state import InquiryStatus
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 DEV_SERVER = Path(sys.executable).parent / "temporal"
+# Recorded with careflow's payload encryption on, under the test-only key below.
+ENCRYPTED_HISTORIES = ROOT / "tests" / "workflows" / "encrypted_histories"
+# A TEST-ONLY key, public in this repository: it seals the encrypted histories of the replay
+# corpus so CI can replay them. Never configure it anywhere real data goes.
+CORPUS_TEST_KEYS = (
+    "corpus-test-only=" + base64.b64encode(b"careflow-corpus-test-key-public!").decode()
+)
 HISTORIES = ROOT / "tests" / "workflows" / "histories"
 # Recorded with a bug injected into the rule engine: they replay only with the same bug.
 FAULT_HISTORIES = ROOT / "tests" / "workflows" / "fault_histories"
@@ -145,9 +153,11 @@ async def careflow(
 ) -> AsyncIterator[Harness]:
     """A time-skipping server and a careflow worker with ``rules``, state under ``home``; the
     client and the worker use ``data_converter`` (an encrypting one in the encryption tests)."""
-    async with skipping_server(home, rules, data_converter) as h:
-        async with build_worker(h.env.client, h.settings, adapter):
-            yield h
+    async with (
+        skipping_server(home, rules, data_converter) as h,
+        build_worker(h.env.client, h.settings, adapter),
+    ):
+        yield h
 
 
 @asynccontextmanager

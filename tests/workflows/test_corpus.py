@@ -15,8 +15,12 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
+from careflow.settings import EncryptionSettings
+from careflow.temporal.connection import data_converter
 from careflow.temporal.worker import build_worker
 from tests.harness import (
+    CORPUS_TEST_KEYS,
+    ENCRYPTED_HISTORIES,
     HISTORIES,
     Harness,
     careflow,
@@ -134,5 +138,35 @@ def test_a_chain_of_runs_is_one_inquiry_from_first_post_to_close(tmp_path: Path)
             assert result.status.clocks["acknowledge"].met_at is not None
             for number, run_handle in enumerate(runs, start=1):
                 await keep_history(run_handle, f"chain-run-{number}", CORPUS)
+
+    run(scenario())
+
+
+def test_an_encrypted_inquiry_keeps_no_customer_text_in_its_history(tmp_path: Path) -> None:
+    """With encryption on (the test-only key), the stored history holds none of the customer's
+    or the agent's words; it is kept in encrypted_histories/ and replays with the key."""
+    converter = data_converter(EncryptionSettings(keys=CORPUS_TEST_KEYS))
+    reply = "Hi Jules, size 44 is back in stock on Friday."
+
+    async def scenario() -> None:
+        async with careflow(
+            tmp_path, round_the_clock_pack(tmp_path), data_converter=converter
+        ) as h:
+            inquiry = example("question", await h.now())
+            handle = await h.start(inquiry)
+            await handle.execute_update(
+                InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana", text=reply)
+            )
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.say(handle, "thanks, all good")
+            result = await handle.result()
+            assert result.reason == "customer confirmed the fix"
+            history = await keep_history(handle, "acknowledged-resolved", ENCRYPTED_HISTORIES)
+            raw = b"".join(event.SerializeToString() for event in history.events)
+            assert b"careflow-encrypted" in raw
+            for secret in (inquiry.text, "hikerjules", reply, "thanks, all good"):
+                assert secret.encode() not in raw, secret
 
     run(scenario())

@@ -21,9 +21,12 @@ from pathlib import Path
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
-from tests.harness import FAULT_HISTORIES, HISTORIES
+from careflow.settings import EncryptionSettings
+from careflow.temporal.connection import data_converter
+from tests.harness import CORPUS_TEST_KEYS, ENCRYPTED_HISTORIES, FAULT_HISTORIES, HISTORIES
 from tests.workflows.faulty import rules_break_on_customer_messages
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import InquiryInput, InquiryResult
@@ -41,8 +44,12 @@ def _histories(files: list[Path]) -> list[WorkflowHistory]:
     ]
 
 
-def _replay(workflow_class: type, files: list[Path] | None = None) -> dict[str, str | None]:
-    replayer = Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+def _replay(
+    workflow_class: type,
+    files: list[Path] | None = None,
+    converter: DataConverter = pydantic_data_converter,
+) -> dict[str, str | None]:
+    replayer = Replayer(workflows=[workflow_class], data_converter=converter)
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
         for history in _histories(_history_files() if files is None else files):
@@ -86,6 +93,18 @@ def test_every_recorded_path_is_kept() -> None:
 def test_recorded_histories_replay_on_the_current_workflow() -> None:
     failures = _replay(InquiryWorkflow)
     assert failures == {}
+
+
+def test_encrypted_histories_replay_with_their_key_only() -> None:
+    """Recorded with careflow's codec under the test-only key: they replay as a worker with
+    that key would, and (really encrypted) not without it."""
+    files = sorted(ENCRYPTED_HISTORIES.glob("*.json"))
+    assert files
+    keyed = data_converter(EncryptionSettings(keys=CORPUS_TEST_KEYS))
+    assert _replay(InquiryWorkflow, files, keyed) == {}
+    keyless = _replay(InquiryWorkflow, files)
+    assert len(keyless) == len(files)
+    assert all("Failed decoding arguments" in str(f) for f in keyless.values())
 
 
 def test_histories_of_a_broken_rule_engine_replay_with_the_same_bug() -> None:
