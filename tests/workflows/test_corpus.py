@@ -15,8 +15,10 @@ from typing import Any
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 
-from careflow.settings import EncryptionSettings
+from careflow.engine.ruleset import load_ruleset
+from careflow.settings import EncryptionSettings, Settings, TemporalSettings
 from careflow.temporal.connection import data_converter
+from careflow.temporal.intake import intake, send_customer_message
 from careflow.temporal.worker import build_worker
 from tests.harness import (
     CORPUS_TEST_KEYS,
@@ -24,11 +26,13 @@ from tests.harness import (
     HISTORIES,
     Harness,
     careflow,
+    dev_server,
     example,
     keep_history,
     round_the_clock_pack,
     skipping_server,
 )
+from tests.temporal.test_search_attributes import _attributes, _eventually
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import AcknowledgeRequest, CustomerMessage, ReplyRequest, ResolveRequest
 from workflows.state import BrandMessage
@@ -168,5 +172,66 @@ def test_an_encrypted_inquiry_keeps_no_customer_text_in_its_history(tmp_path: Pa
             assert b"careflow-encrypted" in raw
             for secret in (inquiry.text, "hikerjules", reply, "thanks, all good"):
                 assert secret.encode() not in raw, secret
+
+    run(scenario())
+
+
+SEGMENT_RULE = """
+  - name: denver-segment
+    on: received
+    when: {text: {contains: denver}}
+    do: [{set: {segment: denver}}]
+"""
+
+
+def test_a_rated_inquiry_on_a_real_server_keeps_its_report_attributes(tmp_path: Path) -> None:
+    """With search attributes on (a dev server, started by intake as in production), an inquiry
+    answered, resolved and rated keeps what ``careflow report`` and ``careflow insights`` read:
+    response and resolution seconds, the rating, its segment and topics. Its history
+    (corpus/search-attributes-rated.json) replays the sla-search-attributes, csat-rating and
+    insights-topics branches."""
+    pack = round_the_clock_pack(tmp_path, SEGMENT_RULE)
+    slow = "follow_up: {template: follow_up, after: 24h, wait: 72h"
+    assert slow in pack.read_text(), "the default pack's follow-up line changed"
+    pack.write_text(pack.read_text().replace(slow, slow.replace("24h", "1s")))
+    ruleset = load_ruleset(pack)
+    settings = Settings(
+        rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="corpus-sla")
+    )
+
+    async def scenario() -> None:
+        async with await dev_server() as env, build_worker(env.client, settings):
+            client = env.client
+            now = await env.get_current_time()
+            post = example("question", now, text="@acme my order to Denver never came")
+            started = await intake(client, "corpus-sla", post, ruleset)
+            assert started.workflow_id is not None
+            handle = client.get_workflow_handle_for(InquiryWorkflow.run, started.workflow_id)
+            await handle.execute_update(
+                InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana", text="On it, Jules.")
+            )
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            for _ in range(100):  # the follow-up asks for a rating a second later
+                if (await handle.query(InquiryWorkflow.status)).rating_asked_at is not None:
+                    break
+                await asyncio.sleep(0.1)
+            rating = CustomerMessage(id="rating-1", text="5", at=await env.get_current_time())
+            await send_customer_message(client, started.workflow_id, rating)
+            result = await handle.result()
+            assert result.reason == "customer rated the service highly"
+
+            async def reported() -> dict[str, object]:
+                attributes = await _attributes(client, started.workflow_id or "")
+                assert attributes.get("CareStep") == "closed"
+                return attributes
+
+            attributes = await _eventually(reported)
+            assert attributes["CareAgent"] == "Ana" and attributes["CareSegment"] == "denver"
+            assert attributes["CareRating"] == 5.0 and "CareRatingAsked" in attributes
+            assert isinstance(attributes["CareFirstResponseSeconds"], int)
+            assert isinstance(attributes["CareResolutionSeconds"], int)
+            await keep_history(handle, "search-attributes-rated", CORPUS)
 
     run(scenario())
