@@ -235,3 +235,26 @@ def test_a_rated_inquiry_on_a_real_server_keeps_its_report_attributes(tmp_path: 
             await keep_history(handle, "search-attributes-rated", CORPUS)
 
     run(scenario())
+
+
+def test_a_post_longer_than_its_platform_allows_is_answered_not_dropped(tmp_path: Path) -> None:
+    """A pasted log of a post, spam words past X's 4,000 characters: the rules read only what
+    X allows (the bounded-text patch), so it is not dropped as spam; the agent answers it."""
+
+    async def scenario() -> None:
+        async with careflow(tmp_path, round_the_clock_pack(tmp_path)) as h:
+            post = example("question", await h.now())
+            filler = "my order has not arrived yet " * 150  # 4,350 characters
+            handle = await h.start(post.model_copy(update={"text": f"{filler} GIVEAWAY"}))
+            await handle.execute_update(
+                InquiryWorkflow.acknowledge, AcknowledgeRequest(agent="Ana", text="On it, Jules.")
+            )
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            await h.skip(100 * HOUR)  # the follow-up goes unanswered: closed
+            result = await handle.result()
+            assert result.kind == "closed" and "drop-giveaway-spam" not in result.status.fired
+            await keep_history(handle, "long-post-answered", CORPUS)
+
+    run(scenario())
