@@ -1,13 +1,26 @@
-"""Recorded inquiry histories replay against today's workflow code: a change that would break a
-running inquiry fails CI here (guard such changes with ``workflow.patched``).
+"""Recorded inquiry histories replay against today's workflow code: a change that would alter
+any recorded history fails CI here (guard such changes with ``workflow.patched``).
 
-The histories in tests/workflows/histories/ come from the workflow tests; tests/workflows/histories/earlier/ keeps
-those of previous workflow versions (the first ones were started without signal-with-start), and
-tests/workflows/histories/faults/ those recorded with a bug injected into the rule engine
-(``tests.workflows.faulty``), which replay only with the same bug.
-To record new ones, move the current files into earlier/ and run
-``CAREFLOW_RECORD_HISTORIES=1 pytest tests/workflows/test_inquiry_workflow.py``: never to paper over a
-replay failure, and never delete an earlier recording while inquiries of that version may run.
+The corpus, all under tests/workflows/ (docs/audit.md, "The recorded corpus", says more):
+
+- histories/*.json: the workflow tests' paths (``keep_history`` in test_inquiry_workflow.py and
+  others), each recorded by the code of its day and kept since;
+- histories/corpus/: current recordings of what those do not keep (test_corpus.py): a native
+  reply learned after a deadline, search attributes on (a dev server), a continue-as-new chain
+  (every run), a long post;
+- histories/earlier/: recordings by previous workflow versions (the first ones started without
+  signal-with-start; native-reply-learned-late.json by the code before f464dc7);
+- encrypted_histories/: encrypted with careflow's codec under the public test-only key
+  ``tests.harness.CORPUS_TEST_KEYS``, replayed with it;
+- fault_histories/: recorded with a bug injected into the rule engine (``tests.workflows.faulty``),
+  which replay only with the same bug.
+
+It grows with every release, by adding files, never rewriting them: record a new path with
+``CAREFLOW_RECORD_HISTORIES=1 pytest tests/workflows/test_corpus.py -k <test>`` (today's code),
+and the same scenario with the code before the change, run in a temporary ``git worktree`` of
+that commit, into earlier/. test_patch_coverage.py fails until every ``workflow.patched`` id has
+both (or a stated reason). Never re-record to paper over a replay failure, and never delete an
+earlier recording while inquiries of that version may run.
 """
 
 from __future__ import annotations
@@ -88,6 +101,19 @@ def test_every_recorded_path_is_kept() -> None:
         "insights-topics",
     } <= names
     assert {path.stem for path in FAULT_HISTORIES.glob("*.json")} >= {"rules-error"}
+    assert {path.stem for path in (HISTORIES / "corpus").glob("*.json")} >= {
+        "native-reply-learned-late",
+        "search-attributes-rated",
+        "chain-run-1",
+        "chain-run-2",
+        "chain-run-3",
+        "long-post-answered",
+    }
+    assert {path.stem for path in (HISTORIES / "earlier").glob("*.json")} >= {
+        "native-reply-learned-late",
+        "search-attributes-before-sla-patch",
+    }
+    assert {path.stem for path in ENCRYPTED_HISTORIES.glob("*.json")} >= {"acknowledged-resolved"}
 
 
 def test_recorded_histories_replay_on_the_current_workflow() -> None:
