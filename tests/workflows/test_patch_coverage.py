@@ -68,8 +68,8 @@ KNOWN_GAPS = {
 # commands (what differs is something replay does not compare), and why.
 SAME_COMMANDS = {
     "bounded-state": "the old branch keeps the whole state and handles every waiting message in "
-    "one turn; no pre-patch history is long enough (100 messages, 50 in a turn) for that to "
-    "change a command",
+    "one turn; the pre-patch histories (earlier/chain-run-N, a chain recorded by the code before "
+    "it, among them) are too short (under 100 messages, 50 in a turn) for that to change a command",
     "audit-rules-digest": "the check raises only for rules text that does not match its digest; "
     "honest histories pass it either way",
     "console-reason-codes": "a reason code is kept in the state and the timeline only",
