@@ -7,6 +7,7 @@ time; the real sandbox adapter writes the outbox in the test's temporary directo
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -37,6 +38,13 @@ from workflows.state import InquiryStatus
 
 TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 DEV_SERVER = Path(sys.executable).parent / "temporal"
+# Recorded with careflow's payload encryption on, under the test-only key below.
+ENCRYPTED_HISTORIES = ROOT / "tests" / "workflows" / "encrypted_histories"
+# A TEST-ONLY key, public in this repository: it seals the encrypted histories of the replay
+# corpus so CI can replay them. Never configure it anywhere real data goes.
+CORPUS_TEST_KEYS = (
+    "corpus-test-only=" + base64.b64encode(b"careflow-corpus-test-key-public!").decode()
+)
 HISTORIES = ROOT / "tests" / "workflows" / "histories"
 # Recorded with a bug injected into the rule engine: they replay only with the same bug.
 FAULT_HISTORIES = ROOT / "tests" / "workflows" / "fault_histories"
@@ -145,6 +153,20 @@ async def careflow(
 ) -> AsyncIterator[Harness]:
     """A time-skipping server and a careflow worker with ``rules``, state under ``home``; the
     client and the worker use ``data_converter`` (an encrypting one in the encryption tests)."""
+    async with (
+        skipping_server(home, rules, data_converter) as h,
+        build_worker(h.env.client, h.settings, adapter),
+    ):
+        yield h
+
+
+@asynccontextmanager
+async def skipping_server(
+    home: Path, rules: Path, data_converter: DataConverter = pydantic_data_converter
+) -> AsyncIterator[Harness]:
+    """A time-skipping server and careflow's settings, no worker: a test runs
+    ``build_worker(h.env.client, h.settings)`` itself when it needs the worker away for a while
+    (webhooks that queue up while no worker runs arrive in one workflow task)."""
     settings = Settings(
         rules=str(rules),
         home=home,
@@ -153,7 +175,7 @@ async def careflow(
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=str(TEST_SERVER), data_converter=data_converter
     )
-    async with env, build_worker(env.client, settings, adapter):
+    async with env:
         yield Harness(env, settings)
 
 

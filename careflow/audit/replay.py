@@ -5,6 +5,8 @@ exactly as it would on a worker; any non-determinism names the workflow and the 
 history's rules text is also hashed again and compared with its recorded digest
 (``careflow.audit.rules_check``). A redacted history is not replayed (its customer text was
 masked, so the rules would decide differently): it is reported as redacted, not as failing.
+Nor is an encrypted history whose keys are not configured here: it is reported as locked, with
+the key ids it needs (``careflow.audit.locked``), not as non-deterministic or tampered.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from careflow.audit.locked import missing_keys
 from careflow.audit.redact import is_redacted
 from careflow.audit.rules_check import rules_problems
 from careflow.temporal.connection import Connection
@@ -31,10 +34,11 @@ class ReplayOutcome:
     error: str | None
     tampered: list[str] = field(default_factory=list)
     redacted: bool = False
+    locked_by: list[str] = field(default_factory=list)  # key ids needed and not configured
 
     @property
     def clean(self) -> bool:
-        return self.error is None and not self.tampered and not self.redacted
+        return self.error is None and not self.tampered and not self.redacted and not self.locked_by
 
 
 def replayer(connection: Connection) -> Replayer:
@@ -56,19 +60,26 @@ async def replay(
     """Replay each history, yielding its outcome as soon as it is known (redacted ones, which
     are not replayed, at the end)."""
     redacted: list[WorkflowHistory] = []
+    locked: list[tuple[WorkflowHistory, list[str]]] = []
+    codec = connection.converter.payload_codec
+
+    def replayable(history: WorkflowHistory) -> bool:
+        if is_redacted(history):
+            redacted.append(history)
+            return False
+        needed = missing_keys(history, codec)
+        if needed:
+            locked.append((history, needed))
+        return not needed
 
     async def stream() -> AsyncIterator[WorkflowHistory]:
         if isinstance(histories, AsyncIterator):
             async for history in histories:
-                if is_redacted(history):
-                    redacted.append(history)
-                else:
+                if replayable(history):
                     yield history
         else:
             for history in histories:
-                if is_redacted(history):
-                    redacted.append(history)
-                else:
+                if replayable(history):
                     yield history
 
     async with replayer(connection).workflow_replay_iterator(stream()) as results:
@@ -83,3 +94,5 @@ async def replay(
             )
     for history in redacted:
         yield ReplayOutcome(history.workflow_id, _run_id(history), None, redacted=True)
+    for history, needed in locked:
+        yield ReplayOutcome(history.workflow_id, _run_id(history), None, locked_by=needed)

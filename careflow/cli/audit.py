@@ -150,6 +150,12 @@ def _print_outcome(outcome: ReplayOutcome) -> None:
         typer.echo(f"TAMPERED {run}: {problem}")
     if outcome.redacted:
         typer.echo(f"REDACTED {run}: not replayed (its customer text is masked)")
+    if outcome.locked_by:
+        ids = ", ".join(repr(key_id) for key_id in outcome.locked_by)
+        typer.echo(
+            f"ENCRYPTED {run}: not replayed: sealed with key id {ids}, not configured here "
+            "(set CAREFLOW_ENCRYPTION_KEYS or CAREFLOW_ENCRYPTION_KEY_FILE)"
+        )
 
 
 async def _replay_and_tell(
@@ -171,12 +177,14 @@ def _summary(outcomes: list[ReplayOutcome], missing: list[MissingRun]) -> int:
     failed = [o for o in outcomes if o.error is not None]
     tampered = [o for o in outcomes if o.tampered]
     redacted = [o for o in outcomes if o.redacted]
+    locked = [o for o in outcomes if o.locked_by]
     clean = [o for o in outcomes if o.clean]
     extra = [
         f"{len(items)} {word}"
         for items, word in (
             (tampered, "tampered"),
             (redacted, "redacted (not replayed)"),
+            (locked, "encrypted with keys not configured (not replayed)"),
             (missing, "missing runs"),
         )
         if items

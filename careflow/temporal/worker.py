@@ -96,9 +96,12 @@ def build_worker(
     settings: Settings,
     adapter: ChannelAdapter | None = None,
     trend_counter: Counter | None = None,
+    *,
+    cached_workflows: int = 1000,  # the SDK's default
 ) -> Worker:
     """A worker for the inquiry workflow and its activities (its expected failures logged as
-    one line each)."""
+    one line each). ``cached_workflows=0`` keeps none in memory (no sticky task queue), for a
+    test that stops its worker mid-inquiry and starts another."""
     quiet_expected_failures()
     outbound = OutboundActivities(adapter or channel_adapter(settings))
     rules = RulesActivities(settings.rules)
@@ -116,6 +119,7 @@ def build_worker(
             trends.start_proactive,
         ],
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        max_cached_workflows=cached_workflows,
     )
 
 

@@ -19,7 +19,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from careflow.audit.decrypt import decrypt_history
-from careflow.audit.replay import replay
+from careflow.audit.replay import ReplayOutcome, replay
 from careflow.audit.report import fetch_report
 from careflow.errors import ConfigurationError
 from careflow.settings import EncryptionSettings, Settings
@@ -267,16 +267,14 @@ def test_encrypted_history_holds_no_customer_text_and_replays_only_with_the_key(
     failure = run(without_key.replay_workflow(history, raise_on_replay_failure=False))
     assert "Failed decoding arguments" in str(failure.replay_failure)
 
-    async def audit_replay(settings: Settings) -> str | None:  # `careflow audit replay`
+    async def audit_replay(settings: Settings) -> ReplayOutcome:  # `careflow audit replay`
         [outcome] = [outcome async for outcome in replay(Connection.of(settings), [history])]
-        return outcome.error
+        return outcome
 
-    assert (
-        run(audit_replay(Settings(encryption=EncryptionSettings(keys=f"old={OLD},new={NEW}"))))
-        is None
-    )
-    keyless_error = run(audit_replay(Settings()))
-    assert keyless_error is not None and "Failed decoding arguments" in keyless_error
+    keyed = Settings(encryption=EncryptionSettings(keys=f"old={OLD},new={NEW}"))
+    assert run(audit_replay(keyed)).clean
+    keyless = run(audit_replay(Settings()))  # named as locked, not as failing or tampered
+    assert (keyless.locked_by, keyless.error, keyless.tampered) == (["new"], None, [])
 
 
 def test_codec_module_reads_no_environment(monkeypatch) -> None:

@@ -1,6 +1,6 @@
 """A bug injected into the rule engine, for the last line of defence: rule evaluation never
 raises by design, so a test that needs it to must break it. The recorded history of that test
-replays only with the same bug in place (``tests/workflows/histories/faults/``)."""
+replays only with the same bug in place (``tests/workflows/fault_histories/``)."""
 
 from __future__ import annotations
 
