@@ -60,6 +60,11 @@ KNOWN_GAPS = {
     "a workflow task failed and retried forever, so no pre-patch history completes past it",
     "bounded-text": "asked only for a text longer than its channel's limit; no history recorded "
     "before the patch has one (the old code read the whole text)",
+    "loose-supervisor-at-risk": "asked only for inquiries the intake started with CareHighReach, "
+    "which only the intake of the same commit sets: no inquiry started before the patch asks",
+    "feedback-messenger-template": "asked only for a customer message carrying a structured "
+    "rating or a follow-up on Messenger with messenger_template set, which neither the intake "
+    "nor rule files could give before this patch",
     "chat-link": "asked only when a chat hand-off answers with a session link, which deliveries "
     "carry only since the commit before the patch (6ff2185); none recorded in between",
 }
