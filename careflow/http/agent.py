@@ -22,10 +22,9 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -42,7 +41,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from careflow.channels.common import validation_problems
 from careflow.errors import CareflowError
-from careflow.http.body import read_body
+from careflow.http.body import NotBlank, read_body
+from careflow.http.proactive import proactive_routes
 from careflow.http.qa import qa_routes
 from careflow.http.tokens import ENV, Caller, Role, TokenError, Tokens, load_tokens
 from careflow.settings import ApiTokenSettings
@@ -95,15 +95,6 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 # ---------------------------------------------------------------------- request bodies
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank", "must not be blank")
-    return value
-
-
-NotBlank = Annotated[str, AfterValidator(_not_blank)]
 
 
 class _Body(BaseModel):
@@ -454,6 +445,7 @@ def agent_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[B
             for action in ACTIONS
         ),
         *qa_routes(authorize, client_or_503, _failure, TEMPORAL_ERRORS),
+        *proactive_routes(authorize, client_or_503, _failure, TEMPORAL_ERRORS),
     ]
 
 

@@ -27,7 +27,6 @@ from careflow.http.agent import ClientGetter, agent_routes, docs_routes, with_ag
 from careflow.http.console import console_routes
 from careflow.http.health import health_route
 from careflow.http.openapi import openapi_base, openapi_route
-from careflow.http.proactive import proactive_routes
 from careflow.http.webhooks import webhook_routes
 from careflow.settings import Settings
 from careflow.telemetry import traced_app
@@ -78,7 +77,6 @@ def create_app(
             *console_routes(settings.api, temporal.client, rules),
             openapi_route(with_agent_api(openapi_base())),
             *agent_routes(settings.api, temporal.client),
-            *proactive_routes(settings.api, temporal.client),
             health_route(
                 settings.temporal.task_queue, temporal.client, acknowledgement_target(rules)
             ),

@@ -7,20 +7,15 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from temporalio.client import Client
 
 from careflow.channels.common import validation_problems
-from careflow.http.agent import (
-    MAX_BODY,
-    TEMPORAL_ERRORS,
-    ClientGetter,
-    NotBlank,
-    explain_failure,
-)
-from careflow.http.body import read_body
-from careflow.http.tokens import ENV, Caller, TokenError, Tokens, load_tokens
-from careflow.settings import ApiTokenSettings
+from careflow.http.body import NotBlank, read_body
+from careflow.http.lent import Authorize, ClientOr503, Failure
+from careflow.http.tokens import Role
 from careflow.temporal import proactive
+
+SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
+MAX_BODY = 64 * 1024  # a post's edited text
 
 
 class ApproveBody(BaseModel):
@@ -37,32 +32,13 @@ def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
 
-def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> list[BaseRoute]:
-    """The routes; tokens are read once, as the agent API does."""
-    try:
-        tokens = load_tokens(settings)
-        off = None if tokens else f"{ENV} is not set: the API is off until it is"
-    except TokenError as error:
-        tokens, off = Tokens([]), f"the API is off: {error}"
-
-    def supervisor(request: Request) -> Caller | JSONResponse:
-        if off is not None:
-            return _error(503, off, missing_variable=ENV)
-        scheme, _, offered = request.headers.get("authorization", "").partition(" ")
-        caller = tokens.caller(offered.strip()) if scheme.lower() == "bearer" else None
-        if caller is None:
-            response = _error(401, "a valid Authorization: Bearer <token> header is needed")
-            response.headers["WWW-Authenticate"] = "Bearer"
-            return response
-        if caller.role != "supervisor":
-            return _error(403, f"the {caller.role} role may not decide proactive posts")
-        return caller
-
-    async def client_or_503() -> Client | JSONResponse:
-        try:
-            return await get_client()
-        except Exception as error:  # the holder's Unavailable, or whatever connecting raised
-            return _error(503, str(error) or "cannot connect to Temporal")
+def proactive_routes(
+    authorize: Authorize,
+    client_or_503: ClientOr503,
+    failure: Failure,
+    errors: tuple[type[BaseException], ...],
+) -> list[BaseRoute]:
+    """The routes, sharing the agent API's authorization, client and error answers."""
 
     async def listing(request: Request) -> Response:
         """
@@ -74,7 +50,7 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
           401: {description: "No or unknown bearer token"}
           403: {description: "Not a supervisor"}
         """
-        caller = supervisor(request)
+        caller = authorize(request, SUPERVISORS, "see proactive posts")
         if isinstance(caller, Response):
             return caller
         client = await client_or_503()
@@ -82,9 +58,8 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
             return client
         try:
             found = await proactive.list_proactive(client)
-        except TEMPORAL_ERRORS as error:
-            status, message = explain_failure(error, None)
-            return _error(status, message)
+        except errors as error:
+            return failure(error, None)
         return JSONResponse([s.model_dump(mode="json") for s in found])
 
     async def decide(request: Request) -> Response:
@@ -98,7 +73,7 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
           409: {description: "Decided or expired already"}
           422: {description: "A body that is not valid"}
         """
-        caller = supervisor(request)
+        caller = authorize(request, SUPERVISORS, "decide proactive posts")
         if isinstance(caller, Response):
             return caller
         post_id, decision = request.path_params["id"], request.path_params["decision"]
@@ -120,9 +95,8 @@ def proactive_routes(settings: ApiTokenSettings, get_client: ClientGetter) -> li
         except ValidationError as error:
             problems = validation_problems(error)
             return _error(422, f"the {decision} body is not valid", problems=problems)
-        except TEMPORAL_ERRORS as error:
-            status, message = explain_failure(error, post_id)
-            return _error(status, message)
+        except errors as error:
+            return failure(error, post_id)
         return JSONResponse(result.model_dump(mode="json"))
 
     return [

@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from temporalio.client import Client
 
 from careflow.channels.common import validation_problems
+from careflow.http.lent import Authorize, ClientOr503, Failure
 from careflow.http.tokens import Caller, Role
 from careflow.temporal import qa
 from workflows.qa import DisputeRequest, QaReview, ScoreRequest, SettleRequest
@@ -31,10 +32,6 @@ SUPERVISORS: frozenset[Role] = frozenset({"supervisor"})
 AGENTS: frozenset[Role] = frozenset({"agent"})
 MAX_BODY = 64 * 1024  # scores and a note
 QA_READERS: frozenset[Role] = frozenset({"reviewer", "supervisor", "auditor", "agent"})
-
-Authorize = Callable[[Request, frozenset[Role], str], Caller | JSONResponse]
-ClientOr503 = Callable[[], Awaitable[Client | JSONResponse]]
-Failure = Callable[[BaseException, str | None], JSONResponse]
 
 
 class _Body(BaseModel):
