@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.running import leave, median_time, run_in_scratch_home, until_counted
 from bench.workflow_bench import DEV_SERVER, output_to
 from careflow.engine.ruleset import load_ruleset
 from careflow.engine.trend_model import TrendRule
@@ -83,25 +82,6 @@ async def start_bare(client: Client, first: int, count: int) -> None:
     await asyncio.gather(*(one(n) for n in range(first, first + count)))
 
 
-async def until_counted(client: Client, query: str, count: int) -> None:
-    for _ in range(600):
-        if (await client.count_workflows(query)).count >= count:
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"visibility never showed {count} inquiries")
-
-
-async def median(rounds: int, call: Callable[[], Awaitable[int]]) -> tuple[float, int]:
-    """The median wall time of ``rounds`` calls (after one warm-up), and the calls each made."""
-    calls = await call()
-    times = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        calls = await call()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), calls
-
-
 async def measure(client: Client, rounds: int, size: int) -> list[tuple[str, ...]]:
     ruleset = load_ruleset(ROOT / "rules" / "default.yaml")
     trend = TrendRule.model_validate(
@@ -149,7 +129,7 @@ async def measure(client: Client, rounds: int, size: int) -> list[tuple[str, ...
     lines: list[tuple[str, ...]] = []
     base = 0.0
     for name, call in cases:
-        took, calls = await median(rounds, call)
+        took, calls = await median_time(rounds, call)
         base = base or took
         lines.append((name, str(calls), f"{took * 1000:.0f} ms", f"{took / base:.2f}x"))
     return lines
@@ -197,13 +177,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="careflow-insights-bench-") as home:
-        return asyncio.run(bench(args, Path(home)))
+    return run_in_scratch_home(bench, parse_args(argv), "insights")
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the SDK's Rust threads can abort CPython's teardown (sdk-python#300)
+    leave(main())

@@ -43,10 +43,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import secrets
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -63,6 +61,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.running import leave, run_in_scratch_home
 from bench.workflow_bench import DEV_SERVER, output_to, server_cpu
 from careflow.channels import x
 from careflow.devtools.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
@@ -424,15 +423,8 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="careflow-intake-bench-") as home:
-        return asyncio.run(bench(args, Path(home)))
+    return run_in_scratch_home(bench, parse_args(argv), "intake")
 
 
 if __name__ == "__main__":
-    code = main()
-    # The SDK's Rust threads can abort CPython's teardown ("PyGILState_Release",
-    # temporalio/sdk-python#300): leave without it, as careflow's CLI does.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    leave(main())

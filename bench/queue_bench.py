@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,6 +35,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from bench.running import leave, median_time, run_in_scratch_home, until_counted
 from bench.workflow_bench import DEV_SERVER, output_to
 from careflow.engine.ruleset import load_ruleset
 from careflow.http.app import create_app
@@ -88,25 +87,6 @@ async def start_bare(client: Client, first: int, count: int) -> None:
     await asyncio.gather(*(one(n) for n in range(first, first + count)))
 
 
-async def until_listed(client: Client, count: int) -> None:
-    for _ in range(300):
-        if (await client.count_workflows(OPEN_QUERY)).count >= count:
-            return
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"visibility never showed {count} open inquiries")
-
-
-async def median(rounds: int, call: Callable[[], Awaitable[int]]) -> tuple[float, int]:
-    """The median wall time of ``rounds`` calls (after one warm-up), and the rows they got."""
-    rows = await call()
-    times = []
-    for _ in range(rounds):
-        began = time.perf_counter()
-        rows = await call()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times), rows
-
-
 async def measure(client: Client, http: httpx.AsyncClient, rounds: int) -> list[tuple[str, ...]]:
     """One table block per query: bare, list_open, GET /queue, with ratios to bare."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
@@ -143,9 +123,9 @@ async def measure(client: Client, http: httpx.AsyncClient, rounds: int) -> list[
         async def served_rows(path: str = path) -> int:
             return await get(path)
 
-        base, rows = await median(rounds, listed)
-        opened, open_rows = await median(rounds, opened_rows)
-        served, got = await median(rounds, served_rows)
+        base, rows = await median_time(rounds, listed)
+        opened, open_rows = await median_time(rounds, opened_rows)
+        served, got = await median_time(rounds, served_rows)
         assert rows == open_rows == got, (name, rows, open_rows, got)
         lines.append((name, str(rows), _ms(base), _ms(opened), _ratio(opened, base)))
         lines[-1] += (_ms(served), _ratio(served, base))
@@ -179,11 +159,11 @@ async def measure_console(
             answer.raise_for_status()
             return answer.text.count('class="row"')
 
-        base, rows = await median(rounds, listed)
-        page, _ = await median(rounds, one_page)
+        base, rows = await median_time(rounds, listed)
+        page, _ = await median_time(rounds, one_page)
         for kept, seconds in (("counts fresh", 0.0), ("counts kept", 60.0)):
             views.COUNTS_KEPT_FOR = seconds
-            served, shown = await median(rounds, console)
+            served, shown = await median_time(rounds, console)
             assert shown == min(PAGE, rows), (name, shown, rows)
             times = (_ms(base), _ms(page), _ms(served))
             ratios = (_ratio(served, base), _ratio(served, page))
@@ -211,9 +191,9 @@ async def measure_supervisor(
         answer.raise_for_status()
         return answer.text.count('class="row"')
 
-    base, rows = await median(rounds, listed)
-    page, _ = await median(rounds, one_page)
-    served, _ = await median(rounds, supervisor)
+    base, rows = await median_time(rounds, listed)
+    page, _ = await median_time(rounds, one_page)
+    served, _ = await median_time(rounds, supervisor)
     times = (_ms(base), _ms(page), _ms(served))
     return ("/supervisor", str(rows), *times, _ratio(served, base), _ratio(served, page))
 
@@ -278,7 +258,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
                 setup = time.perf_counter()
                 await start_bare(client, started, size - started)
                 started = size
-                await until_listed(client, size)
+                await until_counted(client, OPEN_QUERY, size)
                 print(f"{size} open inquiries started in {time.perf_counter() - setup:.1f} s")
                 print_table(size, await measure(client, http, args.rounds))
                 print_table(
@@ -323,13 +303,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="careflow-queue-bench-") as home:
-        return asyncio.run(bench(args, Path(home)))
+    return run_in_scratch_home(bench, parse_args(argv), "queue")
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the SDK's Rust threads can abort CPython's teardown (sdk-python#300)
+    leave(main())

@@ -37,7 +37,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -54,6 +53,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_surge import BareSurgeInput, BareSurgeWorkflow
+from bench.running import leave, run_in_scratch_home
 from bench.workflow_bench import DEV_SERVER, Counts, count_history, mean_counts, output_to
 from careflow.engine.post import Author, Inquiry
 from careflow.engine.ruleset import Ruleset, ruleset_from_text
@@ -414,13 +414,8 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="careflow-surge-bench-") as home:
-        return asyncio.run(bench(args, Path(home)))
+    return run_in_scratch_home(bench, parse_args(argv), "surge")
 
 
 if __name__ == "__main__":
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)  # the SDK's Rust threads can abort CPython's teardown (sdk-python#300)
+    leave(main())

@@ -36,7 +36,6 @@ import os
 import re
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -60,6 +59,7 @@ from bench.bare_workflow import (
     BareInput,
     BareInquiryWorkflow,
 )
+from bench.running import leave, run_in_scratch_home
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, ruleset_from_text
 from careflow.settings import Settings, TemporalSettings
@@ -560,15 +560,8 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="careflow-workflow-bench-") as home:
-        return asyncio.run(bench(args, Path(home)))
+    return run_in_scratch_home(bench, parse_args(argv), "workflow")
 
 
 if __name__ == "__main__":
-    code = main()
-    # The SDK's Rust threads can abort CPython's teardown ("PyGILState_Release",
-    # temporalio/sdk-python#300): leave without it, as careflow's CLI does.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    leave(main())

@@ -1,0 +1,60 @@
+"""How the bench scripts start and end, and the two measurements several of them take.
+
+Each script runs in a scratch ``CAREFLOW_HOME`` it removes, and leaves with ``os._exit``: the
+SDK's Rust threads can abort CPython's teardown ("PyGILState_Release", temporalio/sdk-python#300),
+as careflow's own CLI knows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+from temporalio.client import Client
+
+T = TypeVar("T")
+
+
+def run_in_scratch_home(
+    bench: Callable[[argparse.Namespace, Path], Coroutine[Any, Any, int]],
+    args: argparse.Namespace,
+    name: str,
+) -> int:
+    """``bench(args, home)`` in a temporary home named after the script, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=f"careflow-{name}-bench-") as home:
+        return asyncio.run(bench(args, Path(home)))
+
+
+def leave(code: int) -> NoReturn:
+    """Exit with ``code`` once the output is out, skipping the interpreter's teardown."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+async def median_time(rounds: int, call: Callable[[], Awaitable[T]]) -> tuple[float, T]:
+    """The median wall time of ``rounds`` calls (after one warm-up), and what the last returned."""
+    got = await call()
+    times = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        got = await call()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times), got
+
+
+async def until_counted(client: Client, query: str, count: int, tries: int = 600) -> None:
+    """Wait until visibility counts ``count`` workflows for ``query`` (it trails the starts)."""
+    for _ in range(tries):
+        if (await client.count_workflows(query)).count >= count:
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"visibility never counted {count} workflows for {query}")
