@@ -32,7 +32,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from bench.running import leave, median_time, run_in_scratch_home, until_counted
+from bench.running import leave, median_time, run_in_scratch_home, sized_args, until_counted
 from bench.workflow_bench import DEV_SERVER, output_to
 from careflow.engine.ruleset import load_ruleset
 from careflow.engine.trend_model import TrendRule
@@ -168,12 +168,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200 and 1,000 inquiries")
-    parser.add_argument("--rounds", type=int, default=5, help="timed calls per figure")
-    args = parser.parse_args(argv)
-    args.sizes = (200, 1000) if args.quick else (1000, 20000)
-    return args
+    return sized_args(argv, __doc__, (1000, 20000))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -58,3 +58,16 @@ async def until_counted(client: Client, query: str, count: int, tries: int = 600
             return
         await asyncio.sleep(0.2)
     raise RuntimeError(f"visibility never counted {count} workflows for {query}")
+
+
+def sized_args(
+    argv: Sequence[str] | None, doc: str | None, sizes: tuple[int, ...]
+) -> argparse.Namespace:
+    """``--quick`` (200 and 1,000 workflows instead of ``sizes``) and ``--rounds`` (timed calls
+    per figure): the options of the benches that time calls at a few sizes."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="200 and 1,000 workflows")
+    parser.add_argument("--rounds", type=int, default=5, help="timed calls per figure")
+    args = parser.parse_args(argv)
+    args.sizes = (200, 1000) if args.quick else sizes
+    return args
