@@ -1,9 +1,9 @@
 """Business calendars: response windows count only the hours a care team is actually open.
 
 A calendar is a time zone, weekly opening hours and holidays, or ``always`` (around the clock).
-Everything here is pure and deterministic — no wall clock, no I/O beyond zoneinfo's tz data, no
-module-level mutable state — so it can run inside a Temporal workflow sandbox and replay
-identically. Local opening hours are turned into real UTC intervals before anything is measured,
+Everything here is pure and deterministic — no wall clock, no I/O beyond the pinned ``tzdata``
+package's zone files (``careflow.engine.zones``, never the system's), no module-level mutable
+state — so it can run inside a Temporal workflow sandbox and replay identically. Local opening hours are turned into real UTC intervals before anything is measured,
 so a window that spans a DST change is exactly as long as the time that really elapsed.
 """
 
@@ -13,13 +13,14 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from typing import Any, TypeAlias
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from careflow.engine.suggest import did_you_mean
+from careflow.engine.zones import zone, zone_names
 
 __all__ = [
     "ALWAYS",
@@ -272,9 +273,9 @@ def _parse_zone(value: object) -> ZoneInfo:
             ("timezone",), "missing time zone: add an IANA name, e.g. timezone: America/New_York"
         )
     try:
-        return ZoneInfo(value)
+        return zone(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        known = {name.lower(): name for name in available_timezones()}
+        known = {name.lower(): name for name in zone_names()}
         close = difflib.get_close_matches(value.lower(), list(known), n=1, cutoff=0.6)
         hint = f" (did you mean {known[close[0]]!r}?)" if close else ""
         raise CalendarSpecError(("timezone",), f"unknown time zone {value!r}{hint}") from None
@@ -317,10 +318,14 @@ class BusinessCalendar:
     timezone: str
     week: Week
     holidays: tuple[date, ...] = ()
-    _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_zone", ZoneInfo(self.timezone))
+        zone(self.timezone)  # an unknown zone fails here, not at the first deadline
+
+    @property
+    def _zone(self) -> ZoneInfo:
+        """Looked up (cached) rather than stored: the calendar stays plain, picklable data."""
+        return zone(self.timezone)
 
     @classmethod
     def from_spec(cls, name: str, spec: Mapping[str, Any]) -> BusinessCalendar:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given, settings
@@ -18,9 +17,10 @@ from careflow.engine.calendars import (
     Calendar,
     CalendarSpecError,
 )
+from careflow.engine.zones import zone
 
-NEW_YORK = ZoneInfo("America/New_York")
-PARIS = ZoneInfo("Europe/Paris")
+NEW_YORK = zone("America/New_York")
+PARIS = zone("Europe/Paris")
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 EN_DASH = "\u2013"
@@ -427,7 +427,7 @@ PROPERTY_CALENDARS = [
     make({"timezone": "America/New_York", "hours": {"daily": "02:30-04:00, 23:00-01:30"}}),
     NIGHT_DESK,
 ]
-ZONES = [UTC, NEW_YORK, PARIS, ZoneInfo("Asia/Kolkata")]
+ZONES = [UTC, NEW_YORK, PARIS, zone("Asia/Kolkata")]
 FAST = settings(max_examples=100, deadline=None)
 
 calendars = st.sampled_from(PROPERTY_CALENDARS)

@@ -11,7 +11,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -21,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.adapters.sandbox import SandboxAdapter
 from activities.types import Delivery, Outbound
+from careflow.engine.zones import zone
 from careflow.temporal.intake import first_message
 from tests.conftest import DEFAULT_PACK
 from tests.harness import FAULT_HISTORIES, careflow, example, keep_history, round_the_clock_pack
@@ -389,7 +389,7 @@ WEEKDAY_PACK_CHANGES = (
 
 
 def _next_friday_evening(now: datetime) -> datetime:
-    new_york = ZoneInfo("America/New_York")
+    new_york = zone("America/New_York")
     local = now.astimezone(new_york)
     days = (4 - local.weekday()) % 7 or 7
     friday = (local + timedelta(days=days)).replace(hour=19, minute=55, second=0, microsecond=0)
@@ -411,7 +411,7 @@ def test_friday_evening_post_is_due_on_monday(tmp_path: Path) -> None:
             handle = await h.start(example("question", friday))
             status = await h.until(handle, lambda s: "acknowledge" in s.clocks)
             ack = status.clocks["acknowledge"]
-            new_york = ZoneInfo("America/New_York")
+            new_york = zone("America/New_York")
             # 5 open minutes on Friday, the other 25 from Monday 08:00.
             assert ack.internal_due.astimezone(new_york).strftime("%a %H:%M") == "Mon 08:25"
             assert ack.published_due.astimezone(new_york).strftime("%a %H:%M") == "Mon 08:55"
