@@ -1,4 +1,5 @@
-"""Load a rule file for a workflow: the exact text and its hash go into the workflow's history.
+"""Load a rule file for a workflow: the exact text and its hash go into the workflow's history,
+with the careflow and tz database versions that will run it (docs/audit.md).
 
 The workflow then compiles that text itself (``ruleset_from_checked_text``), so an inquiry keeps
 the rules it started with however the file changes later, and replay needs no file at all.
@@ -7,6 +8,7 @@ the rules it started with however the file changes later, and replay needs no fi
 from __future__ import annotations
 
 import functools
+from importlib import metadata
 from pathlib import Path
 
 from temporalio import activity
@@ -15,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities.types import LOAD_RULES, RulesSource
 from careflow.engine.checker import check_text
 from careflow.engine.ruleset import digest_of
+from careflow.engine.zones import TZDATA_VERSION
 
 
 class RulesActivities:
@@ -61,4 +64,15 @@ def _checked(raw: bytes, path: str) -> RulesSource:
         # Exactly the bytes the digest is over (a byte-order mark kept), so anyone can re-derive
         # the digest from the history; the YAML loader skips the mark.
         text=raw.decode("utf-8"),
+        careflow_version=careflow_version(),
+        tzdata_version=TZDATA_VERSION,
     )
+
+
+@functools.cache
+def careflow_version() -> str:
+    """The installed careflow's version, as recorded with each ruleset load."""
+    try:
+        return metadata.version("careflow")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"

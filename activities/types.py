@@ -27,6 +27,9 @@ class RulesSource(BaseModel):
     name: str
     digest: str
     text: str
+    # What loaded it (docs/audit.md): histories recorded before careflow kept these have "".
+    careflow_version: str = ""  # the loading worker's careflow package version
+    tzdata_version: str = ""  # the IANA tz release its calendars used, e.g. 2026f
 
 
 OutboundKind = Literal[

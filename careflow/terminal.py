@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from careflow.temporal.inquiries import OpenInquiry
+from workflows import engine_version
 from workflows.state import ClockView, InquiryStatus
 
 VERDICT_STYLE = {"met": "green", "missed": "bold red", "pending": "yellow"}
@@ -159,7 +160,7 @@ def status_view(status: InquiryStatus, now: datetime | None = None) -> Renderabl
     ruleset = status.ruleset
     lines.append(
         f"ruleset {ruleset.get('name')} (sha256 {ruleset.get('digest', '')[:12]}…) from "
-        f"{escape(ruleset.get('file', '?'))}"
+        f"{escape(ruleset.get('file', '?'))}, run by {engine_version.describe(ruleset)}"
     )
     lines.append("rules fired: " + (", ".join(status.fired) or "none"))
     if status.next_due is not None and status.step != "closed":

@@ -32,7 +32,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
-    from workflows import bounded, rules_digest, search, timing, validators
+    from workflows import bounded, engine_version, rules_digest, search, timing, validators
     from workflows.actors import ACTORS_PATCH, REASONED_EVENTS, REASONS_PATCH, Actor
     from workflows.machine import StepMachine
     from workflows.messages import (
@@ -131,12 +131,14 @@ class InquiryWorkflow:
             )
             if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
                 rules_digest.check(source.text, source.digest)
-            ruleset = compiled_ruleset(source.text, source.digest, source.file)
+            engine = engine_version.chosen_version()
+            ruleset = compiled_ruleset(source.text, source.digest, source.file, engine=engine)
             state = InquiryState(
                 inquiry=input.inquiry,
                 rules=source,
                 values=ValuesState.of(ruleset.defaults),
                 first_run_id=first_run_id,
+                engine_version=engine,
             )
             self._machine = self._step_machine(state, ruleset)
             async with self._lock:
@@ -150,7 +152,12 @@ class InquiryWorkflow:
             carried = input.state
             if workflow.patched(rules_digest.RULES_DIGEST_PATCH):
                 rules_digest.check(carried.rules.text, carried.rules.digest)
-            ruleset = compiled_ruleset(carried.rules.text, carried.rules.digest, carried.rules.file)
+            ruleset = compiled_ruleset(
+                carried.rules.text,
+                carried.rules.digest,
+                carried.rules.file,
+                engine=carried.engine_version,
+            )
             state = carried.model_copy(
                 update={"inbox": [], "brand_inbox": [], "changes": [], "runs": carried.runs + 1}
             )

@@ -17,6 +17,7 @@ from activities.types import RulesSource
 from careflow.engine.messenger_feedback import FeedbackAnswer
 from careflow.engine.post import Attachment, Inquiry
 from careflow.engine.ruleset import Values
+from workflows import engine_version
 from workflows.actors import Actor
 from workflows.clocks import ClockState, next_deadline
 from workflows.rating import Rating
@@ -209,6 +210,9 @@ class InquiryState(BaseModel):
     # The inquiry's first run: with the workflow id it tells this inquiry's idempotency keys from
     # those of the conversation's earlier inquiries (None: started before the inquiry-keys patch).
     first_run_id: str | None = None
+    # The rule engine's behaviour version (workflows.engine_version), chosen in the first run and
+    # carried, so the inquiry keeps it for life; states carried from before it existed ran 1.
+    engine_version: int = 1
     reopens: int = 0
     waiting_on_customer: bool = False
     invited_at: AwareDatetime | None = None
@@ -415,7 +419,12 @@ def status_of(
         windows=values.windows,
         tags=list(values.tags),
         agent=state.agent,
-        ruleset={"name": state.rules.name, "digest": state.rules.digest, "file": state.rules.file},
+        ruleset={
+            "name": state.rules.name,
+            "digest": state.rules.digest,
+            "file": state.rules.file,
+            **engine_version.versions(state.rules, state.engine_version),
+        },
         fired=[f.rule for f in fired],
         why=list(fired),
         clocks={name: ClockView.of(clock) for name, clock in state.clocks.items()},

@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.types import LOAD_RULES, RulesSource
     from careflow.engine.durations import humanize_duration, parse_duration
     from careflow.engine.ruleset import Ruleset, compiled_ruleset
+    from workflows import engine_version
     from workflows import trend_watch_logic as logic
     from workflows.proactive_types import ProactiveInput
     from workflows.trend_types import (
@@ -61,7 +62,9 @@ class TrendWatchWorkflow:
             start_to_close_timeout=TICK_TIMEOUT,
             retry_policy=TICK_RETRY,
         )
-        ruleset = compiled_ruleset(source.text, source.digest, source.file)
+        # Each tick is its own workflow: it picks its engine version as an inquiry does.
+        engine = engine_version.chosen_version()
+        ruleset = compiled_ruleset(source.text, source.digest, source.file, engine=engine)
         end = logic.aligned(workflow.now(), input.interval_seconds)
         pairs = self._pairs(ruleset)
         windows = logic.wanted(state, pairs, end, workflow.now())

@@ -29,6 +29,7 @@ CUSTOMER = "[customer]"
 _JSON = b"json/plain"
 _ALWAYS = frozenset({"text", "recipient", "recipient_id", "link", "url", "transcript", "variables"})
 _RULES_SOURCE = frozenset({"file", "name", "digest", "text"})  # activities.types.RulesSource
+_RULES_VERSIONS = frozenset({"careflow_version", "tzdata_version"})  # recorded since engine
 
 
 class RedactError(ValueError):
@@ -36,7 +37,7 @@ class RedactError(ValueError):
 
 
 def _is_rules(value: dict[str, Any]) -> bool:
-    return set(value) == _RULES_SOURCE
+    return _RULES_SOURCE <= set(value) <= _RULES_SOURCE | _RULES_VERSIONS
 
 
 def _identities(value: Any, found: set[str]) -> None:

@@ -9,6 +9,7 @@ from jinja2 import Environment
 
 from careflow.audit.readable import duration, moment
 from careflow.audit.report import InquiryReport
+from workflows import engine_version
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -27,7 +28,8 @@ font-weight: bold; } .pending { color: #555; } .muted { color: #666; } code { fo
 {{ moment(r.inquiry.created_at) }}{% if r.inquiry.url %} — <a href="{{ r.inquiry.url }}">{{ r.inquiry.url }}</a>{% endif %}</p>
 <blockquote>{{ r.inquiry.text }}</blockquote>
 <p>Ruleset <b>{{ r.ruleset.name }}</b> <code>sha256 {{ r.ruleset.digest }}</code>
-<span class="muted">({{ r.ruleset.file }})</span></p>
+<span class="muted">({{ r.ruleset.file }})</span>,
+run by <span class="versions">{{ versions }}</span></p>
 <p>Category <b>{{ r.category }}</b> · priority <b>{{ r.priority }}</b> · queue <b>{{ r.queue }}</b>
 · windows <b>{{ r.windows }}</b> · privatize <b>{{ r.privatize }}</b>
 {%- if r.tags %} · tags {{ r.tags | join(", ") }}{% endif %}{% if r.agent %} · agent <b>{{ r.agent }}</b>{% endif %}</p>
@@ -71,4 +73,6 @@ _TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
 
 def report_html(report: InquiryReport) -> str:
     """The whole page; it needs no network to open."""
-    return _TEMPLATE.render(r=report, duration=duration, moment=moment)
+    return _TEMPLATE.render(
+        r=report, duration=duration, moment=moment, versions=engine_version.describe(report.ruleset)
+    )

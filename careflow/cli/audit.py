@@ -41,6 +41,7 @@ from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
 from careflow.temporal.connection import Connection
 from careflow.terminal import console
+from workflows import engine_version
 
 audit_app = typer.Typer(help="Export, replay and report workflow histories.", no_args_is_help=True)
 
@@ -262,6 +263,7 @@ def report_view(report: InquiryReport) -> RenderableType:
         f"{moment(inquiry.created_at)}" + (f"  {escape(inquiry.url)}" if inquiry.url else ""),
         f"  “{escape(inquiry.text)}”",
         f"ruleset {escape(report.ruleset['name'])} sha256 {report.ruleset['digest']}",
+        f"run by {engine_version.describe(report.ruleset)}",
         f"category {report.category} · priority {report.priority} · queue {report.queue} · "
         f"windows {report.windows} · privatize {report.privatize}"
         + (f" · tags {', '.join(report.tags)}" if report.tags else ""),

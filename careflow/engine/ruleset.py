@@ -28,6 +28,7 @@ from careflow.engine.limits import evaluated_text
 from careflow.engine.model import Action, Clock, RuleFile, WindowsPolicy
 from careflow.engine.post import Author, Inquiry
 from careflow.engine.sensitive import find_sensitive
+from careflow.engine.version import ENGINE_VERSION, check_engine_version
 from careflow.engine.yaml_source import load_yaml
 
 CLOCK_NAMES = ("acknowledge", "resolve", "next_reply")
@@ -161,8 +162,13 @@ class ClockDeadlines:
 class Ruleset:
     """A rule file ready to evaluate; keep one per file version (``digest`` identifies it)."""
 
-    def __init__(self, rule_file: RuleFile, digest: str, source: str) -> None:
+    def __init__(
+        self, rule_file: RuleFile, digest: str, source: str, *, engine: int = ENGINE_VERSION
+    ) -> None:
         self.rule_file = rule_file
+        # The behaviour version (careflow.engine.version): old behaviour stays behind
+        # ``if self.engine < N`` so inquiries recorded under it keep it.
+        self.engine = check_engine_version(engine)
         self.name = rule_file.name
         self.digest = digest
         self.source = source
@@ -448,24 +454,27 @@ def ruleset_from_text(raw: bytes | str, file: str) -> Ruleset:
     return Ruleset(result.rule_file, digest_of(raw), file)
 
 
-def ruleset_from_checked_text(text: str, digest: str, file: str) -> Ruleset:
+def ruleset_from_checked_text(
+    text: str, digest: str, file: str, *, engine: int = ENGINE_VERSION
+) -> Ruleset:
     """Compile text that ``rules check`` already accepted (in an activity), without I/O.
 
     For workflow code: it skips the JSON Schema (a file read) and the semantic checks, keeping
-    only what compiling needs; ``digest`` is the one computed when the file was read.
+    only what compiling needs; ``digest`` is the one computed when the file was read. Workflows
+    pass the ``engine`` version their inquiry runs with (``workflows.engine_version``).
     """
-    return Ruleset(RuleFile.model_validate(load_yaml(text).data), digest, file)
+    return Ruleset(RuleFile.model_validate(load_yaml(text).data), digest, file, engine=engine)
 
 
 @functools.lru_cache(maxsize=32)
-def compiled_ruleset(text: str, digest: str, file: str) -> Ruleset:
+def compiled_ruleset(text: str, digest: str, file: str, *, engine: int = ENGINE_VERSION) -> Ruleset:
     """``ruleset_from_checked_text``, compiled once per worker process for each rule file version.
 
     Safe to share between workflows: the key is the content itself, and a Ruleset is never
     changed after it is built. Compiling the default pack costs about 28 ms; a worker starts
     (and replays) many inquiries with the same rules.
     """
-    return ruleset_from_checked_text(text, digest, file)
+    return ruleset_from_checked_text(text, digest, file, engine=engine)
 
 
 def load_ruleset(path: FilePath) -> Ruleset:

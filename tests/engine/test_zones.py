@@ -8,9 +8,9 @@ same rule file must give the same deadlines on every worker and on every replay.
 from __future__ import annotations
 
 import zoneinfo
-from importlib import resources
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
