@@ -38,3 +38,13 @@ def test_a_running_clock_counts_down_and_a_met_one_does_not() -> None:
     assert "(in 20m)" in text and "next due" in text
     met = open_status.model_copy(update={"clocks": {"acknowledge": status.clocks["acknowledge"]}})
     assert "(in 20m)" not in _text(met, POSTED + timedelta(minutes=10)).split("Clocks")[1]
+
+
+def test_status_shows_what_runs_the_inquiry_beside_the_ruleset() -> None:
+    status = _status()
+    versions = {"careflow_version": "0.1.0", "tzdata_version": "2026f", "engine_version": "1"}
+    shown = status.model_copy(update={"ruleset": {**status.ruleset, **versions}})
+    text = _text(shown, POSTED + timedelta(minutes=10))
+    assert "run by careflow 0.1.0 · tzdata 2026f · engine 1" in text
+    # Started before careflow recorded versions: said so, not guessed.
+    assert "careflow not recorded · tzdata not recorded" in _text(status, POSTED)

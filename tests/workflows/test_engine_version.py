@@ -25,6 +25,7 @@ from tests.conftest import DEFAULT_PACK
 from tests.harness import HISTORIES, careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.engine_change import engine_v2
 from workflows.inquiry import InquiryWorkflow
+from workflows.messages import ReplyRequest, ResolveRequest
 
 # British Columbia keeps UTC-7 all year from November 2026 (IANA 2026 data, the pinned tzdata);
 # an older system tz database would say UTC-8 and move every deadline by an hour.
@@ -60,7 +61,14 @@ def test_an_inquiry_records_what_ran_it_and_keeps_bc_time(tmp_path: Path) -> Non
             due = status.clocks["acknowledge"].internal_due
             assert due == (tuesday + timedelta(hours=12, minutes=30)).astimezone(UTC)
             assert due.astimezone(BC).strftime("%a %H:%M") == "Wed 08:25"
-            await h.skip(timedelta(days=1))
+            await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Here is how.")
+            )
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
+            )
+            result = await handle.result()  # closed: an auditor can report on it offline
+            assert result.status.ruleset["tzdata_version"] == TZDATA_VERSION
             await keep_history(handle, "engine-versions")
 
     asyncio.run(scenario())
