@@ -19,7 +19,7 @@ from temporalio.worker import Replayer
 
 from careflow.audit.locked import missing_keys
 from careflow.audit.redact import is_redacted
-from careflow.audit.rules_check import rules_problems
+from careflow.audit.rules_check import rules_problems, tzdata_note
 from careflow.temporal.connection import Connection
 from workflows.inquiry import InquiryWorkflow
 
@@ -35,6 +35,7 @@ class ReplayOutcome:
     tampered: list[str] = field(default_factory=list)
     redacted: bool = False
     locked_by: list[str] = field(default_factory=list)  # key ids needed and not configured
+    note: str | None = None  # worth knowing, not a failure (another tz database release)
 
     @property
     def clean(self) -> bool:
@@ -91,6 +92,7 @@ async def replay(
                 run_id=_run_id(history),
                 error=None if failure is None else f"{type(failure).__name__}: {failure}",
                 tampered=await rules_problems(history, connection.converter),
+                note=await tzdata_note(history, connection.converter),
             )
     for history in redacted:
         yield ReplayOutcome(history.workflow_id, _run_id(history), None, redacted=True)

@@ -1,5 +1,5 @@
 """Re-derive the rules digest from a history: the rules text it recorded must hash to the
-digest it recorded.
+digest it recorded. Also: whether the tz database it recorded is the one replay uses.
 
 The workflow checks this itself since the ``audit-rules-digest`` patch; this check also covers
 histories from before it, and says what is wrong in words rather than as a replay failure.
@@ -18,6 +18,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 
 from activities.types import LOAD_RULES
+from careflow.engine.zones import TZDATA_VERSION
 from workflows import rules_digest
 
 
@@ -77,3 +78,23 @@ async def rules_problems(history: WorkflowHistory, converter: DataConverter) -> 
         if problem is not None:
             problems.append(f"{where}: {problem}")
     return problems
+
+
+async def tzdata_note(history: WorkflowHistory, converter: DataConverter) -> str | None:
+    """A sentence when the history's calendars ran on another tz database release than this
+    replay: not a failure (the decisions still replay), but deadlines in a zone whose rules
+    changed between the two releases may differ from what this code would compute."""
+    for _, payloads in _rules_payloads(history):
+        try:
+            values = await _decoded(converter, payloads)
+        except Exception:  # unreadable: rules_problems already says so
+            continue
+        rules = _rules_of(values[0]) if values else None
+        recorded = str(rules.get("tzdata_version") or "") if rules is not None else ""
+        if recorded and recorded != TZDATA_VERSION:
+            return (
+                f"recorded with tzdata {recorded}, replayed with tzdata {TZDATA_VERSION}: "
+                "deadlines in zones whose rules changed between them may differ; install "
+                f"tzdata {recorded} to replay exactly"
+            )
+    return None

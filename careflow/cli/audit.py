@@ -157,6 +157,8 @@ def _print_outcome(outcome: ReplayOutcome) -> None:
             f"ENCRYPTED {run}: not replayed: sealed with key id {ids}, not configured here "
             "(set CAREFLOW_ENCRYPTION_KEYS or CAREFLOW_ENCRYPTION_KEY_FILE)"
         )
+    if outcome.note is not None:
+        typer.echo(f"note {run}: {outcome.note}")
 
 
 async def _replay_and_tell(

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from tests.audit.cli import careflow
+from tests.audit.cli import careflow, edit_payloads
 from tests.harness import HISTORIES
 
 RECORDED = HISTORIES / "engine-versions.json"  # recorded by careflow 0.1.0 with tzdata 2026f
@@ -39,3 +42,27 @@ def test_an_earlier_history_says_the_versions_were_not_recorded(tmp_path: Path) 
         assert "run by careflow not recorded · tzdata not recorded · engine 1" in stdout
 
     asyncio.run(scenario())
+
+
+def test_replay_says_when_the_history_ran_on_another_tz_database(tmp_path: Path) -> None:
+    older = tmp_path / "older-tzdata.json"
+    shutil.copy(RECORDED, older)
+    edit_payloads(older, _recorded_tzdata("2025b"))
+
+    async def scenario() -> None:
+        code, stdout, _ = await careflow("", tmp_path, "audit", "replay", str(RECORDED))
+        assert (code, "tzdata" in stdout) == (0, False), stdout
+        code, stdout, _ = await careflow("", tmp_path, "audit", "replay", str(older))
+        assert code == 0 and "1 clean" in stdout, stdout  # a note, not a failure
+        assert "recorded with tzdata 2025b, replayed with tzdata 2026f" in stdout
+
+    asyncio.run(scenario())
+
+
+def _recorded_tzdata(version: str) -> Callable[[Any], Any]:
+    def edit(value: Any) -> Any:
+        if isinstance(value, dict) and "tzdata_version" in value:
+            return {**value, "tzdata_version": version}
+        return value
+
+    return edit
