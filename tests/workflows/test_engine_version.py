@@ -20,7 +20,8 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from careflow.engine.zones import TZDATA_VERSION
+from careflow.engine.ruleset import compiled_ruleset
+from careflow.engine.zones import TZDATA_VERSION, zone
 from tests.conftest import DEFAULT_PACK
 from tests.harness import HISTORIES, careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.engine_change import engine_v2
@@ -48,6 +49,10 @@ def _next_tuesday_evening(now: datetime) -> datetime:
 
 
 def test_an_inquiry_records_what_ran_it_and_keeps_bc_time(tmp_path: Path) -> None:
+    # The zone is read from the tzdata package inside the workflow's sandbox, not before it.
+    zone.cache_clear()
+    compiled_ruleset.cache_clear()
+
     async def scenario() -> None:
         async with careflow(tmp_path, _vancouver_pack(tmp_path)) as h:
             tuesday = _next_tuesday_evening(await h.now())
