@@ -29,7 +29,7 @@ CUSTOMER = "[customer]"
 _JSON = b"json/plain"
 _ALWAYS = frozenset({"text", "recipient", "recipient_id", "link", "url", "transcript", "variables"})
 _RULES_SOURCE = frozenset({"file", "name", "digest", "text"})  # activities.types.RulesSource
-_RULES_VERSIONS = frozenset({"careflow_version", "tzdata_version"})  # recorded since engine
+_RULES_VERSIONS = frozenset({"careflow_version", "tzdata_version"})  # absent in older histories
 
 
 class RedactError(ValueError):

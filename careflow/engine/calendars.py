@@ -3,8 +3,9 @@
 A calendar is a time zone, weekly opening hours and holidays, or ``always`` (around the clock).
 Everything here is pure and deterministic — no wall clock, no I/O beyond the pinned ``tzdata``
 package's zone files (``careflow.engine.zones``, never the system's), no module-level mutable
-state — so it can run inside a Temporal workflow sandbox and replay identically. Local opening hours are turned into real UTC intervals before anything is measured,
-so a window that spans a DST change is exactly as long as the time that really elapsed.
+state — so it can run inside a Temporal workflow sandbox and replay identically. Local opening
+hours are turned into real UTC intervals before anything is measured, so a window that spans a
+DST change is exactly as long as the time that really elapsed.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ part of every recorded history, and changing them is a workflow change.
 Bump ``ENGINE_VERSION`` when the same rules and the same events would give other decisions (a
 fired rule, an action, a value, a deadline), and keep the old behaviour behind
 ``if ruleset.engine < N``. Workflows pick the version with ``workflow.patched`` once per
-inquiry (``workflows.engine_version``), so an inquiry recorded under an older engine replays, and runs
-on, with that engine's behaviour. A refactoring that changes no decision needs no bump.
+inquiry (``workflows.engine_version``), so an inquiry recorded under an older engine replays,
+and runs on, with that engine's behaviour. A refactoring that changes no decision needs no bump.
 """
 
 from __future__ import annotations
