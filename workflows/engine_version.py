@@ -28,14 +28,21 @@ def patch_id(version: int) -> str:
     return f"{PATCH_PREFIX}{version}"
 
 
+def patch_ids() -> dict[str, int]:
+    """Every engine patch id this code may ask, newest first, with its version (none yet)."""
+    return {
+        patch_id(version): version for version in range(ENGINE_VERSION, FIRST_ENGINE_VERSION, -1)
+    }
+
+
 def chosen_version() -> int:
     """The engine version for a new inquiry (call once, in its first run, at the same place).
 
     Newest first: in a fresh run the newest patch answers True and records its marker; on replay
     only the marker recorded answers True, and no marker at all means version 1.
     """
-    for version in range(ENGINE_VERSION, FIRST_ENGINE_VERSION, -1):
-        if workflow.patched(patch_id(version)):
+    for patch, version in patch_ids().items():
+        if workflow.patched(patch):
             return version
     return FIRST_ENGINE_VERSION
 

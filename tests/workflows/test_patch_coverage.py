@@ -88,7 +88,8 @@ SAME_COMMANDS = {
 
 def patch_ids_in_source() -> dict[str, str]:
     """Each id passed to ``workflow.patched`` in workflows/, with the file:line asking it (the
-    ids are module constants, read by importing the module that asks)."""
+    ids are module constants, read by importing the module that asks; the rule engine's version
+    patches, ``engine-vN``, are listed by ``workflows.engine_version.patch_ids``)."""
     found: dict[str, str] = {}
     for path in sorted(WORKFLOWS.glob("*.py")):
         tree = ast.parse(path.read_text(), str(path))
@@ -104,6 +105,9 @@ def patch_ids_in_source() -> dict[str, str]:
                 continue
             (argument,) = node.args
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if path.stem == "engine_version":  # one id per engine version after the first
+                found.update(dict.fromkeys(module.patch_ids(), where))
+                continue
             value = eval(compile(ast.Expression(argument), where, "eval"), vars(module))
             assert isinstance(value, str), f"{where}: the patch id is not a string"
             found.setdefault(value, where)
