@@ -71,6 +71,7 @@ from careflow.http.app import create_app
 from careflow.http.serving import ThreadedServer, free_port
 from careflow.settings import Settings, TemporalSettings, WebhookSecrets
 from careflow.temporal.connection import Connection, connect
+from careflow.temporal.customers import CustomerIds
 from careflow.temporal.intake import firehose, intake, workflow_id
 from workflows import search
 
@@ -102,6 +103,9 @@ SPAM_TEXTS = (
     "@acme giveaway time, retweet and follow back for a chance to win",
     "huge crypto giveaway, mention @acme and dm for promo codes",
 )
+
+# Any key: the bench starts and looks up its own inquiries only.
+CUSTOMERS = CustomerIds((b"careflow-bench-customer-key-any-32-chars",))
 
 
 # --------------------------------------------------------------------------- deliveries
@@ -157,7 +161,9 @@ Send = Callable[[Delivery], Awaitable[None]]
 
 def direct_way(client: Client, settings: Settings, ruleset: Ruleset) -> Send:
     async def send(delivery: Delivery) -> None:
-        result = await intake(client, settings.temporal.task_queue, delivery.inquiry, ruleset)
+        result = await intake(
+            client, settings.temporal.task_queue, delivery.inquiry, ruleset, customers=CUSTOMERS
+        )
         expected = None if delivery.spam else workflow_id(delivery.inquiry)
         reason = SPAM_REASON if delivery.spam else None
         if (result.workflow_id, result.dropped, result.reason) != (expected, delivery.spam, reason):

@@ -57,6 +57,7 @@ from bench.running import leave, run_in_scratch_home
 from bench.workflow_bench import DEV_SERVER, Counts, count_history, mean_counts, output_to
 from careflow.engine.post import Author, Inquiry
 from careflow.engine.ruleset import Ruleset, ruleset_from_text
+from careflow.temporal.customers import CustomerIds
 from careflow.temporal.health import check
 from careflow.temporal.intake import first_message, intake, priority_key, task_priority
 from workflows import search
@@ -98,6 +99,9 @@ rules:
     on: received
     do: [{reply: {template: ack}}]
 """
+
+# Any key: the bench starts and looks up its own inquiries only.
+CUSTOMERS = CustomerIds((b"careflow-bench-customer-key-any-32-chars",))
 
 
 # --------------------------------------------------------------------------- posts
@@ -227,7 +231,7 @@ async def send(
             post = post.model_copy(update={"created_at": datetime.now(UTC)})
             posted[post.conversation_id] = (post.created_at, is_high_reach(post))
             if variant == CAREFLOW:
-                result = await intake(client, queue, post, ruleset)
+                result = await intake(client, queue, post, ruleset, customers=CUSTOMERS)
                 assert result.workflow_id is not None and not result.dropped, result
                 ids.append(result.workflow_id)
                 return

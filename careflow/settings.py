@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from temporalio.envconfig import ClientConfigProfile, ClientConfigTLS
@@ -310,6 +310,30 @@ class AuditSettings:
         return cls(signing_key_file=Path(signing) if signing else None, retention_days=days)
 
 
+CUSTOMER_KEY_FILE = "customer.key"  # in $CAREFLOW_HOME, made by `careflow up` or first use
+
+
+@dataclass(frozen=True)
+class CustomerKeySettings:
+    """The secret ``CareCustomer``'s keyed hash is made with (``careflow.temporal.customers``):
+    ``CAREFLOW_CUSTOMER_KEY`` (current first, older ones after commas), else the lines of
+    ``CAREFLOW_CUSTOMER_KEY_FILE``, else ``$CAREFLOW_HOME/customer.key``. Every process that
+    starts or looks up inquiries must use the same one."""
+
+    keys: str | None = field(default=None, repr=False)
+    key_file: Path | None = None
+    local_key: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], home: Path | None = None) -> CustomerKeySettings:
+        key_file = _set(env, "CAREFLOW_CUSTOMER_KEY_FILE")
+        return cls(
+            keys=_set(env, "CAREFLOW_CUSTOMER_KEY"),
+            key_file=Path(key_file) if key_file else None,
+            local_key=None if home is None else home / CUSTOMER_KEY_FILE,
+        )
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a careflow process is configured with, in parts."""
@@ -324,6 +348,7 @@ class Settings:
     encryption: EncryptionSettings = EncryptionSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     audit: AuditSettings = AuditSettings()
+    customers: CustomerKeySettings = CustomerKeySettings()
     # How often the trend watch ticks (CAREFLOW_TREND_INTERVAL, a duration such as 5m).
     trend_interval: str = "5m"
 
@@ -346,6 +371,7 @@ class Settings:
             encryption=EncryptionSettings.from_env(env, home),
             telemetry=TelemetrySettings.from_env(env),
             audit=AuditSettings.from_env(env),
+            customers=CustomerKeySettings.from_env(env, home),
             trend_interval=env.get("CAREFLOW_TREND_INTERVAL", cls.trend_interval),
         )
 
@@ -358,6 +384,13 @@ class Settings:
     def deliveries(self) -> Path:
         """The platform adapter's record of delivered idempotency keys."""
         return self.home / "deliveries.sqlite3"
+
+    @property
+    def customer_keys(self) -> CustomerKeySettings:
+        """The customer-hash key settings, the home's own file when nothing is configured."""
+        if self.customers.local_key is not None:
+            return self.customers
+        return replace(self.customers, local_key=self.home / CUSTOMER_KEY_FILE)
 
     @property
     def signing_key_file(self) -> Path:

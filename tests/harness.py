@@ -28,6 +28,7 @@ from activities.adapters.base import ChannelAdapter
 from activities.adapters.sandbox import read_outbox
 from careflow.engine.post import Inquiry
 from careflow.settings import Settings, TemporalSettings
+from careflow.temporal.customers import CustomerIds
 from careflow.temporal.intake import first_message
 from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
@@ -49,6 +50,8 @@ HISTORIES = ROOT / "tests" / "workflows" / "histories"
 # Recorded with a bug injected into the rule engine: they replay only with the same bug.
 FAULT_HISTORIES = ROOT / "tests" / "workflows" / "fault_histories"
 RECORD = os.environ.get("CAREFLOW_RECORD_HISTORIES") == "1"
+# The CareCustomer hash key of tests that call intake directly (a deployment's is its own).
+CUSTOMERS = CustomerIds((b"careflow-tests-customer-key-not-for-production",))
 
 
 def round_the_clock_pack(directory: Path, extra_rules: str = "") -> Path:

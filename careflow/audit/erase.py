@@ -17,9 +17,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.adapters import sandbox
 from activities.adapters.record import DeliveryRecord
+from careflow.temporal.customers import CustomerId, CustomerIds
 from careflow.temporal.explain import explained
-from careflow.temporal.intake import customer_key
-from workflows import search
 
 
 class EraseRefused(ValueError):
@@ -35,27 +34,33 @@ class Erased:
     outbox_lines: int = 0
 
 
-def customer_of(given: str) -> str:
-    """``CHANNEL:ID`` as the ``CareCustomer`` value intake stores."""
+def customer_of(given: str, customers: CustomerIds) -> CustomerId:
+    """``CHANNEL:ID`` as the ``CareCustomer`` values intake stores: the keyed hash, and the raw
+    id inquiries started before it carry."""
     channel, _, person = given.partition(":")
-    key = customer_key(channel, person) if channel and person else None
-    if key is None:
+    customer = customers.of(channel, person) if channel and person else None
+    if customer is None:
         raise EraseRefused(f"--customer {given!r}: give CHANNEL:ID, e.g. x:1234567890")
-    return key
+    return customer
 
 
 async def erase_customer(
-    client: Client, namespace: str, given: str, *, deliveries: Path, outbox: Path
+    client: Client,
+    namespace: str,
+    given: str,
+    *,
+    customers: CustomerIds,
+    deliveries: Path,
+    outbox: Path,
 ) -> Erased:
     """Erase the customer ``given`` (``CHANNEL:ID``); EraseRefused when one inquiry is open."""
-    customer = customer_of(given)
-    query = f"{search.CUSTOMER.name} = '{customer}'"
+    query = customer_of(given, customers).clause
     with explained(client):
         found = [w async for w in client.list_workflows(query)]
         still_open = sorted(w.id for w in found if w.status == WorkflowExecutionStatus.RUNNING)
         if still_open:
             raise EraseRefused(
-                f"{customer} has open inquiries ({', '.join(still_open)}): close them first"
+                f"{given} has open inquiries ({', '.join(still_open)}): close them first"
             )
         erased = Erased()
         for w in found:

@@ -19,6 +19,7 @@ from temporalio.client import Client
 
 from careflow.cli.common import (
     connection_for,
+    customer_key,
     fail,
     leave,
     log_careflow_lines,
@@ -70,6 +71,7 @@ def api_command(
     connection = connection_for(settings)
     ruleset = read_rules(settings.rules)
     tokens = check_tokens(settings)
+    customer_key(settings)  # made now, so every delivery hashes CareCustomer with it
     require_free_port(port, host)
     connected = False
 

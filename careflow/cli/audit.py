@@ -35,7 +35,14 @@ from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
 from careflow.audit.signing import SigningKeyError, public_key, public_key_path, signing_key
 from careflow.audit.verify import Verification, verify
-from careflow.cli.common import connection_for, fail, leave, settings_from_env, with_client
+from careflow.cli.common import (
+    connection_for,
+    customer_key,
+    fail,
+    leave,
+    settings_from_env,
+    with_client,
+)
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
@@ -354,7 +361,7 @@ def report_command(
         show(await fetch_report(client, inquiry_id))
         return 0
 
-    with_client(action)
+    with_client(action, settings)
 
 
 def _verification_view(result: Verification) -> None:
@@ -413,6 +420,8 @@ def erase_command(
 ) -> None:
     """Delete a customer's closed inquiries (histories and visibility entries) and their
     delivery records; refused while one of their inquiries is open."""
+    settings = settings_from_env()
+    customers = customer_key(settings)
 
     async def action(client: Client, settings: Settings) -> int:
         try:
@@ -420,6 +429,7 @@ def erase_command(
                 client,
                 settings.temporal.namespace,
                 customer,
+                customers=customers,
                 deliveries=settings.deliveries,
                 outbox=settings.outbox,
             )

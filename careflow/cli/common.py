@@ -23,6 +23,7 @@ from temporalio.client import Client
 from careflow.errors import CareflowError, ConfigurationError
 from careflow.settings import Settings
 from careflow.temporal.connection import Connection, open_client
+from careflow.temporal.customers import CustomerIds, customer_ids
 
 # Tests that run a command in-process switch this off; the real command always leaves this way.
 HARD_EXIT = True
@@ -46,6 +47,14 @@ def connection_for(settings: Settings) -> Connection:
     """The process's one ``Connection``; unusable keys, exporters or TLS files are one line."""
     try:
         return Connection.of(settings)
+    except ConfigurationError as error:
+        fail(str(error))
+
+
+def customer_key(settings: Settings) -> CustomerIds:
+    """The CareCustomer hash key (made in the home when none is configured), or one line."""
+    try:
+        return customer_ids(settings.customer_keys)
     except ConfigurationError as error:
         fail(str(error))
 

@@ -16,7 +16,7 @@ from activities.adapters.sandbox import read_outbox
 from careflow.channels import generic
 from careflow.channels.common import PayloadError
 from careflow.channels.times import clamp_time
-from careflow.cli.common import fail, settings_from_env, with_client
+from careflow.cli.common import customer_key, fail, settings_from_env, with_client
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.settings import Settings
@@ -100,13 +100,19 @@ def submit_command(
     settings = settings_from_env()
     ruleset = read_rules(rules or settings.rules)
     rules_path = str(Path(rules).resolve()) if rules else None
+    customers = customer_key(settings)
 
     async def action(client: Client, settings: Settings) -> None:
         post = inquiry
         if new:
             post = inquiries.with_suffix(inquiry, await inquiries.fresh(client, [inquiry]))
         result = await intake.intake(
-            client, settings.temporal.task_queue, post, ruleset, rules_path
+            client,
+            settings.temporal.task_queue,
+            post,
+            ruleset,
+            rules_path,
+            customers=customers,
         )
         if result.dropped:
             typer.echo(f"dropped: {result.reason} (rule {result.rule})")

@@ -31,6 +31,7 @@ from temporalio.client import Client
 from careflow.cli.api import check_tokens
 from careflow.cli.common import (
     connection_for,
+    customer_key,
     fail,
     leave,
     log_careflow_lines,
@@ -406,6 +407,7 @@ def up_command(
     ):
         require_free_port(port, "127.0.0.1", flag, what)
     local_key(settings)
+    customer_key(settings)  # CareCustomer's hash key: made in the home unless configured
     try:
         codec = codec_from_settings(encryption)
     except KeyConfigError as error:

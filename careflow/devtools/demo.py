@@ -29,6 +29,7 @@ from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.errors import CareflowError
 from careflow.settings import Settings
 from careflow.temporal import inquiries, intake
+from careflow.temporal.customers import CustomerIds, customer_ids
 from careflow.temporal.inquiries import Action, act, list_open
 from careflow.temporal.intake import IntakeResult, send_customer_message
 from careflow.temporal.proactive import list_proactive
@@ -98,9 +99,11 @@ class Demo:
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     watched: dict[str, Watched] = field(default_factory=dict)
     ruleset: Ruleset = field(init=False)
+    customers: CustomerIds = field(init=False)
 
     def __post_init__(self) -> None:
         self.ruleset = load_ruleset(self.pack)  # the intake filter, as `careflow submit` uses it
+        self.customers = customer_ids(self.settings.customer_keys)  # `careflow up` made it
 
     # ------------------------------------------------------------------ printing
 
@@ -229,6 +232,7 @@ class Demo:
                 inquiry,
                 self.ruleset,
                 str(self.pack),
+                customers=self.customers,
             )
         if result.dropped or result.workflow_id is None:
             self.line(
@@ -464,6 +468,7 @@ async def outage_burst(demo: Demo) -> None:
                 post,
                 demo.ruleset,
                 str(demo.pack),
+                customers=demo.customers,
             )
         demo.line(label, f"← @{handle}: “{escape(text)}”", style="yellow")
     draft = await _draft(demo)

@@ -57,6 +57,7 @@ from careflow.http.body import read_body
 from careflow.http.profile_names import ProfileNames
 from careflow.settings import BrandAccounts, Settings
 from careflow.telemetry import count_intake_problems
+from careflow.temporal.customers import CustomerIds, customer_ids
 from careflow.temporal.intake import (
     Triage,
     intake,
@@ -195,6 +196,13 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
     that needs it, and a failure to connect is a ``CareflowError`` or ``TemporalError`` (503).
     """
     names = ProfileNames(settings.platform)  # DM customers' names, before their inquiries start
+    keys: list[CustomerIds] = []  # read on the first delivery that needs it, then kept
+
+    def customers() -> CustomerIds:
+        """The CareCustomer hash key; a ConfigurationError (a 503 saying why) when unusable."""
+        if not keys:
+            keys.append(customer_ids(settings.customer_keys))
+        return keys[0]
 
     async def take_in(screened: Screened, platform: str) -> JSONResponse:
         """Each post ``screen`` let through signal-with-started (the ids were checked by the
@@ -252,6 +260,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                     rules,
                     triaged=verdict,
                     in_reply_to=found.in_reply_to.get(inquiry.id),
+                    customers=customers(),
                 )
                 if result.duplicate and result.workflow_id:
                     duplicates.append({"id": inquiry.id, "inquiry": result.workflow_id})
@@ -261,13 +270,15 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                     started.append(result.workflow_id)
             for echo in echoes:  # after the inquiries: a delivery may hold a post and its answer
                 # The brand answered on the platform itself: an agent message on the inquiry.
-                reached = await record_brand_post(client, echo, found.in_reply_to.get(echo.id))
+                reached = await record_brand_post(
+                    client, echo, found.in_reply_to.get(echo.id), customers=customers()
+                )
                 if reached is None:
                     ignored.append(Ignored(echo.id, ECHO).as_json())
                 else:
                     recorded.append(reached)
             for change in screened.changes:  # after the messages they may change
-                reached = await record_change(client, change)
+                reached = await record_change(client, change, customers=customers())
                 if reached is None:
                     why = f"{change.kind}: no open inquiry on this conversation to change"
                     ignored.append(Ignored(change.id, why).as_json())

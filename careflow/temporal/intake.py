@@ -34,6 +34,7 @@ from careflow.channels.common import Change, Feedback
 from careflow.engine.messenger_feedback import answer_text
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import Decision, Ruleset
+from careflow.temporal.customers import SAFE_KEY, CustomerId, CustomerIds
 from careflow.temporal.explain import explained
 from careflow.temporal.inquiries import OPEN_QUERY, QUERY_TIMEOUT, handle
 from workflows import search
@@ -196,6 +197,8 @@ async def intake(
     rules_path: str | None = None,
     triaged: Triage | None = None,
     in_reply_to: str | None = None,
+    *,
+    customers: CustomerIds,
 ) -> IntakeResult:
     """The firehose filter (unless ``triaged``: the caller ran it), then signal-with-start on the
     conversation's workflow.
@@ -205,13 +208,14 @@ async def intake(
     when the conversation already has a running one, the post reaches it as a customer message
     (the workflow records a redelivered message id once; its priority stays). An X reply to a
     tweet of the customer's open inquiry (``in_reply_to``: the tweet it answers) joins it.
+    ``customers`` hashes the author's id into ``CareCustomer`` (``careflow.temporal.customers``).
     """
     verdict = triaged or await triage_off_loop(inquiry, ruleset)
     if verdict.dropped is not None:
         return verdict.dropped
     key = verdict.priority_key
     wid = workflow_id(inquiry, in_reply_to)
-    customer = customer_key(inquiry.channel, inquiry.author.id)
+    customer = customers.of(inquiry.channel, inquiry.author.id)
     if inquiry.kind == "private" and customer is not None:
         invited_by = await _open_public_inquiry(client, customer, wid)
         if invited_by is not None:
@@ -228,7 +232,7 @@ async def intake(
         wid = joined or wid
     pairs: list[SearchAttributePair[Any]] = []
     if customer is not None:
-        pairs.append(SearchAttributePair(search.CUSTOMER, customer))
+        pairs.append(SearchAttributePair(search.CUSTOMER, customer.stored))
     if inquiry.channel == "x":  # findable by its first tweet before the workflow runs
         pairs.append(SearchAttributePair(search.THREAD, [inquiry.id]))
     pairs += insight_pairs(inquiry, ruleset, verdict)
@@ -266,23 +270,11 @@ async def intake(
     return IntakeResult(workflow_id=wid, duplicate=seen, continued=bool(joined) and not seen)
 
 
-# A platform's public and private channels that share the customer's id (page-scoped on Meta).
-CUSTOMER_FAMILY = {"messenger": "facebook"}
-SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,200}$")
-
-
-def customer_key(channel: str, person: str) -> str | None:
-    """``<platform>:<person's id>``: the same person in a public thread and in a DM (None when
-    the id could not be used safely in a visibility query)."""
-    key = f"{CUSTOMER_FAMILY.get(channel, channel)}:{person}"
-    return key if SAFE_KEY.match(key) else None
-
-
-async def _open_public_inquiry(client: Client, customer: str, own_id: str) -> str | None:
+async def _open_public_inquiry(client: Client, customer: CustomerId, own_id: str) -> str | None:
     """The customer's latest open inquiry elsewhere on the platform, when a DM should continue
     it (the answer to an invitation to DM); None when the DM's own conversation is already open
     or there is nothing to continue."""
-    query = f"{OPEN_QUERY} AND {search.CUSTOMER.name} = '{customer}'"
+    query = f"{OPEN_QUERY} AND {customer.clause}"
     found: list[tuple[datetime, str]] = []
     with explained(client):
         async for execution in client.list_workflows(query):
@@ -297,7 +289,7 @@ def _quoted(values: list[str]) -> str:
 
 
 async def thread_inquiry(
-    client: Client, tweets: list[str], *, customer: str | None, legacy: str | None
+    client: Client, tweets: list[str], *, customer: CustomerId | None, legacy: str | None
 ) -> str | None:
     """The open X inquiry one of ``tweets`` belongs to (its ``CareThread``), or the one keyed
     ``legacy`` (opened before threads were listed); only ``customer``'s when given. None when
@@ -311,7 +303,7 @@ async def thread_inquiry(
         return None
     query = f"{OPEN_QUERY} AND ({' OR '.join(clauses)})"
     if customer is not None:
-        query += f" AND {search.CUSTOMER.name} = '{customer}'"
+        query += f" AND {customer.clause}"
     found: list[tuple[datetime, str]] = []
     try:
         with explained(client):
@@ -355,7 +347,7 @@ async def _handled_by_closed_run(client: Client, wid: str, post_id: str) -> bool
 
 
 async def record_brand_post(
-    client: Client, echo: Inquiry, in_reply_to: str | None = None
+    client: Client, echo: Inquiry, in_reply_to: str | None = None, *, customers: CustomerIds
 ) -> str | None:
     """The brand's own post or DM (an echo) to its conversation's open inquiry, as an agent
     message; a DM goes to the inquiry it continues. The inquiry's id, or None when the
@@ -369,7 +361,7 @@ async def record_brand_post(
     )
     target = legacy_workflow_id(echo)
     # A private conversation is keyed by the customer: their DM may continue a public inquiry.
-    customer = customer_key(echo.channel, echo.conversation_id)
+    customer = customers.of(echo.channel, echo.conversation_id)
     if echo.kind == "private" and customer is not None:
         target = await _open_public_inquiry(client, customer, target) or target
     elif echo.channel == "x" and echo.kind == "public":
@@ -391,12 +383,12 @@ async def send_customer_message(client: Client, inquiry_id: str, message: Custom
         await handle(client, inquiry_id).signal(InquiryWorkflow.customer_message, message)
 
 
-async def record_change(client: Client, change: Change) -> str | None:
+async def record_change(client: Client, change: Change, *, customers: CustomerIds) -> str | None:
     """A customer's edit or unsent message to the open inquiry of its conversation, found as
     their messages are (a DM's may have continued their public inquiry). The inquiry's id, or
     None when the conversation has no open inquiry (nothing to change)."""
     target = f"inquiry-{change.channel}-{change.conversation_id}"
-    customer = customer_key(change.channel, str(change.author.get("id", "")))
+    customer = customers.of(change.channel, str(change.author.get("id", "")))
     if change.private and customer is not None:
         target = await _open_public_inquiry(client, customer, target) or target
     signal = MessageChange(id=change.id, kind=change.kind, at=change.at, text=change.text)

@@ -14,7 +14,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
 from tests.audit.cli import careflow
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
@@ -38,10 +38,18 @@ def test_export_replay_and_report(tmp_path: Path) -> None:
                 )
                 still_open = example("billing", now)
                 closed_id = (
-                    await intake(client, settings.temporal.task_queue, closed, ruleset)
+                    await intake(
+                        client, settings.temporal.task_queue, closed, ruleset, customers=CUSTOMERS
+                    )
                 ).workflow_id
                 open_id = (
-                    await intake(client, settings.temporal.task_queue, still_open, ruleset)
+                    await intake(
+                        client,
+                        settings.temporal.task_queue,
+                        still_open,
+                        ruleset,
+                        customers=CUSTOMERS,
+                    )
                 ).workflow_id
                 assert closed_id and open_id
                 handle = client.get_workflow_handle_for(InquiryWorkflow.run, closed_id)

@@ -14,7 +14,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
 from tests.audit.cli import careflow
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
@@ -36,8 +36,12 @@ def test_erase_deletes_a_customers_closed_inquiries_and_refuses_an_open_one(
                 now = await env.get_current_time()
                 jo = example("warranty", now)  # instagram, author 40005
                 other = example("billing", now)
-                wid = (await intake(client, "careflow", jo, ruleset)).workflow_id
-                other_id = (await intake(client, "careflow", other, ruleset)).workflow_id
+                wid = (
+                    await intake(client, "careflow", jo, ruleset, customers=CUSTOMERS)
+                ).workflow_id
+                other_id = (
+                    await intake(client, "careflow", other, ruleset, customers=CUSTOMERS)
+                ).workflow_id
                 assert wid and other_id
                 handle = client.get_workflow_handle_for(InquiryWorkflow.run, wid)
                 await handle.execute_update(

@@ -17,7 +17,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
 from tests.audit.cli import careflow, edit_payloads, payload_text, replaced
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
@@ -46,7 +46,9 @@ def test_a_tampered_export_is_caught_and_an_auditor_needs_only_files(tmp_path: P
                 now = await env.get_current_time()
                 inquiry = example("warranty", now, text="Broken blender, call me on 0612345678")
                 wid = (
-                    await intake(client, settings.temporal.task_queue, inquiry, ruleset)
+                    await intake(
+                        client, settings.temporal.task_queue, inquiry, ruleset, customers=CUSTOMERS
+                    )
                 ).workflow_id
                 assert wid
                 handle = client.get_workflow_handle_for(InquiryWorkflow.run, wid)

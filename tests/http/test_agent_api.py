@@ -31,7 +31,7 @@ from careflow.temporal.inquiries import list_open
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK
-from tests.harness import dev_server, example, round_the_clock_pack
+from tests.harness import CUSTOMERS, dev_server, example, round_the_clock_pack
 
 TOKENS = "tok-ana=agent:Ana,tok-sam=supervisor:Sam,tok-audra=auditor:Audra"
 ANA = {"Authorization": "Bearer tok-ana"}
@@ -287,7 +287,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         now = datetime.now(UTC)
         for name in ("question", "billing", "warranty"):
             result = await intake(
-                env.client, settings.temporal.task_queue, example(name, now), load_ruleset(pack)
+                env.client,
+                settings.temporal.task_queue,
+                example(name, now),
+                load_ruleset(pack),
+                customers=CUSTOMERS,
             )
             assert result.workflow_id
             ids[name] = result.workflow_id
@@ -425,7 +429,9 @@ def test_an_action_on_a_closed_inquiry_is_409(server: Server) -> None:
         inquiry = example("late-delivery", datetime.now(UTC))
         pack = load_ruleset(DEFAULT_PACK)
         settings = Settings(temporal=TemporalSettings(task_queue="agent-api-test"))
-        result = await intake(server.client, settings.temporal.task_queue, inquiry, pack)
+        result = await intake(
+            server.client, settings.temporal.task_queue, inquiry, pack, customers=CUSTOMERS
+        )
         assert result.workflow_id
         await server.client.get_workflow_handle(result.workflow_id).terminate("test")
         return result.workflow_id

@@ -18,7 +18,7 @@ from careflow.http.app import create_app
 from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, keep_history, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, keep_history, quick_follow_up_pack
 from tests.workflows.test_qa import REVIEW_HISTORIES
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
@@ -80,7 +80,11 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
 
             async def closed(name: str) -> str:
                 now = await env.get_current_time()
-                wid = (await intake(client, "qa-api-test", example(name, now), ruleset)).workflow_id
+                wid = (
+                    await intake(
+                        client, "qa-api-test", example(name, now), ruleset, customers=CUSTOMERS
+                    )
+                ).workflow_id
                 assert wid
                 handle = client.get_workflow_handle_for(InquiryWorkflow.run, wid)
                 await handle.execute_update(

@@ -20,7 +20,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.health import LagWatch, acknowledgement_target
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker, supervisor_notifier
-from tests.harness import dev_server, example
+from tests.harness import CUSTOMERS, dev_server, example
 from tests.http.test_webhook_intake import request
 
 # Every post is acknowledged at once: once a worker has run an inquiry, it is acknowledged.
@@ -76,7 +76,7 @@ def test_health_shows_acknowledgements_falling_behind_and_supervisors_hear_of_it
                 example("question", now, id=f"p{i}", conversation_id=f"c{i}") for i in range(3)
             ]
             for post in posts:
-                await intake(client, "lag-test", post, ruleset)
+                await intake(client, "lag-test", post, ruleset, customers=CUSTOMERS)
 
             # No worker yet: three posts wait, and after the target they are behind.
             await asyncio.sleep(3.5)

@@ -25,6 +25,7 @@ from careflow.temporal.explain import explain_error, explained
 from careflow.temporal.intake import IntakeResult, first_message, intake, memo_of, workflow_id
 from careflow.terminal import outbox_line, relative
 from tests.conftest import DEFAULT_PACK, EXAMPLES
+from tests.harness import CUSTOMERS
 
 runner = CliRunner()
 ADDRESS = "127.0.0.1:7233"
@@ -121,6 +122,7 @@ def test_dropped_posts_start_nothing() -> None:
             "careflow",
             example("spam-giveaway"),
             load_ruleset(DEFAULT_PACK),
+            customers=CUSTOMERS,
         )
     )
     assert result == IntakeResult(

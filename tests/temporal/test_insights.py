@@ -17,7 +17,7 @@ from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
 from careflow.temporal.insights import InsightsReport, insights
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, round_the_clock_pack
+from tests.harness import CUSTOMERS, dev_server, example, round_the_clock_pack
 from tests.temporal.test_topic_attributes import SEGMENT_RULE
 
 BEFORE = [
@@ -42,7 +42,7 @@ async def _post(client: Client, queue: str, ruleset: Ruleset, texts: list[str], 
     for n, text in enumerate(texts):
         at = datetime.now().astimezone()
         post = example("question", at, id=f"{tag}{n}", conversation_id=f"{tag}{n}", text=text)
-        await intake(client, queue, post, ruleset)
+        await intake(client, queue, post, ruleset, customers=CUSTOMERS)
 
 
 def test_topics_per_segment_change_and_emerging_phrases(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ResolveRequest
 
@@ -30,16 +30,20 @@ def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_pat
             )
             async with build_worker(client, settings):
                 post = example("question", await env.get_current_time())
-                first = await intake(client, settings.temporal.task_queue, post, ruleset)
+                first = await intake(
+                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
+                )
                 assert first.workflow_id == f"inquiry-x-{post.conversation_id}"
                 handle = client.get_workflow_handle_for(InquiryWorkflow.run, first.workflow_id)
                 await inquiries.status(client, first.workflow_id)  # its rules are loaded
                 again = await intake(
-                    client, settings.temporal.task_queue, post, ruleset
+                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
                 )  # while it runs: the open inquiry says it has the post
                 assert again.workflow_id == first.workflow_id and again.duplicate
                 later = post.model_copy(update={"id": "1860000000000055555"})
-                reply = await intake(client, settings.temporal.task_queue, later, ruleset)
+                reply = await intake(
+                    client, settings.temporal.task_queue, later, ruleset, customers=CUSTOMERS
+                )
                 assert reply.workflow_id == first.workflow_id and not reply.duplicate
                 await handle.execute_update(
                     InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="answered")
@@ -49,7 +53,7 @@ def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_pat
                 closed_run = (await handle.describe()).run_id
 
                 late = await intake(
-                    client, settings.temporal.task_queue, post, ruleset
+                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
                 )  # a webhook retry, late
                 assert late.duplicate
                 latest = await client.get_workflow_handle(first.workflow_id).describe()
@@ -57,7 +61,9 @@ def test_a_redelivery_after_close_is_not_a_new_inquiry_but_a_new_post_is(tmp_pat
                 assert latest.status == WorkflowExecutionStatus.COMPLETED
 
                 follow_on = post.model_copy(update={"id": "1860000000000099999"})
-                new = await intake(client, settings.temporal.task_queue, follow_on, ruleset)
+                new = await intake(
+                    client, settings.temporal.task_queue, follow_on, ruleset, customers=CUSTOMERS
+                )
                 assert not new.duplicate
                 newest = await client.get_workflow_handle(first.workflow_id).describe()
                 assert newest.run_id != closed_run

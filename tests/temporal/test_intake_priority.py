@@ -17,7 +17,7 @@ from careflow.temporal.intake import (
     triage_off_loop,
 )
 from tests.conftest import DEFAULT_PACK, MINIMAL
-from tests.harness import dev_server, example
+from tests.harness import CUSTOMERS, dev_server, example
 
 
 def test_priority_keys_follow_the_rules_and_reach() -> None:
@@ -49,7 +49,7 @@ def test_urgent_and_high_reach_inquiries_start_with_a_higher_task_priority(tmp_p
             verified = example("verified", now)  # verified-author: high
             ordinary = example("question", now)
             started = {
-                name: await intake(client, queue, post, pack)
+                name: await intake(client, queue, post, pack, customers=CUSTOMERS)
                 for name, post in (
                     ("high_reach", high_reach),
                     ("verified", verified),
@@ -69,7 +69,7 @@ def test_urgent_and_high_reach_inquiries_start_with_a_higher_task_priority(tmp_p
                 conversation_id="1860000000000077777",
                 author=Author(id="77", handle="famous", name="Famous", followers=250_000),
             )
-            result = await intake(client, queue, famous, no_reach_rule)
+            result = await intake(client, queue, famous, no_reach_rule, customers=CUSTOMERS)
             assert await _priority_of(client, result.workflow_id or "") == 2
 
             # The webhook intake filters first and starts later: the same priority.
@@ -78,7 +78,7 @@ def test_urgent_and_high_reach_inquiries_start_with_a_higher_task_priority(tmp_p
             )
             verdict = await triage_off_loop(later, pack)
             assert verdict.dropped is None
-            result = await intake(client, queue, later, pack, triaged=verdict)
+            result = await intake(client, queue, later, pack, triaged=verdict, customers=CUSTOMERS)
             assert await _priority_of(client, result.workflow_id or "") == 1
 
     asyncio.run(scenario())

@@ -24,7 +24,7 @@ from careflow.temporal.proactive_activities import ProactiveActivities
 from careflow.temporal.trend_activities import TrendActivities
 from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK
-from tests.harness import dev_server, example
+from tests.harness import CUSTOMERS, dev_server, example
 from tests.temporal.test_search_attributes import _eventually
 from workflows.proactive import ProactivePostWorkflow
 from workflows.proactive_types import ProactiveInput, ReplyOpenRequest
@@ -70,7 +70,9 @@ def test_an_approved_post_goes_out_once_and_each_open_inquiry_gets_one_reply(
             ids: dict[str, str] = {}
             for name, text in posts.items():
                 post = example("question", now, id=name, conversation_id=name, text=text)
-                started_id = (await intake(client, "proactive", post, ruleset)).workflow_id
+                started_id = (
+                    await intake(client, "proactive", post, ruleset, customers=CUSTOMERS)
+                ).workflow_id
                 assert started_id is not None
                 ids[name] = started_id
                 await inquiries.status(client, ids[name])  # its rules are loaded

@@ -13,7 +13,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.intake import intake, send_customer_message
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, keep_history, round_the_clock_pack
+from tests.harness import CUSTOMERS, dev_server, example, keep_history, round_the_clock_pack
 from tests.temporal.test_search_attributes import _attributes, _eventually
 from workflows.state import CustomerMessage
 
@@ -38,7 +38,9 @@ def test_segment_and_topics_are_searchable_and_follow_the_customer(tmp_path: Pat
             async with build_worker(client, settings):
                 now = await env.get_current_time()
                 post = example("question", now, text="@acme the site is down in Denver")
-                started = await intake(client, settings.temporal.task_queue, post, ruleset)
+                started = await intake(
+                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
+                )
                 assert started.workflow_id is not None
                 await inquiries.status(client, started.workflow_id)  # rules loaded
 

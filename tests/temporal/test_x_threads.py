@@ -19,7 +19,7 @@ from careflow.settings import Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.intake import intake, record_brand_post
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, keep_history, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_server, example, keep_history, quick_follow_up_pack
 from workflows import search
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import AcknowledgeRequest, ResolveRequest
@@ -64,15 +64,19 @@ def test_threads_join_per_customer_and_old_keys_keep_working(tmp_path: Path) -> 
                 base = example("question", await env.get_current_time())
                 # Opened the old way: a reply to the brand tweet keyed on the thread alone.
                 maya = _reply(base, "1870000000000000901", "41001", "maya_r", BRAND_TWEET)
-                old = await intake(client, queue, maya, ruleset)
+                old = await intake(client, queue, maya, ruleset, customers=CUSTOMERS)
                 assert old.workflow_id == f"inquiry-x-{BRAND_TWEET}"
                 # Maya answers the brand tweet again: her (old-keyed) inquiry gets it.
                 again = _reply(base, "1870000000000000902", "41001", "maya_r", BRAND_TWEET)
-                joined = await intake(client, queue, again, ruleset, in_reply_to=BRAND_TWEET)
+                joined = await intake(
+                    client, queue, again, ruleset, in_reply_to=BRAND_TWEET, customers=CUSTOMERS
+                )
                 assert (joined.workflow_id, joined.continued) == (old.workflow_id, True)
                 # Tom answers the same brand tweet: an inquiry of his own.
                 tom = _reply(base, "1870000000000000903", "41002", "tom_k", BRAND_TWEET)
-                his = await intake(client, queue, tom, ruleset, in_reply_to=BRAND_TWEET)
+                his = await intake(
+                    client, queue, tom, ruleset, in_reply_to=BRAND_TWEET, customers=CUSTOMERS
+                )
                 tom_wid = f"inquiry-x-{BRAND_TWEET}.41002"
                 assert (his.workflow_id, his.continued) == (tom_wid, False)
 
@@ -95,15 +99,21 @@ def test_threads_join_per_customer_and_old_keys_keep_working(tmp_path: Path) -> 
                         "author": tom.author.model_copy(update={"id": "1000", "handle": "acme"}),
                     }
                 )
-                assert await record_brand_post(client, native, tom.id) == tom_wid
+                assert (
+                    await record_brand_post(client, native, tom.id, customers=CUSTOMERS) == tom_wid
+                )
 
                 # Tom answers careflow's reply: his inquiry, not a new one.
                 answer = _reply(base, "1870000000000000905", "41002", "tom_k", ours)
-                continued = await intake(client, queue, answer, ruleset, in_reply_to=ours)
+                continued = await intake(
+                    client, queue, answer, ruleset, in_reply_to=ours, customers=CUSTOMERS
+                )
                 assert (continued.workflow_id, continued.continued) == (tom_wid, True)
                 # …and Maya answering careflow's reply to Tom does not land on Tom's.
                 intruder = _reply(base, "1870000000000000906", "41001", "maya_r", ours)
-                hers = await intake(client, queue, intruder, ruleset, in_reply_to=ours)
+                hers = await intake(
+                    client, queue, intruder, ruleset, in_reply_to=ours, customers=CUSTOMERS
+                )
                 assert hers.workflow_id == f"inquiry-x-{ours}.41001"
 
                 final = await _until(lambda: _has(client, tom_wid, "1870000000000000905"))
