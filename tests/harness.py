@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import WorkflowHandle, WorkflowHistory, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory, WorkflowQueryFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
@@ -29,7 +30,7 @@ from activities.adapters.sandbox import read_outbox
 from careflow.engine.post import Inquiry
 from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.customers import CustomerIds
-from careflow.temporal.intake import first_message
+from careflow.temporal.intake import first_message, memo_of
 from careflow.temporal.worker import build_worker
 from tests.conftest import DEFAULT_PACK, EXAMPLES, ROOT
 from workflows import search
@@ -203,3 +204,22 @@ async def keep_history(
         data = json.loads(history.to_json())
         (folder / f"{name}.json").write_text(json.dumps(data, indent=1) + "\n")
     return history
+
+
+async def start_as_before(client: Client, inquiry: Inquiry, queue: str) -> str:
+    """An inquiry as intake started it before ``CareCustomer`` was hashed: the raw
+    ``<channel>:<author id>`` (for a channel that is its own platform)."""
+    wid = f"inquiry-{inquiry.channel}-{inquiry.conversation_id}"
+    await client.start_workflow(
+        InquiryWorkflow.run,
+        InquiryInput(inquiry=inquiry),
+        id=wid,
+        task_queue=queue,
+        start_signal="customer_message",
+        start_signal_args=[first_message(inquiry)],
+        memo=memo_of(inquiry),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(search.CUSTOMER, f"{inquiry.channel}:{inquiry.author.id}")]
+        ),
+    )
+    return wid
