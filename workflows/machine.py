@@ -60,6 +60,9 @@ RESOLVER_ASSIGNED_PATCH = "resolver-assigned"
 # credited); before this patch, at the post's own time. Asked only when a native reply comes, so
 # other inquiries' histories carry no marker for it.
 NATIVE_REPLY_PATCH = "native-reply-when-learned"
+# A template's ``deliver`` input carries only the variables it reads (no customer text it does
+# not show); before this patch, all of them. Asked only when a template is sent.
+LEAN_VARIABLES_PATCH = "privacy-deliver-variables"
 # A message keeps its first text and this many later ones it had before edits (Messenger allows
 # five edits; careflow keeps the record bounded whatever a platform allows).
 EARLIER_TEXTS = 5
@@ -547,9 +550,10 @@ class StepMachine:
         state = self.state
         state.sequence += 1
         key = outbound.key(workflow.info().workflow_id, state)
+        lean = send.template_name is not None and workflow.patched(LEAN_VARIABLES_PATCH)
         built: Outbound | None = await self._safely(
             f"preparing the {send.kind}",
-            lambda: outbound.build(send, key, state, self.ruleset),
+            lambda: outbound.build(send, key, state, self.ruleset, lean=lean),
             lambda: None,
             f"{send.kind} {key} was not sent",
         )

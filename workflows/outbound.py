@@ -14,6 +14,7 @@ from typing import Any
 from activities.types import Delivery, Outbound, OutboundKind
 from careflow.engine.messenger_feedback import FeedbackCard
 from careflow.engine.ruleset import Ruleset
+from careflow.engine.templates import needed
 from workflows.state import InquiryState, Message
 
 # What the customer sees: these meet the reply clocks and carry the agent's signature.
@@ -50,14 +51,22 @@ def key(workflow_id: str, state: InquiryState) -> str:
     return f"{scope}/{state.step}/{state.sequence}"
 
 
-def build(send: Send, key: str, state: InquiryState, ruleset: Ruleset) -> Outbound:
-    """The ``deliver`` activity's input: the message, and what the adapter needs to place it."""
+def build(
+    send: Send, key: str, state: InquiryState, ruleset: Ruleset, *, lean: bool = True
+) -> Outbound:
+    """The ``deliver`` activity's input: the message, and what the adapter needs to place it
+    (the platform ids to answer, the customer's handle for a mention). ``lean``: a template
+    gets only the variables it reads, so the history's copy of the input holds no customer text
+    the message does not show (inquiries started before the patch pass them all)."""
     inquiry, rule_file = state.inquiry, ruleset.rule_file
     variables: dict[str, Any] = {}
-    if send.template_name:
+    template = rule_file.templates[send.template_name] if send.template_name else None
+    if template is not None:
         variables = ruleset.template_variables(
             inquiry, state.values.values(), send.signature or state.agent
         )
+        if lean:
+            variables = needed(template, variables)
     return Outbound(
         key=key,
         kind=send.kind,
@@ -67,7 +76,7 @@ def build(send: Send, key: str, state: InquiryState, ruleset: Ruleset) -> Outbou
         recipient=inquiry.author.handle,
         private=send.private,
         text=send.text,
-        template=rule_file.templates[send.template_name] if send.template_name else None,
+        template=template,
         template_name=send.template_name,
         variables=variables,
         signature=send.signature if send.kind in CUSTOMER_FACING else None,

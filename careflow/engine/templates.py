@@ -126,6 +126,58 @@ def _check_attribute(
     ]
 
 
+# What a template reads of one variable: these attributes, or ``WHOLE`` (it is read otherwise
+# than as ``name.attribute``: passed to a filter, looped over, indexed).
+WHOLE = None
+Reads = dict[str, frozenset[str] | None]
+
+
+@functools.lru_cache(maxsize=256)
+def _reads(source: str) -> tuple[tuple[str, frozenset[str] | None], ...] | None:
+    try:
+        tree = _ENVIRONMENT.parse(source)
+    except TemplateSyntaxError:
+        return None
+    attributes: dict[str, set[str]] = {}
+    read_by_attribute: set[int] = set()
+    for node in tree.find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.ctx == "load":
+            attributes.setdefault(node.node.name, set()).add(node.attr)
+            read_by_attribute.add(id(node.node))
+    whole = {
+        name.name
+        for name in tree.find_all(nodes.Name)
+        if name.ctx == "load" and id(name) not in read_by_attribute
+    }
+    names = sorted(whole | set(attributes))
+    return tuple((n, WHOLE if n in whole else frozenset(attributes[n])) for n in names)
+
+
+def reads(source: str) -> Reads | None:
+    """The variables ``source`` reads, each with the attributes it reads (``WHOLE``: all of
+    it); None when it does not parse (rendering will say why)."""
+    found = _reads(source)
+    return None if found is None else dict(found)
+
+
+def needed(source: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """``variables`` cut down to what ``source`` reads: it renders the same, and the rest (the
+    customer's text, their id, what the template never shows) is not passed along."""
+    read = reads(source)
+    if read is None:
+        return dict(variables)
+    kept: dict[str, Any] = {}
+    for name, value in variables.items():
+        if name not in read:
+            continue
+        attributes = read[name]
+        if attributes is WHOLE or not isinstance(value, Mapping):
+            kept[name] = value
+        else:
+            kept[name] = {key: item for key, item in value.items() if key in attributes}
+    return kept
+
+
 @functools.lru_cache(maxsize=256)
 def _compiled(source: str) -> Template:
     """A template compiles once per process; rendering is then a fraction of a millisecond."""
