@@ -17,7 +17,7 @@ from activities.types import DELIVER, Outbound
 from careflow.engine.ruleset import load_ruleset
 from careflow.engine.templates import TREND_VARIABLES, needed, render_template
 from tests.conftest import DEFAULT_PACK
-from tests.harness import careflow, example, round_the_clock_pack
+from tests.harness import careflow, example, keep_history, round_the_clock_pack
 from tests.workflows.states import RULES, inquiry_state
 from workflows.machine import LEAN_VARIABLES_PATCH
 
@@ -43,7 +43,7 @@ def test_a_deliver_input_in_the_history_holds_no_customer_text(tmp_path: Path) -
             handle = await h.start(post)
             await h.skip(timedelta(hours=2))  # nobody answered: the safety-net acknowledgement
             await h.until(handle, lambda s: any(m.direction == "out" for m in s.messages))
-            history = await handle.fetch_history()
+            history = await keep_history(handle, "privacy-deliver-variables")
             sent = deliver_inputs(history)
             assert sent, "the acknowledgement was scheduled"
             for data, outbound in sent:
