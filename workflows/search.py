@@ -32,8 +32,9 @@ MISSED_INTERNAL = SearchAttributeKey.for_keyword_list("CareMissedInternal")
 FIRST_RESPONSE = SearchAttributeKey.for_int("CareFirstResponseSeconds")
 RESOLUTION = SearchAttributeKey.for_int("CareResolutionSeconds")
 REOPENS = SearchAttributeKey.for_int("CareReopens")
-# The customer across a platform's public and private channels ("x:<user id>"), set by intake
-# at start, so a DM can find the public inquiry that invited it.
+# The customer across a platform's public and private channels, set by intake at start, so a
+# DM can find the public inquiry that invited it: a keyed hash of the user id, "x:h:<hex>"
+# (careflow.temporal.customers; inquiries started before it carry "x:<user id>").
 CUSTOMER = SearchAttributeKey.for_keyword("CareCustomer")
 # The platform ids of an X inquiry's tweets (the customer's and the brand's, careflow's replies
 # among them), kept since the "x-thread" patch: a customer's reply to any of them joins the
