@@ -37,7 +37,6 @@ from careflow.audit.signing import SigningKeyError, public_key, public_key_path,
 from careflow.audit.verify import Verification, verify
 from careflow.cli.common import (
     connection_for,
-    customer_key,
     fail,
     leave,
     settings_from_env,
@@ -47,6 +46,7 @@ from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
 from careflow.temporal.connection import Connection
+from careflow.temporal.customers import customer_ids
 from careflow.terminal import console
 from workflows import engine_version
 
@@ -147,7 +147,7 @@ def export_command(
         )
         return 0
 
-    with_client(action, settings)
+    with_client(action)
 
 
 def _print_outcome(outcome: ReplayOutcome) -> None:
@@ -420,8 +420,6 @@ def erase_command(
 ) -> None:
     """Delete a customer's closed inquiries (histories and visibility entries) and their
     delivery records; refused while one of their inquiries is open."""
-    settings = settings_from_env()
-    customers = customer_key(settings)
 
     async def action(client: Client, settings: Settings) -> int:
         try:
@@ -429,7 +427,7 @@ def erase_command(
                 client,
                 settings.temporal.namespace,
                 customer,
-                customers=customers,
+                customers=customer_ids(settings.customer_keys, make=False),  # or one line
                 deliveries=settings.deliveries,
                 outbox=settings.outbox,
             )

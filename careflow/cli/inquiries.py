@@ -16,11 +16,12 @@ from activities.adapters.sandbox import read_outbox
 from careflow.channels import generic
 from careflow.channels.common import PayloadError
 from careflow.channels.times import clamp_time
-from careflow.cli.common import customer_key, fail, settings_from_env, with_client
+from careflow.cli.common import fail, settings_from_env, with_client
 from careflow.engine.post import Inquiry
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.settings import Settings
 from careflow.temporal import inquiries, intake
+from careflow.temporal.customers import customer_ids
 from careflow.temporal.inquiries import (
     BadQueueRequest,
     QueueFilters,
@@ -100,7 +101,6 @@ def submit_command(
     settings = settings_from_env()
     ruleset = read_rules(rules or settings.rules)
     rules_path = str(Path(rules).resolve()) if rules else None
-    customers = customer_key(settings)
 
     async def action(client: Client, settings: Settings) -> None:
         post = inquiry
@@ -112,7 +112,7 @@ def submit_command(
             post,
             ruleset,
             rules_path,
-            customers=customers,
+            customers=customer_ids(settings.customer_keys),  # unusable: one line
         )
         if result.dropped:
             typer.echo(f"dropped: {result.reason} (rule {result.rule})")

@@ -80,8 +80,9 @@ def _digest(key: bytes, platform: str, person: str) -> str:
     return hmac.new(key, f"{platform}:{person}".encode(), hashlib.sha256).hexdigest()
 
 
-def customer_ids(settings: CustomerKeySettings) -> CustomerIds:
-    """The configured keys, else the home's key file (made now when absent). Raises
+def customer_ids(settings: CustomerKeySettings, *, make: bool = True) -> CustomerIds:
+    """The configured keys, else the home's key file (made now when absent, if ``make``; a
+    lookup-only command must not hash with a key nobody stored with). Raises
     ``ConfigurationError`` naming the variable or file when a key cannot be used."""
     if settings.keys and settings.key_file:
         raise ConfigurationError(f"set {KEY_VARIABLE} or {FILE_VARIABLE}, not both")
@@ -92,6 +93,11 @@ def customer_ids(settings: CustomerKeySettings) -> CustomerIds:
         if settings.local_key is None:
             raise ConfigurationError(f"no customer key: set {KEY_VARIABLE} or {FILE_VARIABLE}")
         path = settings.local_key
+        if not make and not path.exists():
+            raise ConfigurationError(
+                f"no customer key: {KEY_VARIABLE} and {FILE_VARIABLE} are unset and {path} does "
+                "not exist; use the key the intake hashes with"
+            )
         try:
             ensure_customer_key(path)
         except OSError as error:

@@ -110,3 +110,12 @@ def test_a_customer_key_that_cannot_be_used_is_one_line_naming_where(tmp_path: P
     assert jo.matches == (jo.stored, jo_before.stored, f"instagram:{JO}")
     # A Messenger DM and a Facebook comment are the same customer of one platform.
     assert rotated.of("messenger", JO) == rotated.of("facebook", JO)
+
+
+def test_erasing_needs_the_key_the_intake_hashed_with(tmp_path: Path) -> None:
+    missing = CustomerKeySettings(local_key=tmp_path / "customer.key")
+    with pytest.raises(ConfigurationError, match="no customer key: CAREFLOW_CUSTOMER_KEY and"):
+        customer_ids(missing, make=False)
+    assert not (tmp_path / "customer.key").exists()  # a lookup makes no key of its own
+    made = customer_ids(missing)
+    assert customer_ids(missing, make=False) == made
