@@ -35,13 +35,7 @@ from careflow.audit.report import InquiryReport, fetch_report
 from careflow.audit.report_html import report_html
 from careflow.audit.signing import SigningKeyError, public_key, public_key_path, signing_key
 from careflow.audit.verify import Verification, verify
-from careflow.cli.common import (
-    connection_for,
-    fail,
-    leave,
-    settings_from_env,
-    with_client,
-)
+from careflow.cli.common import connection_for, fail, leave, settings_from_env, with_client
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
@@ -147,7 +141,7 @@ def export_command(
         )
         return 0
 
-    with_client(action)
+    with_client(action, settings)
 
 
 def _print_outcome(outcome: ReplayOutcome) -> None:
@@ -361,7 +355,7 @@ def report_command(
         show(await fetch_report(client, inquiry_id))
         return 0
 
-    with_client(action, settings)
+    with_client(action)
 
 
 def _verification_view(result: Verification) -> None:
