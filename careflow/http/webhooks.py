@@ -285,7 +285,7 @@ def webhook_routes(settings: Settings, rules: Ruleset, get_client: ClientGetter)
                 else:
                     changed.append({"id": change.id, "kind": change.kind, "inquiry": reached})
             for feedback in found.feedback:  # Messenger's feedback template: a rating
-                reached = await record_feedback(client, feedback)
+                reached = await record_feedback(client, feedback, customers=customers())
                 if reached is None:
                     why = "rating: no open inquiry on this conversation to rate"
                     ignored.append(Ignored(feedback.id, why).as_json())

@@ -414,12 +414,14 @@ def feedback_message(feedback: Feedback) -> CustomerMessage:
     )
 
 
-async def record_feedback(client: Client, feedback: Feedback) -> str | None:
+async def record_feedback(
+    client: Client, feedback: Feedback, *, customers: CustomerIds
+) -> str | None:
     """A customer's rating from Messenger's customer-feedback template to the open inquiry of
     their conversation, found as their messages are (a DM may continue their public inquiry).
     The inquiry's id, or None when none is open (a rating starts nothing)."""
     target = f"inquiry-{feedback.channel}-{feedback.conversation_id}"
-    customer = customer_key(feedback.channel, feedback.conversation_id)
+    customer = customers.of(feedback.channel, feedback.conversation_id)
     if customer is not None:
         target = await _open_public_inquiry(client, customer, target) or target
     with explained(client, target):

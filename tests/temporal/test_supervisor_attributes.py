@@ -14,7 +14,7 @@ from careflow.temporal import inquiries
 from careflow.temporal.floor import HIGH_REACH_QUERY, at_risk_query
 from careflow.temporal.intake import intake, send_customer_message
 from careflow.temporal.worker import build_worker
-from tests.harness import dev_server, example, keep_history, round_the_clock_pack
+from tests.harness import CUSTOMERS, dev_server, example, keep_history, round_the_clock_pack
 from tests.temporal.test_search_attributes import _attributes, _eventually
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import AcknowledgeRequest
@@ -41,7 +41,9 @@ def test_reach_and_risk_are_searchable_and_follow_the_clock(tmp_path: Path) -> N
                 post = post.model_copy(
                     update={"author": post.author.model_copy(update={"followers": 25_000})}
                 )
-                started = await intake(client, settings.temporal.task_queue, post, ruleset)
+                started = await intake(
+                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
+                )
                 wid = started.workflow_id or ""
                 status = await inquiries.status(client, wid)
                 acknowledge = status.clocks["acknowledge"]

@@ -22,6 +22,7 @@ from careflow.temporal.intake import intake, send_customer_message
 from careflow.temporal.worker import build_worker
 from tests.harness import (
     CORPUS_TEST_KEYS,
+    CUSTOMERS,
     ENCRYPTED_HISTORIES,
     HISTORIES,
     Harness,
@@ -204,7 +205,7 @@ def test_a_rated_inquiry_on_a_real_server_keeps_its_report_attributes(tmp_path: 
             client = env.client
             now = await env.get_current_time()
             post = example("question", now, text="@acme my order to Denver never came")
-            started = await intake(client, "corpus-sla", post, ruleset)
+            started = await intake(client, "corpus-sla", post, ruleset, customers=CUSTOMERS)
             assert started.workflow_id is not None
             handle = client.get_workflow_handle_for(InquiryWorkflow.run, started.workflow_id)
             await handle.execute_update(

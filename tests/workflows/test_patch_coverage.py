@@ -83,6 +83,8 @@ SAME_COMMANDS = {
     "replay does not compare",
     "resolver-assigned": "the assignee is kept in the state (and CareAgent's value, which replay "
     "does not compare)",
+    "privacy-deliver-variables": "a template's variables travel in the deliver activity's input, "
+    "which replay does not compare; the message rendered from them is the same",
 }
 
 
