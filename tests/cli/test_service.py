@@ -400,6 +400,10 @@ def test_up_encrypts_with_its_own_key_and_its_web_ui_decodes(tmp_path: Path) -> 
         clear = [p for p in stored if p not in sealed and "type" not in p["metadata"]]
         assert sealed
         assert all(json.loads(b64(p["data"])).keys() == {"id", "deprecated"} for p in clear)
+        # CareCustomer is the keyed hash under the key `up` made: no X user id in visibility.
+        assert S_IMODE((home / "customer.key").stat().st_mode) == 0o600
+        attributes = readable([p for p in stored if "type" in p["metadata"]])
+        assert "x:h:" in attributes and "40014" not in attributes
 
         # The Web UI is told where to decode, and can: preflight from its origin, then /decode.
         arguments = server_arguments(svc.server_pid)
