@@ -14,9 +14,17 @@ from typing import Any
 CAREFLOW = Path(sys.executable).parent / "careflow"
 
 
-async def careflow(address: str, home: Path, *args: str) -> tuple[int, str, str]:
-    """Run the CLI without blocking the worker that shares this event loop."""
+async def careflow(
+    address: str, home: Path, *args: str, env_vars: dict[str, str | None] | None = None
+) -> tuple[int, str, str]:
+    """Run the CLI without blocking the worker that shares this event loop; ``env_vars`` sets
+    (or, with None, removes) environment variables for it."""
     env = {**os.environ, "TEMPORAL_ADDRESS": address, "CAREFLOW_HOME": str(home)}
+    for name, value in (env_vars or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     process = await asyncio.create_subprocess_exec(
         str(CAREFLOW),
         *args,

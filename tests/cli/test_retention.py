@@ -4,31 +4,17 @@ customer data included) at ``CAREFLOW_RETENTION``; it was never set nor checked 
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import timedelta
 from pathlib import Path
 
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 
-from tests.audit.cli import CAREFLOW
+from tests.audit.cli import careflow
 from tests.harness import dev_server
 
 
 async def _setup(address: str, home: Path, retention: str | None) -> tuple[int, str, str]:
-    env = {**os.environ, "TEMPORAL_ADDRESS": address, "CAREFLOW_HOME": str(home)}
-    env.pop("CAREFLOW_RETENTION", None)
-    if retention is not None:
-        env["CAREFLOW_RETENTION"] = retention
-    process = await asyncio.create_subprocess_exec(
-        str(CAREFLOW),
-        "setup",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    return await careflow(address, home, "setup", env_vars={"CAREFLOW_RETENTION": retention})
 
 
 def test_setup_sets_and_checks_the_namespace_retention(tmp_path: Path) -> None:

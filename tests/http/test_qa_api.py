@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +16,7 @@ from careflow.http.app import create_app
 from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
 from careflow.temporal.intake import intake
 from careflow.temporal.worker import build_worker
+from tests.audit.cli import careflow
 from tests.harness import CUSTOMERS, dev_server, example, keep_history, quick_follow_up_pack
 from tests.workflows.test_qa import REVIEW_HISTORIES
 from workflows.inquiry import InquiryWorkflow
@@ -37,22 +36,7 @@ qa:
 teams:
   care: {agents: [Ana]}
 """
-CAREFLOW = Path(sys.executable).parent / "careflow"
 GOOD = {"empathy": 4, "accuracy": 5}
-
-
-async def cli(address: str, home: Path, *args: str) -> tuple[int, str, str]:
-    env = {**os.environ, "TEMPORAL_ADDRESS": address, "CAREFLOW_HOME": str(home)}
-    process = await asyncio.create_subprocess_exec(
-        str(CAREFLOW),
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
@@ -159,30 +143,30 @@ def test_reviews_through_the_api_with_roles_and_the_cli(tmp_path: Path) -> None:
             await keep_history(review_handle, "settled-on-a-server", REVIEW_HISTORIES)
 
             # The CLI: the same review, and a second one scored from the terminal.
-            code, out, _ = await cli(address, tmp_path, "qa", "show", wid, "--json")
+            code, out, _ = await careflow(address, tmp_path, "qa", "show", wid, "--json")
             assert code == 0 and json.loads(out)["status"] == "settled"
             second = await closed("billing")
             for _ in range(100):
-                code, out, _ = await cli(address, tmp_path, "qa", "queue", "--json")
+                code, out, _ = await careflow(address, tmp_path, "qa", "queue", "--json")
                 if any(r["inquiry_id"] == second for r in json.loads(out)):
                     break
                 await asyncio.sleep(0.2)
             assert any(r["inquiry_id"] == second for r in json.loads(out))
             review = ("qa", "review", second, "--agent", "Rita")
-            code, _, err = await cli(address, tmp_path, *review, "--score", "empathy=4")
+            code, _, err = await careflow(address, tmp_path, *review, "--score", "empathy=4")
             assert code == 1 and err == "error: score every criterion: accuracy missing\n"
-            code, out, _ = await cli(
+            code, out, _ = await careflow(
                 address, tmp_path, *review, "--score", "empathy=4", "--score", "accuracy=3",
                 "--note", "Accurate, a little curt.",
             )  # fmt: skip
             assert code == 0 and "scored" in out and "Accurate, a little curt." in out
-            code, _, err = await cli(address, tmp_path, "qa", "show", "inquiry-x-nope")
+            code, _, err = await careflow(address, tmp_path, "qa", "show", "inquiry-x-nope")
             assert code == 1 and "no inquiry with id inquiry-x-nope" in err
 
             # The follow-up asked for a rating: the report counts it as asked; and it averages
             # the reviews' scores (the settled one with the supervisor's accuracy).
             for _ in range(50):
-                code, out, _ = await cli(
+                code, out, _ = await careflow(
                     address, tmp_path, "report", "--since", "1h", "--by", "agent", "--json"
                 )
                 report = json.loads(out)
