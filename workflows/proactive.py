@@ -137,6 +137,7 @@ class ProactivePostWorkflow:
             count=i.count,
             baseline=i.baseline,
             created_at=workflow.info().start_time,
+            expires_at=workflow.info().start_time + timedelta(seconds=i.wait_seconds),
             decided_by=self._by,
             reason=self._reason,
             post_id=post.id if post else None,

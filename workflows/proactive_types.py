@@ -61,6 +61,7 @@ class ProactiveStatus(BaseModel):
     count: int
     baseline: float
     created_at: datetime
+    expires_at: datetime | None = None  # when an undecided draft expires (None: older runs)
     decided_by: str | None = None
     reason: str | None = None
     post_id: str | None = None

@@ -1,5 +1,6 @@
 """The console's routes: sign-in and sign-out, the queue (``/``) and its live fragment, an
-inquiry's page with the composer and the actions, the supervisor view and the reports.
+inquiry's page with the composer and the actions, the supervisor view and the reports (the
+proactive posts and the quality reviews are pages of their own modules, handed a ``Kit``).
 
 Every page takes the session cookie or the API's ``Authorization: Bearer`` header, with the
 API's roles. Actions go through ``careflow.temporal.inquiries.act`` with the agent API's own
@@ -42,7 +43,10 @@ from careflow.http.agent import (
 from careflow.http.body import read_body
 from careflow.http.console import session as sessions
 from careflow.http.console.insights import insights_routes
+from careflow.http.console.kit import Kit
 from careflow.http.console.presence import Presence
+from careflow.http.console.proactive_pages import proactive_routes
+from careflow.http.console.reviews import review_routes
 from careflow.http.console.views import (
     CountCache,
     FactCache,
@@ -219,6 +223,8 @@ def console_routes(
         caller = tokens.caller(token) if token else None
         if caller is None:
             return page(request, "signin.html", 401, next=target, error="that token is not valid")
+        if caller.role == "reviewer" and target == "/":  # a reviewer has no queue: their reviews
+            target = "/reviews"
         value, _ = sessions.make_cookie(tokens, token)
         response = RedirectResponse(target, status_code=303)
         sessions.set_cookie(response, request, value)
@@ -517,6 +523,7 @@ def console_routes(
             return problem(request, status_code, message, found)
         return _framed(report_html(report), f"/inquiries/{quote(inquiry_id, safe='/')}")
 
+    kit = Kit(signed_in, client_or_page, problem, page, form, guarded)
     return [
         Route("/", queue_page, methods=["GET"]),
         Route("/signin", signin_page, methods=["GET"]),
@@ -531,6 +538,8 @@ def console_routes(
         Route("/supervisor/report", sla_page, methods=["GET"]),
         HtmlRoute("/inquiries/{id:path}", inquiry_page, methods=["GET"]),
         *insights_routes(signed_in, client_or_page, problem, _framed, ruleset),
+        *proactive_routes(kit),
+        *review_routes(kit),
         Mount("/console/static", app=StaticFiles(directory=str(HERE / "static")), name="console"),
     ]
 
