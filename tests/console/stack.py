@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from temporalio.client import Client
@@ -30,8 +31,12 @@ from careflow.temporal.connection import Connection, connect
 from careflow.temporal.worker import build_worker
 from tests.harness import dev_server, quick_follow_up_pack
 
+T = TypeVar("T")
 SECRETS = Secrets(x_consumer_secret="x-consumer-console", meta_app_secret="meta-app-console")
-TOKENS = "tok-ana=agent:Ana,tok-bo=agent:Bo,tok-sam=supervisor:Sam,tok-audra=auditor:Audra"
+TOKENS = (
+    "tok-ana=agent:Ana,tok-bo=agent:Bo,tok-sam=supervisor:Sam,tok-audra=auditor:Audra,"
+    "tok-rita=reviewer:Rita"
+)
 # A post saying "stopwatch" gets a resolve clock that warns, misses its internal target and its
 # published window within seconds (the countdown's colours); the others keep the default pack's.
 STOPWATCH = """  stopwatch:
@@ -45,6 +50,16 @@ REASONS = """reasons:
   resolve: [delivered, replaced, refunded]
   reopen: [not_fixed, customer_asked]
 """
+# Every closed inquiry is sampled for a quality review.
+QA = """qa:
+  rubric:
+    version: console-v1
+    criteria:
+      empathy: {scale: 5, description: Acknowledges how the customer feels}
+      tone: {scale: 3, description: Sounds like us and not a script}
+  sampling: {share: 100%}
+  dispute_within: 1h
+"""
 STOPWATCH_RULE = """
   - name: console-stopwatch
     on: received
@@ -55,7 +70,8 @@ STOPWATCH_RULE = """
 
 def console_pack(home: Path) -> Path:
     """The quick follow-up pack, its follow-up waiting 6 s for the customer (time to reopen),
-    the stopwatch windows and reason codes for resolve and reopen."""
+    the stopwatch windows, reason codes for resolve and reopen, and every closed inquiry
+    sampled for review."""
     path = quick_follow_up_pack(home)
     text = path.read_text()
     quick = "after: 1s, wait: 1s"
@@ -63,7 +79,7 @@ def console_pack(home: Path) -> Path:
     text = text.replace(quick, "after: 1s, wait: 6s").replace(
         "\nwindows:\n", "\nwindows:\n" + STOPWATCH, 1
     )
-    text = text.replace("\nrules:\n", "\n" + REASONS + "rules:\n", 1)
+    text = text.replace("\nrules:\n", "\n" + REASONS + QA + "rules:\n", 1)
     path.write_text(text.rstrip("\n") + "\n" + STOPWATCH_RULE)
     return path
 
@@ -74,6 +90,7 @@ class ConsoleStack:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.url = ""
+        self.fake_url = ""  # the fake X's: ``/_fake/posts`` lists what was posted
         self.client: Client | None = None
         self._ready = threading.Event()
         self._failed: BaseException | None = None
@@ -91,6 +108,11 @@ class ConsoleStack:
         if self._loop is not None and self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(60)
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """``work`` (with ``self.client``) on the stack's loop, from the test's thread."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(60)
 
     def post(self, post_id: str, handle: str, text: str, followers: int = 120) -> str:
         """A customer's tweet at the brand, delivered as X's signed webhook; the workflow id."""
@@ -164,7 +186,7 @@ class ConsoleStack:
             await asyncio.to_thread(fake.start)
             try:
                 async with build_worker(env.client, settings):
-                    self.url, self.client = app.url, env.client
+                    self.url, self.fake_url, self.client = app.url, fake_url, env.client
                     self._ready.set()
                     await self._stop.wait()
             finally:

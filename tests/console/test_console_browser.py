@@ -9,67 +9,12 @@ screenshots (the queue, an inquiry, the supervisor view).
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import pytest
+from tests.console.browser import playwright_or_skip, signed_in
 
-from tests.console.stack import ConsoleStack
-
-CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-HOW = (
-    "install Debian's chromium to run the console's browser tests "
-    "(apt-get install chromium; make test does it when run as root)"
-)
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason=f"playwright missing: {HOW}")
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"no chromium at {CHROMIUM}: {HOW}", allow_module_level=True)
-
-expect = playwright_api.expect
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
-    running = ConsoleStack(tmp_path_factory.mktemp("console")).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    folder = os.environ.get("CAREFLOW_SCREENSHOTS")
-    return Path(folder) if folder else tmp_path
-
-
-def signed_in(browser: Any, stack: ConsoleStack, token: str) -> Any:
-    """A new browser context, signed in through the form with ``token``."""
-    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto("/")
-    expect(page).to_have_url(re.compile(r"/signin"))
-    page.get_by_label("Token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Open inquiries")).to_be_visible()
-    return page
+expect = playwright_or_skip().expect
 
 
 def test_an_agent_works_an_inquiry_from_arrival_to_close(browser, stack, shots):

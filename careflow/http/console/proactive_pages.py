@@ -94,6 +94,8 @@ def proactive_routes(kit: Kit) -> list[Route]:
             status_code, message = explain_failure(failed, post_id)
             if status_code == 404:
                 message = f"there is no proactive post {post_id!r}"
+            elif status_code == 409 and message.endswith("is closed"):  # its workflow ended
+                message = "this draft was decided or expired already: nothing to decide"
             return await listing(request, found, status_code, plain(message), post_id)
         log.info("%s (supervisor): %s proactive post %s in the console", me, decision, post_id)
         target = f"/supervisor/proactive?done={decision}#{quote(post_id, safe='')}"

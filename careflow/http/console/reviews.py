@@ -58,6 +58,14 @@ def dispute_until(review: QaReview) -> datetime | None:
     return review.scored_at + timedelta(seconds=review.input.dispute_within_seconds)
 
 
+def explained(failed: BaseException, inquiry: str) -> tuple[int, str]:
+    """The status code and sentence for a failed step; careflow's own sentence with no Temporal
+    failure behind it (an inquiry not sampled, no such review) is a 404."""
+    if isinstance(failed, CareflowError) and failed.__cause__ is None:
+        return 404, str(failed)
+    return explain_failure(failed, inquiry)
+
+
 def review_routes(kit: Kit) -> list[Route]:
     """``GET /reviews``, ``GET /reviews/{inquiry}``, ``POST /reviews/{inquiry}/score|dispute|
     settle``."""
@@ -115,9 +123,7 @@ def review_routes(kit: Kit) -> list[Route]:
     def shown_failure(
         request: Request, found: Session, failed: BaseException, inquiry: str
     ) -> Response:
-        if isinstance(failed, CareflowError):
-            return kit.problem(request, 404, plain(str(failed)), found)
-        status_code, message = explain_failure(failed, inquiry)
+        status_code, message = explained(failed, inquiry)
         return kit.problem(request, status_code, plain(message), found)
 
     async def one(request: Request) -> Response:
@@ -153,11 +159,9 @@ def review_routes(kit: Kit) -> list[Route]:
         except BadForm as wrong:
             return await review_page(request, found, inquiry, 422, f"Not sent: {wrong}.", fields)
         except ERRORS as failed:
-            if isinstance(failed, CareflowError):
-                status_code, message = 404, str(failed)
-            else:
-                status_code, message = explain_failure(failed, inquiry)
-            return await review_page(request, found, inquiry, status_code, plain(message), fields)
+            status_code, message = explained(failed, inquiry)
+            # The workflow's sentence as it is: it may start with a criterion's name.
+            return await review_page(request, found, inquiry, status_code, message, fields)
         log.info("%s (%s): review %s on %s in the console", me, found.caller.role, name, inquiry)
         return RedirectResponse(f"/reviews/{quote(inquiry, safe='/')}?done={name}", 303)
 
