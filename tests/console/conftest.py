@@ -1,5 +1,6 @@
-"""The console's browser tests share one stack and one browser for the session: starting them
-costs seconds, and each test makes inquiries of its own."""
+"""The console's browser tests' stack and browser, one of each per test module (each test makes
+inquiries of its own). Per module, not per session: Playwright's sync API holds an event loop in
+the test thread while its browser is open, and later tests run ``asyncio.run`` there."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from tests.console.browser import CHROMIUM, playwright_or_skip
 from tests.console.stack import ConsoleStack
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
     running = ConsoleStack(tmp_path_factory.mktemp("console")).start()
     try:
@@ -23,7 +24,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleStack]:
         running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_or_skip().sync_playwright() as driver:
         launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
