@@ -77,7 +77,7 @@ def test_a_supervisor_approves_a_draft_with_edited_text_and_it_is_posted_once(br
     post = page.locator(f'section[id="{wid}"]')
     reload_until(page, post)
     expect(post).to_contain_text("7 inquiries about outage (usually 1)")
-    expect(post).to_contain_text(re.compile(r"expires in 5\d min"))
+    expect(post.locator("time.expires")).to_have_text(re.compile(r"^expires in 5\dm \d\ds$"))
     text = post.get_by_label("Post text")
     expect(text).to_have_value("The site is down in Denver: we're on it.")
     text.fill("Denver: our site is down, a fix is coming within the hour.")
@@ -181,6 +181,9 @@ def test_a_review_is_scored_disputed_by_its_agent_and_settled(browser, stack):
     page.get_by_role("button", name="Dispute").click()
     expect(page.get_by_role("status")).to_have_text("Disputed: a supervisor settles it.")
     expect(page.get_by_role("button", name="Dispute")).to_have_count(0)
+    page.get_by_role("link", name="the inquiry").click()  # and back, from the inquiry's page
+    page.get_by_role("link", name="quality review").click()
+    expect(page.get_by_role("heading", name=f"Review of {wid}")).to_be_visible()
     page.context.close()
     bo = signed_in(browser, stack, "tok-bo")
     answer = bo.goto(f"/reviews/{wid}")

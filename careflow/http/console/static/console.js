@@ -35,6 +35,12 @@
       el.textContent = text;
       el.title = state.replace("-", " ");
     });
+    // A proactive draft's time left before it expires.
+    document.querySelectorAll("time.expires").forEach(function (el) {
+      const at = when(el.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      el.textContent = now < at ? "expires in " + span(at - now) : "expiring now";
+    });
   }
 
   // The queue: j/k move the selection, Enter opens it; a poll swaps in the fresh rows.
