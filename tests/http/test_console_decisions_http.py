@@ -25,6 +25,7 @@ def test_each_role_is_let_in_or_told_why_not(tmp_path: Path) -> None:
     for token, path in [
         ("tok-ana", "/supervisor/proactive"),
         ("tok-rita", "/supervisor/proactive"),
+        ("tok-audra", "/supervisor/proactive"),
         ("tok-audra", "/reviews"),
         ("tok-audra", "/reviews/inquiry-x-1"),
     ]:
