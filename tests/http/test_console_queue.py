@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,21 @@ def handles(page: str) -> list[str]:
     return re.findall(r'class="open" href="[^"]+">@(customer\d+)</a>', page)
 
 
+@asynccontextmanager
+async def console(client: Client, home: Path, tokens: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the console (the default pack, these API tokens) on ``client``'s server."""
+
+    async def factory() -> Client:
+        return client
+
+    settings = Settings(rules=str(DEFAULT_PACK), home=home, api=ApiTokenSettings(tokens=tokens))
+    app = create_app(settings, factory, load_ruleset(DEFAULT_PACK))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://console.test", timeout=60
+    ) as http:
+        yield http
+
+
 def link(page: str, name: str) -> str:
     found = re.search(rf'<a href="(/\?[^"]*)"[^>]*>{name}', page)
     assert found, f"no {name!r} link"
@@ -72,20 +89,7 @@ def test_the_queue_pages_nearest_due_first_with_counts_from_visibility(tmp_path:
     async def scenario() -> None:
         async with await dev_server() as env:
             await start_bare(env.client, datetime.now(UTC))
-            settings = Settings(
-                rules=str(DEFAULT_PACK),
-                home=tmp_path,
-                api=ApiTokenSettings(tokens="tok-ana=agent:Ana"),
-            )
-
-            async def factory() -> Client:
-                return env.client
-
-            app = create_app(settings, factory, load_ruleset(DEFAULT_PACK))
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://console.test", timeout=60
-            ) as http:
+            async with console(env.client, tmp_path, "tok-ana=agent:Ana") as http:
                 first = (await http.get("/", headers=ANA)).text
                 # Nearest due first: the last started is due first, across the whole queue.
                 assert handles(first) == [f"customer{n:03d}" for n in range(119, 69, -1)]
@@ -184,19 +188,8 @@ def test_the_supervisor_view_counts_the_whole_floor_from_visibility(tmp_path: Pa
     async def scenario() -> None:
         async with await dev_server() as env:
             await start_floor(env.client, datetime.now(UTC))
-            settings = Settings(
-                rules=str(DEFAULT_PACK),
-                home=tmp_path,
-                api=ApiTokenSettings(tokens="tok-ana=agent:Ana,tok-sam=supervisor:Sam"),
-            )
-
-            async def factory() -> Client:
-                return env.client
-
-            app = create_app(settings, factory, load_ruleset(DEFAULT_PACK))
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://console.test", timeout=60
+            async with console(
+                env.client, tmp_path, "tok-ana=agent:Ana,tok-sam=supervisor:Sam"
             ) as http:
                 page = (await http.get("/supervisor", headers=SAM)).text
         assert f'<span id="open-count">{FLOOR} open</span>' in page
