@@ -202,6 +202,8 @@ def console_routes(
         except Exception as error:  # the app's Unavailable, or whatever connecting raised
             return problem(request, 503, str(error) or "cannot connect to Temporal", found)
 
+    kit = Kit(signed_in, client_or_page, problem, page, form, guarded)
+
     # ------------------------------------------------------------------ sign-in, sign-out
 
     async def signin_page(request: Request) -> Response:
@@ -406,14 +408,10 @@ def console_routes(
         action = ACTIONS_BY_PATH.get(name)
         if action is None:
             return problem(request, 404, f"there is no action {name!r}")
-        found = signed_in(request, ACTORS, f"act on inquiries ({name})")
-        if isinstance(found, Response):
-            return found
-        fields = await form(request)
-        if isinstance(fields, Response):
-            return fields
-        if refused := guarded(request, found, fields):
-            return refused
+        posted = await kit.posted(request, ACTORS, f"act on inquiries ({name})")
+        if isinstance(posted, Response):
+            return posted
+        found, fields = posted
         caller = found.caller
         body_fields = _body_fields(name, fields)
         if name == "assign" and caller.role != "supervisor":
@@ -523,7 +521,6 @@ def console_routes(
             return problem(request, status_code, message, found)
         return _framed(report_html(report), f"/inquiries/{quote(inquiry_id, safe='/')}")
 
-    kit = Kit(signed_in, client_or_page, problem, page, form, guarded)
     return [
         Route("/", queue_page, methods=["GET"]),
         Route("/signin", signin_page, methods=["GET"]),
