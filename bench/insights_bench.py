@@ -29,11 +29,16 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from bench.running import leave, median_time, run_in_scratch_home, sized_args, until_counted
-from bench.workflow_bench import DEV_SERVER, output_to
+from bench.running import (
+    leave,
+    median_time,
+    print_rows,
+    run_in_scratch_home,
+    sized_args,
+    until_counted,
+)
+from bench.workflow_bench import start_dev_server
 from careflow.engine.ruleset import load_ruleset
 from careflow.engine.trend_model import TrendRule
 from careflow.temporal.insights import insights, period_query
@@ -137,20 +142,12 @@ async def measure(client: Client, rounds: int, size: int) -> list[tuple[str, ...
 
 def print_table(size: int, lines: list[tuple[str, ...]]) -> None:
     head = ("what", "visibility calls", "median", "ratio to bare")
-    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
-    print(f"\n{size} inquiries in the window, 2 pairs (median of the rounds)")
-    for row in [head, *lines]:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print_rows(f"{size} inquiries in the window, 2 pairs (median of the rounds)", head, lines)
 
 
 async def bench(args: argparse.Namespace, home: Path) -> int:
     began = time.perf_counter()
-    with output_to(home / "server.log"):
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        )
+    env = await start_dev_server(home)
     async with env:
         client = env.client
         print(f"dev server up; {os.cpu_count()} CPUs; {args.rounds} rounds per figure")

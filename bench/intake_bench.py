@@ -58,11 +58,9 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 
 import httpx
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from bench.running import leave, run_in_scratch_home
-from bench.workflow_bench import DEV_SERVER, output_to, server_cpu
+from bench.workflow_bench import DEV_SERVER, server_cpu, start_dev_server
 from careflow.channels import x
 from careflow.devtools.fake_webhooks import Customer, PlatformEvent, Secrets, signed, x_mention
 from careflow.engine.post import Inquiry
@@ -73,7 +71,6 @@ from careflow.settings import Settings, TemporalSettings, WebhookSecrets
 from careflow.temporal.connection import Connection, connect
 from careflow.temporal.customers import CustomerIds
 from careflow.temporal.intake import firehose, intake, workflow_id
-from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PACK = ROOT / "rules" / "default.yaml"
@@ -346,12 +343,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 async def bench(args: argparse.Namespace, home: Path) -> int:
     began = time.perf_counter()
-    with output_to(home / "server.log"):
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        )
+    env = await start_dev_server(home)
     print(f"dev server {DEV_SERVER} up in {time.perf_counter() - began:.1f} s")
     keys = Secrets(x_consumer_secret=secrets.token_hex(16), meta_app_secret=None)
     settings = Settings(

@@ -32,11 +32,16 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 import httpx
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
-from bench.running import leave, median_time, run_in_scratch_home, sized_args, until_counted
-from bench.workflow_bench import DEV_SERVER, output_to
+from bench.running import (
+    leave,
+    median_time,
+    print_rows,
+    run_in_scratch_home,
+    sized_args,
+    until_counted,
+)
+from bench.workflow_bench import start_dev_server
 from careflow.engine.ruleset import load_ruleset
 from careflow.http.app import create_app
 from careflow.http.console import views
@@ -220,20 +225,13 @@ def print_table(
     ),
     what: str = "",
 ) -> None:
-    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
-    print(f"\n{size} open inquiries{what} (median of the rounds; ratios to the bare call)")
-    for row in [head, *lines]:
-        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    title = f"{size} open inquiries{what} (median of the rounds; ratios to the bare call)"
+    print_rows(title, head, lines)
 
 
 async def bench(args: argparse.Namespace, home: Path) -> int:
     began = time.perf_counter()
-    with output_to(home / "server.log"):
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        )
+    env = await start_dev_server(home)
     async with env:
         client = env.client
         settings = Settings(

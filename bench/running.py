@@ -71,3 +71,11 @@ def sized_args(
     args = parser.parse_args(argv)
     args.sizes = (200, 1000) if args.quick else sizes
     return args
+
+
+def print_rows(title: str, head: tuple[str, ...], lines: list[tuple[str, ...]]) -> None:
+    """A blank line, ``title``, then ``head`` and ``lines`` in left-aligned columns."""
+    widths = [max(len(row[i]) for row in [head, *lines]) for i in range(len(head))]
+    print(f"\n{title}")
+    for row in [head, *lines]:
+        print("  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))

@@ -49,18 +49,20 @@ if __package__ in (None, ""):  # run as a script: make the project importable wi
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from bench.bare_surge import BareSurgeInput, BareSurgeWorkflow
 from bench.running import leave, run_in_scratch_home
-from bench.workflow_bench import DEV_SERVER, Counts, count_history, mean_counts, output_to
+from bench.workflow_bench import (
+    Counts,
+    count_history,
+    mean_counts,
+    start_dev_server,
+)
 from careflow.engine.post import Author, Inquiry
 from careflow.engine.ruleset import Ruleset, ruleset_from_text
 from careflow.temporal.customers import CustomerIds
 from careflow.temporal.health import check
 from careflow.temporal.intake import first_message, intake, priority_key, task_priority
-from workflows import search
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "inquiries" / "question.json"
@@ -389,12 +391,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     began = time.perf_counter()
     ruleset = ruleset_from_text(PACK, "surge.yaml")
     base = Inquiry.model_validate_json(EXAMPLE.read_text(encoding="utf-8"))
-    with output_to(home / "server.log"):
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        )
+    env = await start_dev_server(home)
     async with env:
         client = env.client
         address = client.service_client.config.target_host

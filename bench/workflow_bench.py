@@ -324,6 +324,16 @@ def output_to(path: Path) -> Iterator[None]:
         os.close(saved[1])
 
 
+async def start_dev_server(home: Path) -> WorkflowEnvironment:
+    """The pinned dev server with careflow's search attributes, its output in ``home``."""
+    with output_to(home / "server.log"):
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=str(DEV_SERVER),
+            data_converter=pydantic_data_converter,
+            search_attributes=search.ALL_KEYS,
+        )
+
+
 # --------------------------------------------------------------------------- timed phases
 
 
@@ -485,12 +495,7 @@ async def bench(args: argparse.Namespace, home: Path) -> int:
     began = time.perf_counter()
     pack, digest = write_pack(home, args.timer)
     base = Inquiry.model_validate_json(EXAMPLE.read_text(encoding="utf-8"))
-    with output_to(home / "server.log"):
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(DEV_SERVER),
-            data_converter=pydantic_data_converter,
-            search_attributes=search.ALL_KEYS,
-        )
+    env = await start_dev_server(home)
     print(f"dev server {DEV_SERVER} up in {time.perf_counter() - began:.1f} s")
     print(
         f"careflow pack: {DEFAULT_PACK.relative_to(ROOT)} with every windows calendar 'always' "
