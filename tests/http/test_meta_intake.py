@@ -52,6 +52,21 @@ def mixed_batch(now: datetime) -> dict[str, Any]:
     return meta_batch(events, now, account_id=PAGE).body
 
 
+async def delivered(app: Any, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` signed as Meta signs it and accepted: the webhook's answer."""
+    raw = json.dumps(payload).encode()
+    headers = signed("/webhooks/meta", raw)
+    answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+async def deliver_page(app: Any, now: datetime, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The page's delivery of ``events``, accepted: the webhook's answer."""
+    return await delivered(app, meta_batch(events, now, account_id=PAGE).body)
+
+
 def test_a_mixed_batch_without_temporal_lists_what_it_ignored_and_its_problems() -> None:
     body = mixed_batch(datetime.now().astimezone())
     body["entry"][0]["messaging"][1]["message"] = {"mid": "m_broken"}  # no text: a problem
@@ -78,15 +93,7 @@ def test_a_mixed_batch_starts_exactly_the_real_message_and_standby_reaches_its_i
     tmp_path: Path,
 ) -> None:
     async def scenario(client: Client, app: Any, now: datetime) -> None:
-        async def deliver(payload: dict[str, Any]) -> dict[str, Any]:
-            raw = json.dumps(payload).encode()
-            headers = signed("/webhooks/meta", raw)
-            answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
-            assert answer.status_code == 200, answer.text
-            result: dict[str, Any] = answer.json()
-            return result
-
-        first = await deliver(mixed_batch(now))
+        first = await delivered(app, mixed_batch(now))
         assert first["started"] == ["inquiry-messenger-61001"]
         assert {item["id"] for item in first["ignored"]} == {"m_unsent", "m_odd"}
         assert first["problems"] == []
@@ -109,7 +116,7 @@ def test_a_mixed_batch_starts_exactly_the_real_message_and_standby_reaches_its_i
             "message": {"mid": "m_inbox", "text": "Sorry! Resending today.", "is_echo": True},
         }
         standby["entry"][0]["standby"].append(inbox)
-        second = await deliver(standby)
+        second = await delivered(app, standby)
         # signal-with-start: the answer names the workflow the message reached (no new one)
         assert second["started"] == ["inquiry-messenger-61001"] and second["problems"] == []
         assert second["brand_posts"] == ["inquiry-messenger-61001"]
@@ -253,26 +260,22 @@ def test_an_edit_an_unsent_message_and_a_follow_up_photo_reach_the_inquiry_view(
     the new text (the history both), the photo's link, and the unsent one withdrawn."""
 
     async def scenario(client: Client, app: Any, now: datetime) -> None:
-        async def deliver(events: list[dict[str, Any]]) -> dict[str, Any]:
-            raw = json.dumps(meta_batch(events, now, account_id=PAGE).body).encode()
-            headers = signed("/webhooks/meta", raw)
-            answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
-            assert answer.status_code == 200, answer.text
-            result: dict[str, Any] = answer.json()
-            return result
-
         wid = "inquiry-messenger-61001"
-        await deliver([meta_message_event("m_1", LENA, "my parcel nevr came", now, PAGE)])
+        await deliver_page(
+            app, now, [meta_message_event("m_1", LENA, "my parcel nevr came", now, PAGE)]
+        )
         await until_status(client, wid, lambda s: True)
         photo = [("image", "https://cdn.example/label.jpg")]
-        said = await deliver(
+        said = await deliver_page(
+            app,
+            now,
             [
                 meta_message_event("m_2", LENA, "wrong order number", now, PAGE),
                 meta_message_event("m_3", LENA, None, now, PAGE, attachments=photo),
                 meta_edit_event("m_1", LENA, "my parcel never came", now, PAGE),
                 meta_message_event("m_2", LENA, None, now, PAGE, unsent=True),
                 meta_edit_event("m_9", OMAR, "no inquiry of mine", now, PAGE),
-            ]
+            ],
         )
         assert said["changed"] == [
             {"id": "m_1", "kind": "edit", "inquiry": wid},
@@ -308,23 +311,19 @@ def test_a_feedback_template_answer_reaches_the_customers_open_inquiry_and_no_ot
     none by rating (his answer is ignored, with why)."""
 
     async def scenario(client: Client, app: Any, now: datetime) -> None:
-        async def deliver(events: list[dict[str, Any]]) -> dict[str, Any]:
-            raw = json.dumps(meta_batch(events, now, account_id=PAGE).body).encode()
-            headers = signed("/webhooks/meta", raw)
-            answer = await request(app, "POST", "/webhooks/meta", content=raw, headers=headers)
-            assert answer.status_code == 200, answer.text
-            result: dict[str, Any] = answer.json()
-            return result
-
         wid = "inquiry-messenger-61001"
-        await deliver([meta_message_event("m_1", LENA, "my parcel never came", now, PAGE)])
+        await deliver_page(
+            app, now, [meta_message_event("m_1", LENA, "my parcel never came", now, PAGE)]
+        )
         await until_status(client, wid, lambda s: True)
         later = now + timedelta(seconds=1)
-        said = await deliver(
+        said = await deliver_page(
+            app,
+            now,
             [
                 meta_feedback_event(LENA, 4, "quick, thanks", later, account_id=PAGE),
                 meta_feedback_event(OMAR, 1, None, later, account_id=PAGE),
-            ]
+            ],
         )
         lena = f"feedback-61001-{int(later.timestamp() * 1000)}"
         assert said["rated"] == [{"id": lena, "inquiry": wid}]
