@@ -200,6 +200,19 @@ async def dev_server() -> WorkflowEnvironment:
     )
 
 
+@asynccontextmanager
+async def dev_worker(
+    home: Path, rules: Path, task_queue: str
+) -> AsyncIterator[tuple[WorkflowEnvironment, Settings]]:
+    """A dev server (``dev_server``) and a careflow worker on it with ``rules``, state under
+    ``home``: both stop on exit."""
+    settings = Settings(
+        rules=str(rules), home=home, temporal=TemporalSettings(task_queue=task_queue)
+    )
+    async with await dev_server() as env, build_worker(env.client, settings):
+        yield env, settings
+
+
 async def keep_history(
     handle: WorkflowHandle[Any, Any], name: str, folder: Path = HISTORIES
 ) -> WorkflowHistory:

@@ -8,11 +8,9 @@ import asyncio
 import json
 from pathlib import Path
 
-from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import first_message
-from careflow.temporal.worker import build_worker
 from tests.audit.cli import careflow
-from tests.harness import dev_server, example, quick_follow_up_pack
+from tests.harness import dev_worker, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import CustomerMessage, InquiryInput
 
@@ -22,39 +20,35 @@ def test_export_since_keeps_whole_chains_and_a_missing_run_is_named(tmp_path: Pa
     out = tmp_path / "exported"
 
     async def scenario() -> None:
-        async with await dev_server() as env:
+        async with dev_worker(tmp_path, pack, "careflow") as (env, _settings):
             client = env.client
             address = client.service_client.config.target_host
-            settings = Settings(
-                rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="careflow")
+            inquiry = example("question", await env.get_current_time())
+            handle = await client.start_workflow(
+                InquiryWorkflow.run,
+                InquiryInput(inquiry=inquiry, history_limit=40),
+                id="inquiry-chain",
+                task_queue="careflow",
+                start_signal="customer_message",
+                start_signal_args=[first_message(inquiry)],
             )
-            async with build_worker(client, settings):
-                inquiry = example("question", await env.get_current_time())
-                handle = await client.start_workflow(
-                    InquiryWorkflow.run,
-                    InquiryInput(inquiry=inquiry, history_limit=40),
-                    id="inquiry-chain",
-                    task_queue="careflow",
-                    start_signal="customer_message",
-                    start_signal_args=[first_message(inquiry)],
+            first_run = handle.result_run_id
+            await asyncio.sleep(4)  # the first run starts outside --since 3s
+            for n in range(30):
+                message = CustomerMessage(
+                    id=f"m-{n}", text=f"message {n}", at=await env.get_current_time()
                 )
-                first_run = handle.result_run_id
-                await asyncio.sleep(4)  # the first run starts outside --since 3s
-                for n in range(30):
-                    message = CustomerMessage(
-                        id=f"m-{n}", text=f"message {n}", at=await env.get_current_time()
-                    )
-                    await handle.signal(InquiryWorkflow.customer_message, message)
-                for _ in range(100):
-                    if (await client.get_workflow_handle(handle.id).describe()).run_id != first_run:
-                        break
-                    await asyncio.sleep(0.1)
-                latest = (await client.get_workflow_handle(handle.id).describe()).run_id
-                assert latest != first_run, "the inquiry never continued as new"
-                code, stdout, _ = await careflow(
-                    address, tmp_path, "audit", "export", "--since", "3s", "--out", str(out)
-                )
-                assert code == 0, stdout
+                await handle.signal(InquiryWorkflow.customer_message, message)
+            for _ in range(100):
+                if (await client.get_workflow_handle(handle.id).describe()).run_id != first_run:
+                    break
+                await asyncio.sleep(0.1)
+            latest = (await client.get_workflow_handle(handle.id).describe()).run_id
+            assert latest != first_run, "the inquiry never continued as new"
+            code, stdout, _ = await careflow(
+                address, tmp_path, "audit", "export", "--since", "3s", "--out", str(out)
+            )
+            assert code == 0, stdout
 
         files = sorted(out.glob("*__*.json"))
         runs = {path.stem.rsplit("__", 1)[1] for path in files}

@@ -13,11 +13,9 @@ from typing import Any
 
 from careflow.audit.manifest import file_sha256
 from careflow.engine.ruleset import load_ruleset
-from careflow.settings import Settings, TemporalSettings
 from careflow.temporal.intake import intake
-from careflow.temporal.worker import build_worker
 from tests.audit.cli import careflow, edit_payloads, payload_text, replaced
-from tests.harness import CUSTOMERS, dev_server, example, quick_follow_up_pack
+from tests.harness import CUSTOMERS, dev_worker, example, quick_follow_up_pack
 from workflows.inquiry import InquiryWorkflow
 from workflows.messages import ReplyRequest, ResolveRequest
 
@@ -36,44 +34,40 @@ def test_a_tampered_export_is_caught_and_an_auditor_needs_only_files(tmp_path: P
     auditor = tmp_path / "auditor"  # another home: no server, no keys but the public one
 
     async def scenario() -> None:
-        async with await dev_server() as env:
+        async with dev_worker(tmp_path, pack, "careflow") as (env, settings):
             client = env.client
             address = client.service_client.config.target_host
-            settings = Settings(
-                rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="careflow")
+            now = await env.get_current_time()
+            inquiry = example("warranty", now, text="Broken blender, call me on 0612345678")
+            wid = (
+                await intake(
+                    client, settings.temporal.task_queue, inquiry, ruleset, customers=CUSTOMERS
+                )
+            ).workflow_id
+            assert wid
+            handle = client.get_workflow_handle_for(InquiryWorkflow.run, wid)
+            await handle.execute_update(
+                InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Sorry! Replacing it.")
             )
-            async with build_worker(client, settings):
-                now = await env.get_current_time()
-                inquiry = example("warranty", now, text="Broken blender, call me on 0612345678")
-                wid = (
-                    await intake(
-                        client, settings.temporal.task_queue, inquiry, ruleset, customers=CUSTOMERS
-                    )
-                ).workflow_id
-                assert wid
-                handle = client.get_workflow_handle_for(InquiryWorkflow.run, wid)
-                await handle.execute_update(
-                    InquiryWorkflow.reply, ReplyRequest(agent="Ana", text="Sorry! Replacing it.")
-                )
-                await handle.execute_update(
-                    InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="replaced")
-                )
-                await handle.result()
-                code, stdout, _ = await careflow(
-                    address, tmp_path, "audit", "export", wid, "--out", str(out)
-                )
-                assert code == 0 and "signed manifest" in stdout
-                code, stdout, _ = await careflow(
-                    address,
-                    tmp_path,
-                    "audit",
-                    "export",
-                    wid,
-                    "--redact",
-                    "--out",
-                    str(tmp_path / "redacted"),
-                )
-                assert code == 0 and "(redacted)" in stdout
+            await handle.execute_update(
+                InquiryWorkflow.resolve, ResolveRequest(agent="Ana", code="replaced")
+            )
+            await handle.result()
+            code, stdout, _ = await careflow(
+                address, tmp_path, "audit", "export", wid, "--out", str(out)
+            )
+            assert code == 0 and "signed manifest" in stdout
+            code, stdout, _ = await careflow(
+                address,
+                tmp_path,
+                "audit",
+                "export",
+                wid,
+                "--redact",
+                "--out",
+                str(tmp_path / "redacted"),
+            )
+            assert code == 0 and "(redacted)" in stdout
 
         # The server is gone: from here on the auditor has files and the public key.
         key = tmp_path / "audit-signing.pub"

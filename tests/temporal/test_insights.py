@@ -13,11 +13,10 @@ from temporalio.client import Client
 
 from careflow.engine.ruleset import Ruleset, load_ruleset
 from careflow.http.app import create_app
-from careflow.settings import ApiTokenSettings, Settings, TemporalSettings
+from careflow.settings import ApiTokenSettings, Settings
 from careflow.temporal.insights import InsightsReport, insights
 from careflow.temporal.intake import intake
-from careflow.temporal.worker import build_worker
-from tests.harness import CUSTOMERS, dev_server, example, round_the_clock_pack
+from tests.harness import CUSTOMERS, dev_worker, example, round_the_clock_pack
 from tests.temporal.test_topic_attributes import SEGMENT_RULE
 
 BEFORE = [
@@ -50,47 +49,43 @@ def test_topics_per_segment_change_and_emerging_phrases(tmp_path: Path) -> None:
     ruleset = load_ruleset(pack)
 
     async def scenario() -> None:
-        async with await dev_server() as env:
+        async with dev_worker(tmp_path, pack, "insights") as (env, settings):
             client = env.client
-            settings = Settings(
-                rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="insights")
-            )
-            async with build_worker(client, settings):
-                queue = settings.temporal.task_queue
-                await _post(client, queue, ruleset, BEFORE, "before-")
-                await asyncio.sleep(1.5)
-                split = await env.get_current_time()
-                await asyncio.sleep(1.5)
-                await _post(client, queue, ruleset, AFTER, "after-")
-                hour = timedelta(hours=1)
+            queue = settings.temporal.task_queue
+            await _post(client, queue, ruleset, BEFORE, "before-")
+            await asyncio.sleep(1.5)
+            split = await env.get_current_time()
+            await asyncio.sleep(1.5)
+            await _post(client, queue, ruleset, AFTER, "after-")
+            hour = timedelta(hours=1)
 
-                async def report() -> InsightsReport:
-                    for _ in range(50):
-                        found = await insights(client, ruleset, split + hour, hour)
-                        if found.total == len(AFTER) and found.previous_total == len(BEFORE):
-                            return found
-                        await asyncio.sleep(0.2)
-                    raise AssertionError(f"visibility never caught up: {found}")
+            async def report() -> InsightsReport:
+                for _ in range(50):
+                    found = await insights(client, ruleset, split + hour, hour)
+                    if found.total == len(AFTER) and found.previous_total == len(BEFORE):
+                        return found
+                    await asyncio.sleep(0.2)
+                raise AssertionError(f"visibility never caught up: {found}")
 
-                found = await report()
-                topics = {t.topic: t for t in found.topics}
-                assert (topics["outage"].count, topics["outage"].previous) == (4, 1)
-                assert topics["outage"].change == 3.0
-                assert (topics["refund"].count, topics["refund"].previous) == (1, 1)
-                assert (topics["damaged"].count, topics["damaged"].previous) == (0, 0)
-                assert len(topics["outage"].examples) == 3
-                assert all(e.startswith("inquiry-x-after-") for e in topics["outage"].examples)
-                cells = {(c.topic, c.group): (c.count, c.previous) for c in found.cells}
-                assert cells[("outage", "denver")] == (3, 1)
-                assert cells[("outage", "general")] == (1, 0)
-                assert cells[("(all)", "denver")] == (3, 1)
-                assert ("damaged", "general") not in cells
-                (phrase, *_) = found.phrases
-                assert phrase.phrase == "app keeps crashing"
-                assert (phrase.count, phrase.baseline) == (3, 0)
-                assert found.texts_read == 3 + 2  # only the untagged posts' starts
+            found = await report()
+            topics = {t.topic: t for t in found.topics}
+            assert (topics["outage"].count, topics["outage"].previous) == (4, 1)
+            assert topics["outage"].change == 3.0
+            assert (topics["refund"].count, topics["refund"].previous) == (1, 1)
+            assert (topics["damaged"].count, topics["damaged"].previous) == (0, 0)
+            assert len(topics["outage"].examples) == 3
+            assert all(e.startswith("inquiry-x-after-") for e in topics["outage"].examples)
+            cells = {(c.topic, c.group): (c.count, c.previous) for c in found.cells}
+            assert cells[("outage", "denver")] == (3, 1)
+            assert cells[("outage", "general")] == (1, 0)
+            assert cells[("(all)", "denver")] == (3, 1)
+            assert ("damaged", "general") not in cells
+            (phrase, *_) = found.phrases
+            assert phrase.phrase == "app keeps crashing"
+            assert (phrase.count, phrase.baseline) == (3, 0)
+            assert found.texts_read == 3 + 2  # only the untagged posts' starts
 
-                await _console_page(client, settings, ruleset)
+            await _console_page(client, settings, ruleset)
 
     asyncio.run(scenario())
 

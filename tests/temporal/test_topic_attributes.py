@@ -9,11 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 from careflow.engine.ruleset import load_ruleset
-from careflow.settings import Settings, TemporalSettings
 from careflow.temporal import inquiries
 from careflow.temporal.intake import intake, send_customer_message
-from careflow.temporal.worker import build_worker
-from tests.harness import CUSTOMERS, dev_server, example, keep_history, round_the_clock_pack
+from tests.harness import (
+    CUSTOMERS,
+    dev_worker,
+    example,
+    keep_history,
+    round_the_clock_pack,
+)
 from tests.temporal.test_search_attributes import _attributes, _eventually
 from workflows.state import CustomerMessage
 
@@ -30,47 +34,43 @@ def test_segment_and_topics_are_searchable_and_follow_the_customer(tmp_path: Pat
     ruleset = load_ruleset(pack)
 
     async def scenario() -> None:
-        async with await dev_server() as env:
+        async with dev_worker(tmp_path, pack, "topics") as (env, settings):
             client = env.client
-            settings = Settings(
-                rules=str(pack), home=tmp_path, temporal=TemporalSettings(task_queue="topics")
+            now = await env.get_current_time()
+            post = example("question", now, text="@acme the site is down in Denver")
+            started = await intake(
+                client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
             )
-            async with build_worker(client, settings):
-                now = await env.get_current_time()
-                post = example("question", now, text="@acme the site is down in Denver")
-                started = await intake(
-                    client, settings.temporal.task_queue, post, ruleset, customers=CUSTOMERS
-                )
-                assert started.workflow_id is not None
-                await inquiries.status(client, started.workflow_id)  # rules loaded
+            assert started.workflow_id is not None
+            await inquiries.status(client, started.workflow_id)  # rules loaded
 
-                async def tagged() -> None:
-                    attributes = await _attributes(client, started.workflow_id or "")
-                    assert attributes.get("CareSegment") == "denver"
-                    assert attributes.get("CareTopics") == "outage"
+            async def tagged() -> None:
+                attributes = await _attributes(client, started.workflow_id or "")
+                assert attributes.get("CareSegment") == "denver"
+                assert attributes.get("CareTopics") == "outage"
 
-                await _eventually(tagged)
-                await send_customer_message(
-                    client,
-                    started.workflow_id,
-                    CustomerMessage(
-                        id="m2", text="and now I want a refund", at=now + timedelta(seconds=5)
-                    ),
-                )
+            await _eventually(tagged)
+            await send_customer_message(
+                client,
+                started.workflow_id,
+                CustomerMessage(
+                    id="m2", text="and now I want a refund", at=now + timedelta(seconds=5)
+                ),
+            )
 
-                async def retagged() -> None:
-                    attributes = await _attributes(client, started.workflow_id or "")
-                    assert attributes.get("CareTopics") == "outage refund"
+            async def retagged() -> None:
+                attributes = await _attributes(client, started.workflow_id or "")
+                assert attributes.get("CareTopics") == "outage refund"
 
-                await _eventually(retagged)
+            await _eventually(retagged)
 
-                async def counted() -> None:
-                    query = "CareTopics = 'refund' AND CareSegment = 'denver'"
-                    count = await client.count_workflows(query)
-                    assert count.count == 1
+            async def counted() -> None:
+                query = "CareTopics = 'refund' AND CareSegment = 'denver'"
+                count = await client.count_workflows(query)
+                assert count.count == 1
 
-                await _eventually(counted)
-                handle = client.get_workflow_handle(started.workflow_id)
-                await keep_history(handle, "insights-topics")  # replayed by test_replay.py
+            await _eventually(counted)
+            handle = client.get_workflow_handle(started.workflow_id)
+            await keep_history(handle, "insights-topics")  # replayed by test_replay.py
 
     asyncio.run(scenario())
