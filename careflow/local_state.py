@@ -28,3 +28,20 @@ def private_file(path: Path) -> Path:
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
     path.chmod(PRIVATE_FILE)  # one made before careflow kept its files private
     return path
+
+
+def create_private_once(path: Path, content: bytes) -> bool:
+    """Make ``path`` (0600, in a private folder) hold ``content`` unless it exists; True when
+    made now. Written to a private file beside it and linked into place, so a reader never sees
+    half of it and two processes making it at once keep one, not one each (keys)."""
+    if path.exists():
+        return False
+    draft = private_file(path.with_name(f".{path.name}.{os.getpid()}"))
+    try:
+        draft.write_bytes(content)
+        os.link(draft, path)
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink(missing_ok=True)
+    return True

@@ -10,14 +10,13 @@ manifest says which key signed it.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from careflow.local_state import private_file
+from careflow.local_state import create_private_once
 
 PUBLIC_SUFFIX = ".pub"
 
@@ -50,14 +49,7 @@ def signing_key(path: Path) -> Ed25519PrivateKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        draft = private_file(path.with_name(f".{path.name}.{os.getpid()}"))
-        try:
-            draft.write_bytes(pem)
-            os.link(draft, path)  # two exports at once keep one key, not one each
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink(missing_ok=True)
+        create_private_once(path, pem)  # two exports at once keep one key, not one each
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as error:

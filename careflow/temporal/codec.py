@@ -33,7 +33,7 @@ from google.protobuf.message import DecodeError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from careflow.local_state import private_file
+from careflow.local_state import create_private_once
 from careflow.settings import ENCRYPTION_SWITCH, EncryptionSettings
 
 ENCODING = b"binary/careflow-encrypted"
@@ -157,25 +157,15 @@ def ensure_local_key(path: Path) -> bool:
     The key is written to a private file beside it and linked into place, so a reader never
     sees half a key and two starts at once keep one key, not one each.
     """
-    if path.exists():
-        return False
     key_id = f"local-{secrets.token_hex(4)}"
     material = base64.b64encode(os.urandom(KEY_BYTES)).decode()
-    draft = private_file(path.with_name(f".{path.name}.{os.getpid()}"))
-    try:
-        draft.write_text(
-            "# careflow up made this key. It encrypts every payload this home's Temporal stores:\n"
-            "# without it they cannot be read. Keep it private and back it up with the data.\n"
-            f"# {ENCRYPTION_SWITCH}=off stops encrypting; CAREFLOW_ENCRYPTION_KEYS replaces it.\n"
-            f"{key_id}={material}\n",
-            encoding="utf-8",
-        )
-        os.link(draft, path)
-    except FileExistsError:
-        return False
-    finally:
-        draft.unlink(missing_ok=True)
-    return True
+    text = (
+        "# careflow up made this key. It encrypts every payload this home's Temporal stores:\n"
+        "# without it they cannot be read. Keep it private and back it up with the data.\n"
+        f"# {ENCRYPTION_SWITCH}=off stops encrypting; CAREFLOW_ENCRYPTION_KEYS replaces it.\n"
+        f"{key_id}={material}\n"
+    )
+    return create_private_once(path, text.encode("utf-8"))
 
 
 def _associated_data(key_id: str) -> bytes:

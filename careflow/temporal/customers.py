@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from careflow.errors import ConfigurationError
-from careflow.local_state import private_file
+from careflow.local_state import create_private_once
 from careflow.settings import CustomerKeySettings
 from workflows import search
 
@@ -128,20 +127,10 @@ def _parsed(entries: list[str], where: str) -> tuple[bytes, ...]:
 def ensure_customer_key(path: Path) -> bool:
     """Make ``path`` hold a new random key, 0600 in a 0700 folder, unless it exists; True when
     made now. Written beside and linked into place: two processes starting at once keep one."""
-    if path.exists():
-        return False
-    draft = private_file(path.with_name(f".{path.name}.{os.getpid()}"))
-    try:
-        draft.write_text(
-            "# careflow made this key. CareCustomer holds each customer's id hashed with it:\n"
-            "# every careflow process must use the same one, or a DM will not find its inquiry\n"
-            "# and erasing a customer will miss theirs. Keep it private; back it up.\n"
-            f"{secrets.token_hex(32)}\n",
-            encoding="utf-8",
-        )
-        os.link(draft, path)
-    except FileExistsError:
-        return False
-    finally:
-        draft.unlink(missing_ok=True)
-    return True
+    text = (
+        "# careflow made this key. CareCustomer holds each customer's id hashed with it:\n"
+        "# every careflow process must use the same one, or a DM will not find its inquiry\n"
+        "# and erasing a customer will miss theirs. Keep it private; back it up.\n"
+        f"{secrets.token_hex(32)}\n"
+    )
+    return create_private_once(path, text.encode("utf-8"))
