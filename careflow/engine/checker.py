@@ -439,20 +439,14 @@ def _check_qa(rule_file: RuleFile, out: _Collector) -> None:
     """``qa.sampling.when`` is tested when an inquiry closes: its fields must have a value then."""
     if rule_file.qa is None or rule_file.qa.sampling.when is None:
         return
-    for test in iter_tests(rule_file.qa.sampling.when):
-        where: Path = ("qa", "sampling", "when", *test.path)
-        if "closed" not in FIELDS[test.field].events:
-            field_path = where if where[-1] == test.field else where[:-1]
-            out.at(
-                field_path,
-                f"field {test.field!r} has no value when an inquiry closes, when sampling decides",
-                key=True,
-            )
-        if test.operator == "matches":
-            try:
-                check_regex(test.value)
-            except UnsafeRegexError as error:
-                out.at(where, str(error))
+    _check_condition(
+        rule_file.qa.sampling.when,
+        ("closed",),
+        ("qa", "sampling", "when"),
+        rule_file,
+        out,
+        unset="when an inquiry closes, when sampling decides",
+    )
 
 
 def _check_rules(rule_file: RuleFile, out: _Collector, rule_indices: list[int]) -> None:
@@ -509,14 +503,23 @@ def _check_trends(rule_file: RuleFile, out: _Collector) -> None:
 
 
 def _check_condition(
-    condition: Condition, events: tuple[str, ...], path: Path, rule_file: RuleFile, out: _Collector
+    condition: Condition,
+    events: tuple[str, ...],
+    path: Path,
+    rule_file: RuleFile,
+    out: _Collector,
+    unset: str | None = None,
 ) -> None:
+    """Each field has a value on ``events`` (``unset`` says when it would not, if not the
+    events), each regex is safe, and each windows value names a policy."""
     for test in iter_tests(condition):
         where = (*path, *test.path)
         field_path = where if where[-1] == test.field else where[:-1]
         spec = FIELDS[test.field]
         missing = [event for event in events if event not in spec.events]
-        if missing:
+        if missing and unset is not None:
+            out.at(field_path, f"field {test.field!r} has no value {unset}", key=True)
+        elif missing:
             has = (
                 ", ".join(sorted(spec.events)) if len(spec.events) < len(EVENTS) else "every event"
             )

@@ -175,6 +175,8 @@ def test_rules_check_validates_the_qa_section() -> None:
         "r.yaml:16:19: field 'message.text' has no value when an inquiry closes, when sampling "
         "decides"
     ]
+    unknown = qa_problems(QA_OK.replace("{reopens: {gte: 1}}", "{windows: {eq: vip}}"))
+    assert len(unknown) == 1 and "r.yaml:16:" in unknown[0] and "'vip'" in unknown[0]
     assert qa_problems(QA_OK.replace("scale: 5, ", "scale: 11, ")) == [
         "r.yaml:13:24: 11 is greater than the maximum of 10"
     ]
