@@ -24,6 +24,14 @@ def console() -> Console:
     return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
+def table(*columns: str) -> Table:
+    """A borderless table with bold headings: how careflow's commands print rows."""
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
+
+
 def when(at: datetime | None, now: datetime | None = None) -> str:
     """A time in local time: the clock time alone when it is today."""
     if at is None:

@@ -18,7 +18,6 @@ import typer
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 from temporalio.client import Client, WorkflowHistory
 
 from careflow.audit.chains import MissingRun, missing_runs
@@ -41,7 +40,7 @@ from careflow.settings import Settings
 from careflow.temporal.codec import KeyConfigError, codec_from_settings
 from careflow.temporal.connection import Connection
 from careflow.temporal.customers import customer_ids
-from careflow.terminal import console
+from careflow.terminal import console, table
 from workflows import engine_version
 
 audit_app = typer.Typer(help="Export, replay and report workflow histories.", no_args_is_help=True)
@@ -247,13 +246,6 @@ def replay_command(
         return await _replay_and_tell(connection, fetched())
 
     with_client(action, settings, connection)
-
-
-def table(*columns: str) -> Table:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    return table
 
 
 def report_view(report: InquiryReport) -> RenderableType:

@@ -15,13 +15,12 @@ from temporalio.client import Client
 
 from careflow.audit.insights_html import insights_html, percent_change
 from careflow.audit.readable import moment
-from careflow.cli.audit import table
 from careflow.cli.common import fail, with_client
 from careflow.engine.durations import DURATION_PATTERN, parse_duration
 from careflow.engine.ruleset import RuleFileError, Ruleset, load_ruleset
 from careflow.settings import Settings
 from careflow.temporal.insights import ALL, Dimension, InsightsReport, insights
-from careflow.terminal import console
+from careflow.terminal import console, table
 
 insights_app = typer.Typer()
 

@@ -11,11 +11,10 @@ from rich.markup import escape
 from temporalio.client import Client
 
 from careflow.cli.actions import Agent, Token, _agent
-from careflow.cli.audit import table
 from careflow.cli.common import with_client
 from careflow.settings import Settings
 from careflow.temporal import proactive
-from careflow.terminal import console
+from careflow.terminal import console, table
 from workflows.proactive_types import ProactiveStatus
 
 proactive_app = typer.Typer(help="Proactive posts the trend watch drafted.", no_args_is_help=True)

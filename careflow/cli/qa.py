@@ -16,11 +16,10 @@ from rich.markup import escape
 from temporalio.client import Client
 
 from careflow.audit.readable import moment
-from careflow.cli.audit import table
 from careflow.cli.common import fail, with_client
 from careflow.settings import Settings
 from careflow.temporal import qa
-from careflow.terminal import console
+from careflow.terminal import console, table
 from workflows.qa import DisputeRequest, QaReview, ScoreRequest, SettleRequest
 
 qa_app = typer.Typer(help="Quality reviews: the queue, scoring, disputes and settlements.")

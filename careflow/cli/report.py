@@ -26,11 +26,11 @@ from careflow.audit.sla import (
     sla_report,
     teams_of,
 )
-from careflow.cli.audit import parse_since, table
+from careflow.cli.audit import parse_since
 from careflow.cli.common import fail, settings_from_env, with_client
 from careflow.cli.inquiries import read_rules
 from careflow.settings import Settings
-from careflow.terminal import console
+from careflow.terminal import console, table
 
 report_app = typer.Typer()
 

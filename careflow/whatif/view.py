@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from careflow.terminal import excerpt
+from careflow.terminal import table as new_table
 from careflow.whatif.compare import MOVED_FIELDS, as_plain
 from careflow.whatif.report import EXAMPLES, Change, Drop, Report, RulesUsed, Totals
 
@@ -19,13 +20,6 @@ ROWS = (
     ("within_internal", "clocks met within the internal target"),
     ("diverged", "diverged (an agent action refused)"),
 )
-
-
-def _table(*columns: str) -> Table:
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    return table
 
 
 def _rules(used: RulesUsed | str) -> str:
@@ -46,7 +40,7 @@ def _delta(before: int, after: int) -> str:
 
 
 def _totals(report: Report) -> Table:
-    table = _table("", "before", "after", "change")
+    table = new_table("", "before", "after", "change")
     before, after = report.totals.before, report.totals.after
     for key, label in ROWS:
         b, a = getattr(before, key), getattr(after, key)
@@ -60,7 +54,7 @@ def _totals(report: Report) -> Table:
 def _drops(title: str, drops: list[Drop]) -> list[RenderableType]:
     if not drops:
         return []
-    table = _table("rule", "inquiry", "text")
+    table = new_table("rule", "inquiry", "text")
     for drop in drops[: EXAMPLES * 4]:
         table.add_row(
             escape(drop.rule or "-"), escape(drop.workflow_id), escape(excerpt(drop.text))
@@ -82,7 +76,7 @@ def _others(changes: list[Change]) -> Table | None:
             groups.setdefault(change.field, []).append(change)
     if not groups:
         return None
-    table = _table("field", "inquiries", "rules", "examples")
+    table = new_table("field", "inquiries", "rules", "examples")
     for field, group in groups.items():
         rules = sorted({c.rule for c in group if c.rule})
         examples = ", ".join(c.workflow_id for c in group[:EXAMPLES])
@@ -94,7 +88,7 @@ def _topics(report: Report) -> list[RenderableType]:
     """Per topic, the inquiries matching before and after; then each inquiry whose topics moved."""
     if not report.topics:
         return []
-    table = _table("topic", "before", "after", "change", "gained", "lost")
+    table = new_table("topic", "before", "after", "change", "gained", "lost")
     for topic in report.topics:
         table.add_row(
             escape(topic.topic),
@@ -131,7 +125,7 @@ def segments_shown(report: Report) -> bool:
 def _segments(report: Report) -> list[RenderableType]:
     if not segments_shown(report):
         return []
-    table = _table("segment", "before", "after", "change")
+    table = new_table("segment", "before", "after", "change")
     for segment in report.segments:
         table.add_row(
             escape(segment.segment),
@@ -155,7 +149,7 @@ def report_view(report: Report) -> RenderableType:
     parts += _drops("Newly dropped", report.drops["gained"])
     parts += _drops("No longer dropped", report.drops["lost"])
     if report.moved:
-        moved = _table("field", "before", "after", "inquiries", "rules", "examples")
+        moved = new_table("field", "before", "after", "inquiries", "rules", "examples")
         for move in report.moved:
             moved.add_row(
                 move.field,
